@@ -1,0 +1,21 @@
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import TemplateView
+
+from config.health import health
+
+admin.site.site_header = f"{settings.BUSINESS_NAME}: Kindred staff"
+admin.site.site_title = "Kindred staff"
+
+urlpatterns = [
+    path("", TemplateView.as_view(template_name="home.html"), name="home"),
+    path("health/", health, name="health"),
+    path("accounts/", include("allauth.urls")),
+    path("me/", include("customers.urls")),
+    path("admin/", admin.site.urls),
+]
+
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,0 +1,1 @@
+"""Customers: users, customer profiles, contact persons and the friends-and-family list."""

@@ -1,0 +1,81 @@
+"""Demo customers for `seed_demo`: a living portal for a newcomer's first look."""
+
+from __future__ import annotations
+
+import io
+
+from allauth.account.models import EmailAddress
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from PIL import Image, ImageDraw
+
+from customers.images import process_image
+from customers.models import Connection, ContactPerson, Customer, User
+from customers.services import (
+    connection_befriend,
+    connection_request,
+    contact_person_photo_set,
+    customer_create,
+)
+
+DEMO_PASSWORD = "kindred-demo"  # noqa: S105 - documented demo login, refused without DEBUG
+
+DEMO_CUSTOMERS = [
+    ("anna@example.com", "Anna", "Kim"),
+    ("ben@example.com", "Ben", "Osei"),
+    ("carla@example.com", "Carla", "Rossi"),
+    ("dev@example.com", "Dev", "Patel"),
+    ("elif@example.com", "Elif", "Demir"),
+]
+
+
+def _portrait(initials: str) -> SimpleUploadedFile:
+    picture = Image.new("RGB", (400, 400), (46, 125, 110))
+    ImageDraw.Draw(picture).text((150, 170), initials, fill=(255, 255, 255), font_size=80)
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    return SimpleUploadedFile("portrait.png", buffer.getvalue())
+
+
+def _user(email: str, first: str, last: str, *, staff: bool = False) -> User:
+    user = User.objects.filter(email=email).first()
+    if user is None:
+        user = User.objects.create_user(
+            email=email, password=DEMO_PASSWORD, first_name=first, last_name=last
+        )
+        user.is_staff = user.is_superuser = staff
+        user.save()
+    EmailAddress.objects.get_or_create(
+        user=user, email=email, defaults={"verified": True, "primary": True}
+    )
+    if not Customer.objects.filter(user=user).exists():
+        customer_create(user=user)
+    return user
+
+
+@transaction.atomic
+def seed_customers() -> str:
+    staff = _user("staff@example.com", "Sam", "Rivera", staff=True)
+    contact, created = ContactPerson.objects.get_or_create(
+        user=staff,
+        defaults={
+            "name": "Sam Rivera",
+            "role": "Customer care",
+            "bio": "I look after our regulars. Tell me what you like and I'll keep an eye out.",
+            "email": "sam@example.com",
+            "phone": "+44 20 7946 0000",
+        },
+    )
+    if created:
+        contact_person_photo_set(contact=contact, photo=process_image(_portrait("SR")))
+    users = [_user(email, first, last) for email, first, last in DEMO_CUSTOMERS]
+    customers = [user.customer for user in users]
+    Customer.objects.filter(pk__in=[c.pk for c in customers], contact_person=None).update(
+        contact_person=contact
+    )
+    anna, ben, carla, dev, _elif = customers
+    connection_befriend(customer=anna, other=ben)
+    connection_befriend(customer=anna, other=carla, relation=Connection.Relation.FAMILY)
+    if not Connection.objects.filter(requester=dev, addressee=anna).exists():
+        connection_request(requester=dev, addressee=anna, relation=Connection.Relation.COLLEAGUE)
+    return f"{len(customers)} customers, 1 contact person"

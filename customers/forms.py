@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from customers.images import ProcessedImage, process_image
+from customers.models import Connection, Customer
+from customers.services import customer_profile_update
+
+
+class SignupExtraForm(forms.Form):
+    """Extra fields on allauth's signup form."""
+
+    first_name = forms.CharField(label=_("First name"), max_length=150)
+    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
+    marketing_consent = forms.BooleanField(
+        label=_("Send me news and offers by email (you can stop any time)"), required=False
+    )
+
+    def signup(self, request, user):
+        customer_profile_update(
+            customer=user.customer, marketing_consent=self.cleaned_data["marketing_consent"]
+        )
+
+
+class ProfileForm(forms.ModelForm):
+    class Meta:
+        model = Customer
+        fields = [
+            "display_name",
+            "phone",
+            "birthday",
+            "interests",
+            "preferred_channel",
+            "marketing_consent",
+        ]
+        widgets = {"birthday": forms.DateInput(attrs={"type": "date"})}
+        help_texts = {
+            "display_name": _("How we greet you; leave empty to use your name."),
+            "birthday": _("Optional: we like to send a small gift."),
+        }
+
+
+class AvatarForm(forms.Form):
+    avatar = forms.FileField(
+        label=_("New photo"),
+        help_text=_("JPEG, PNG or WebP, up to 5 MB."),
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+    )
+
+    def clean_avatar(self) -> ProcessedImage:
+        return process_image(self.cleaned_data["avatar"], size=(512, 512), thumb=(96, 96))
+
+
+class FriendRequestForm(forms.Form):
+    email = forms.EmailField(label=_("Their email address"))
+    relation = forms.ChoiceField(
+        label=_("They are my"), choices=Connection.Relation.choices, initial="friend"
+    )

@@ -1,0 +1,181 @@
+"""Customers and their relationships, at the bottom of the app layers."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.db import models
+from django.db.models.functions import Greatest, Least
+from django.utils.translation import gettext_lazy as _
+
+REFERRAL_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+REFERRAL_CODE_LENGTH = 8
+
+
+class UserManager(BaseUserManager):
+    """Users are identified by email; there are no usernames."""
+
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra):
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self._create_user(email, password, **extra)
+
+
+class User(AbstractUser):
+    username = None
+    email = models.EmailField(_("email address"), unique=True)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    objects = UserManager()
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class ContactPerson(models.Model):
+    """A real person at the business whom customers see as their contact."""
+
+    user = models.OneToOneField(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="contact_person",
+        limit_choices_to={"is_staff": True},
+    )
+    name = models.CharField(_("name"), max_length=150)
+    role = models.CharField(_("role"), max_length=150)
+    bio = models.TextField(_("short bio"), max_length=600, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    photo = models.ImageField(_("photo"), upload_to="contacts/", blank=True)
+    photo_thumbnail = models.ImageField(upload_to="contacts/thumbs/", blank=True, editable=False)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("contact person")
+        verbose_name_plural = _("contact persons")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.role})"
+
+
+class Customer(models.Model):
+    """A customer's profile, one-to-one with their user account."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("Email")
+        PHONE = "phone", _("Phone")
+        SMS = "sms", _("Text message")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="customer")
+    display_name = models.CharField(_("display name"), max_length=150, blank=True)
+    referral_code = models.CharField(
+        _("referral code"), max_length=REFERRAL_CODE_LENGTH, unique=True, editable=False
+    )
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    birthday = models.DateField(_("birthday"), null=True, blank=True)
+    avatar = models.ImageField(_("avatar"), upload_to="avatars/", blank=True)
+    avatar_thumbnail = models.ImageField(upload_to="avatars/thumbs/", blank=True, editable=False)
+    marketing_consent = models.BooleanField(_("marketing emails"), default=False)
+    marketing_consent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    interests = models.CharField(
+        _("interests"),
+        max_length=300,
+        blank=True,
+        help_text=_("What you enjoy, so we can pick gifts you like."),
+    )
+    preferred_channel = models.CharField(
+        _("preferred channel"), max_length=10, choices=Channel.choices, default=Channel.EMAIL
+    )
+    contact_person = models.ForeignKey(
+        ContactPerson,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="customers",
+    )
+    welcomed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.user.email}>"
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.user.get_full_name() or self.user.email.split("@")[0]
+
+    @property
+    def first_name(self) -> str:
+        return self.user.first_name or self.name.split(" ")[0]
+
+
+class Connection(models.Model):
+    """A friends-and-family link: asked by one customer, confirmed by the other."""
+
+    class Relation(models.TextChoices):
+        FRIEND = "friend", _("Friend")
+        FAMILY = "family", _("Family")
+        COLLEAGUE = "colleague", _("Colleague")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for confirmation")
+        CONFIRMED = "confirmed", _("Confirmed")
+        DECLINED = "declined", _("Declined")
+
+    requester = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="connections_requested"
+    )
+    addressee = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="connections_received"
+    )
+    relation = models.CharField(max_length=12, choices=Relation.choices, default=Relation.FRIEND)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    responded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # One connection per pair of customers, whichever side asked first.
+            models.UniqueConstraint(
+                Least("requester", "addressee"),
+                Greatest("requester", "addressee"),
+                name="connection_one_per_pair",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(requester=models.F("addressee")),
+                name="connection_not_self",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.requester} → {self.addressee} ({self.get_status_display()})"
+
+    def other(self, customer: Customer) -> Customer:
+        return self.addressee if customer.pk == self.requester_id else self.requester

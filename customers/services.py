@@ -1,0 +1,214 @@
+"""Every write to customers, contact persons and the friends list."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from customers.emails import email_send
+from customers.images import ProcessedImage
+from customers.models import (
+    REFERRAL_CODE_ALPHABET,
+    REFERRAL_CODE_LENGTH,
+    Connection,
+    ContactPerson,
+    Customer,
+    User,
+)
+
+
+class FriendsListError(Exception):
+    """A friends-list request that cannot be made; the message is for the customer."""
+
+
+def referral_code_generate() -> str:
+    """A random, non-sequential code from an alphabet without look-alike characters."""
+    return "".join(secrets.choice(REFERRAL_CODE_ALPHABET) for _ in range(REFERRAL_CODE_LENGTH))
+
+
+def _default_contact_person() -> ContactPerson | None:
+    # New customers are spread over the active contact persons by who has fewest.
+    return (
+        ContactPerson.objects.filter(is_active=True)
+        .annotate(load=Count("customers"))
+        .order_by("load", "pk")
+        .first()
+    )
+
+
+def customer_create(*, user: User, **profile) -> Customer:
+    """Create the customer profile that every user has, with a unique referral code.
+
+    A code collision (31^8 codes, so rare) is retried inside a savepoint; the
+    unique constraint, not a lookup, decides.
+    """
+    profile.setdefault("contact_person", _default_contact_person())
+    if profile.get("marketing_consent"):
+        profile.setdefault("marketing_consent_at", timezone.now())
+    for _attempt in range(10):
+        try:
+            with transaction.atomic():
+                return Customer.objects.create(
+                    user=user, referral_code=referral_code_generate(), **profile
+                )
+        except IntegrityError:
+            if Customer.objects.filter(user=user).exists():
+                return user.customer
+    raise RuntimeError("Could not find a free referral code after 10 attempts.")
+
+
+@transaction.atomic
+def user_create(
+    *, email: str, password: str | None = None, first_name: str = "", last_name: str = "", **profile
+) -> Customer:
+    """Create a user and their customer profile together (admin, API, demo data)."""
+    user = User.objects.create_user(
+        email=email, password=password, first_name=first_name, last_name=last_name
+    )
+    return customer_create(user=user, **profile)
+
+
+def customer_welcome(*, customer: Customer) -> None:
+    """Queue the welcome email (which introduces their contact person) once the row is committed."""
+    from customers.tasks import email_welcome
+
+    transaction.on_commit(lambda: email_welcome.delay(customer.pk))
+
+
+def customer_welcome_send(*, customer_id: int) -> bool:
+    """Send the welcome email unless it went already; returns whether it was sent now."""
+    customer = Customer.objects.select_related("user", "contact_person").get(pk=customer_id)
+    if customer.welcomed_at is not None:
+        return False
+    email_send(
+        to=customer.user.email,
+        template="welcome",
+        context={"customer": customer, "contact": customer.contact_person},
+    )
+    Customer.objects.filter(pk=customer.pk).update(welcomed_at=timezone.now())
+    return True
+
+
+def customer_profile_update(*, customer: Customer, **fields) -> Customer:
+    """Save profile fields; a change of marketing consent records when it changed."""
+    # Compared with the stored row: a ModelForm has already set the new value on the instance.
+    stored_consent = Customer.objects.values_list("marketing_consent", flat=True).get(
+        pk=customer.pk
+    )
+    if fields.get("marketing_consent", stored_consent) != stored_consent:
+        customer.marketing_consent_at = timezone.now()
+    for name, value in fields.items():
+        setattr(customer, name, value)
+    customer.save()
+    return customer
+
+
+def _photo_store(instance, *, photo: ProcessedImage, field: str, thumb_field: str) -> None:
+    """Save a processed photo and its thumbnail on a model, removing the files they replace."""
+    image, thumbnail = getattr(instance, field), getattr(instance, thumb_field)
+    replaced = [image.name, thumbnail.name]
+    image.save(photo.image.name, photo.image, save=False)
+    thumbnail.save(photo.thumbnail.name, photo.thumbnail, save=False)
+    instance.save(update_fields=[field, thumb_field])
+    for name in replaced:
+        if name:
+            image.storage.delete(name)
+
+
+def customer_avatar_set(*, customer: Customer, photo: ProcessedImage) -> Customer:
+    """Replace the avatar with a photo from the pipeline in `customers.images`."""
+    _photo_store(customer, photo=photo, field="avatar", thumb_field="avatar_thumbnail")
+    return customer
+
+
+def contact_person_photo_set(*, contact: ContactPerson, photo: ProcessedImage) -> ContactPerson:
+    _photo_store(contact, photo=photo, field="photo", thumb_field="photo_thumbnail")
+    return contact
+
+
+def connection_request(
+    *, requester: Customer, addressee: Customer, relation: str = Connection.Relation.FRIEND
+) -> Connection:
+    """Ask another customer to join one's friends list.
+
+    If they already asked us, this confirms their request instead; a declined
+    pair may be asked again.
+    """
+    if requester.pk == addressee.pk:
+        raise FriendsListError("You can't add yourself.")
+    with transaction.atomic():
+        existing = (
+            Connection.objects.select_for_update()
+            .filter(
+                Q(requester=requester, addressee=addressee)
+                | Q(requester=addressee, addressee=requester)
+            )
+            .first()
+        )
+        if existing is None:
+            try:
+                with transaction.atomic():
+                    return Connection.objects.create(
+                        requester=requester, addressee=addressee, relation=relation
+                    )
+            except IntegrityError:
+                raise FriendsListError("You have already asked this person.") from None
+        if existing.status == Connection.Status.CONFIRMED:
+            raise FriendsListError("You are already connected.")
+        if existing.status == Connection.Status.PENDING:
+            if existing.addressee_id == requester.pk:
+                return connection_respond(connection=existing, by=requester, accept=True)
+            raise FriendsListError("You have already asked this person.")
+        existing.requester, existing.addressee = requester, addressee
+        existing.relation = relation
+        existing.status = Connection.Status.PENDING
+        existing.responded_at = None
+        existing.save()
+        return existing
+
+
+def connection_respond(*, connection: Connection, by: Customer, accept: bool) -> Connection:
+    """The addressee confirms or declines a pending request (compare-and-swap)."""
+    if connection.addressee_id != by.pk:
+        raise FriendsListError("Only the person asked can answer this request.")
+    status = Connection.Status.CONFIRMED if accept else Connection.Status.DECLINED
+    now = timezone.now()
+    changed = Connection.objects.filter(pk=connection.pk, status=Connection.Status.PENDING).update(
+        status=status, responded_at=now
+    )
+    if not changed:
+        raise FriendsListError("This request has already been answered.")
+    connection.status, connection.responded_at = status, now
+    return connection
+
+
+def connection_befriend(
+    *, customer: Customer, other: Customer, relation: str = Connection.Relation.FRIEND
+) -> Connection:
+    """Make two customers confirmed friends at once (a referral joins them, for example)."""
+    with transaction.atomic():
+        existing = Connection.objects.filter(
+            Q(requester=customer, addressee=other) | Q(requester=other, addressee=customer)
+        ).first()
+        if existing is None:
+            return Connection.objects.create(
+                requester=customer,
+                addressee=other,
+                relation=relation,
+                status=Connection.Status.CONFIRMED,
+                responded_at=timezone.now(),
+            )
+        if existing.status != Connection.Status.CONFIRMED:
+            existing.status = Connection.Status.CONFIRMED
+            existing.responded_at = timezone.now()
+            existing.save(update_fields=["status", "responded_at"])
+        return existing
+
+
+def connection_remove(*, connection: Connection, by: Customer) -> None:
+    if by.pk not in (connection.requester_id, connection.addressee_id):
+        raise FriendsListError("This is not your connection.")
+    connection.delete()

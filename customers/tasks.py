@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+
+from customers.services import customer_welcome_send
+
+
+@shared_task(
+    autoretry_for=(OSError,),
+    retry_backoff=settings.EMAIL_RETRY_BACKOFF,
+    retry_backoff_max=3600,
+    max_retries=8,
+)
+def email_welcome(customer_id: int) -> None:
+    customer_welcome_send(customer_id=customer_id)

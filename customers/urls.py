@@ -1,0 +1,13 @@
+from django.urls import path
+
+from customers import views
+
+app_name = "customers"
+
+urlpatterns = [
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("profile/", views.profile, name="profile"),
+    path("friends/", views.friends, name="friends"),
+    path("friends/<int:pk>/respond/", views.friend_respond, name="friend_respond"),
+    path("friends/<int:pk>/remove/", views.friend_remove, name="friend_remove"),
+]

@@ -1,0 +1,124 @@
+"""The customer's own pages: dashboard, profile and friends list."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from customers.forms import AvatarForm, FriendRequestForm, ProfileForm
+from customers.models import Connection, Customer
+from customers.selectors import customer_by_email, friends_list
+from customers.services import (
+    FriendsListError,
+    connection_remove,
+    connection_request,
+    connection_respond,
+    customer_avatar_set,
+    customer_create,
+    customer_profile_update,
+)
+
+
+def _customer(request) -> Customer:
+    try:
+        return Customer.objects.select_related("user", "contact_person").get(user=request.user)
+    except Customer.DoesNotExist:
+        # Users made outside the signup flow (createsuperuser) get their profile here.
+        return customer_create(user=request.user)
+
+
+@login_required
+def dashboard(request):
+    customer = _customer(request)
+    return render(
+        request,
+        "customers/dashboard.html",
+        {"customer": customer, "friends": friends_list(customer=customer)},
+    )
+
+
+@login_required
+def profile(request):
+    customer = _customer(request)
+    form = ProfileForm(instance=customer)
+    avatar_form = AvatarForm()
+    if request.method == "POST" and "avatar" in request.FILES:
+        avatar_form = AvatarForm(request.POST, request.FILES)
+        if avatar_form.is_valid():
+            customer_avatar_set(customer=customer, photo=avatar_form.cleaned_data["avatar"])
+            messages.success(request, _("Your photo has been updated."))
+            return redirect("customers:profile")
+    elif request.method == "POST":
+        form = ProfileForm(request.POST, instance=customer)
+        if form.is_valid():
+            customer_profile_update(customer=customer, **form.cleaned_data)
+            messages.success(request, _("Your profile has been saved."))
+            return redirect("customers:profile")
+    return render(
+        request,
+        "customers/profile.html",
+        {"customer": customer, "form": form, "avatar_form": avatar_form},
+    )
+
+
+@login_required
+def friends(request):
+    customer = _customer(request)
+    form = FriendRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        other = customer_by_email(form.cleaned_data["email"])
+        if other is None:
+            form.add_error(
+                "email",
+                _("We couldn't find a member with that address. Invite them instead!"),
+            )
+        else:
+            try:
+                connection = connection_request(
+                    requester=customer, addressee=other, relation=form.cleaned_data["relation"]
+                )
+            except FriendsListError as error:
+                form.add_error("email", str(error))
+            else:
+                if connection.status == Connection.Status.CONFIRMED:
+                    messages.success(request, _("You are now connected."))
+                else:
+                    messages.success(request, _("Request sent. They'll confirm it on their side."))
+                return redirect("customers:friends")
+    return render(
+        request,
+        "customers/friends.html",
+        {"customer": customer, "friends": friends_list(customer=customer), "form": form},
+    )
+
+
+@login_required
+@require_POST
+def friend_respond(request, pk: int):
+    customer = _customer(request)
+    connection = get_object_or_404(Connection, pk=pk, addressee=customer)
+    accept = request.POST.get("answer") == "accept"
+    try:
+        connection_respond(connection=connection, by=customer, accept=accept)
+    except FriendsListError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("Request confirmed.") if accept else _("Request declined."))
+    return redirect("customers:friends")
+
+
+@login_required
+@require_POST
+def friend_remove(request, pk: int):
+    customer = _customer(request)
+    connection = get_object_or_404(
+        Connection.objects.filter(requester=customer)
+        | Connection.objects.filter(addressee=customer),
+        pk=pk,
+    )
+    connection_remove(connection=connection, by=customer)
+    messages.success(request, _("Removed from your list."))
+    return redirect("customers:friends")

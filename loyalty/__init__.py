@@ -1,0 +1,1 @@
+"""Loyalty: the points ledger, earn rules, tiers, rewards, vouchers and gifts."""

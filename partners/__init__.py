@@ -1,0 +1,1 @@
+"""Partners: the partner REST API, API keys, idempotency and webhooks."""

@@ -1,0 +1,1 @@
+"""Referrals: programs, invitations, referral links and attribution."""

@@ -1,0 +1,1 @@
+"""Reviews: ratings, photos, moderation, replies and NPS surveys."""

@@ -1,0 +1,52 @@
+import pytest
+from allauth.account.models import EmailAddress
+from django.urls import reverse
+
+from customers.models import Customer
+from tests.factories import PASSWORD
+from tests.support import wait_for
+
+pytestmark = pytest.mark.slow
+
+
+def test_welcome_email_is_sent_by_a_real_worker_after_verification(
+    celery_worker, smtp_sink, client
+):
+    client.post(
+        reverse("account_signup"),
+        {
+            "email": "nora@example.com",
+            "first_name": "Nora",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+        },
+    )
+    address = EmailAddress.objects.get(email="nora@example.com")
+    from allauth.account.models import EmailConfirmationHMAC
+
+    key = EmailConfirmationHMAC(address).key
+    client.post(reverse("account_confirm_email", args=[key]))
+
+    customer = Customer.objects.get(user__email="nora@example.com")
+    wait_for(lambda: Customer.objects.get(pk=customer.pk).welcomed_at, timeout=60)
+    (message,) = smtp_sink.messages
+    assert message["To"] == "nora@example.com"
+    assert "Welcome" in message["Subject"]
+    parts = {part.get_content_type() for part in message.walk()}
+    assert {"text/plain", "text/html"} <= parts
+    assert customer.referral_code in message.as_string()
+
+
+def test_worker_retries_a_refused_send_then_delivers(celery_worker, smtp_sink):
+    from customers.services import customer_welcome
+    from tests.factories import CustomerFactory
+
+    smtp_sink.refuse_first = 1
+    customer = CustomerFactory()
+    from django.db import transaction
+
+    with transaction.atomic():
+        customer_welcome(customer=customer)
+    wait_for(lambda: Customer.objects.get(pk=customer.pk).welcomed_at, timeout=90)
+    assert smtp_sink.attempts == 2
+    assert len(smtp_sink.messages) == 1

@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+import pytest
+
+from tests.support import CeleryWorker, SmtpSink
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def smtp_sink():
+    sink = SmtpSink().start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def celery_worker(transactional_db, smtp_sink):
+    """A real worker process that sends email to `smtp_sink`; the test's rows must be committed."""
+    worker = CeleryWorker(env={"EMAIL_URL": smtp_sink.url, "EMAIL_RETRY_BACKOFF": "1"}).start()
+    yield worker
+    worker.stop()

@@ -1,0 +1,37 @@
+import pytest
+from django.core.management import CommandError, call_command
+
+from customers.models import Connection, ContactPerson, Customer, User
+
+pytestmark = pytest.mark.django_db
+
+
+def _counts():
+    return (
+        User.objects.count(),
+        Customer.objects.count(),
+        ContactPerson.objects.count(),
+        Connection.objects.count(),
+    )
+
+
+def test_seed_demo_is_idempotent_and_gives_working_logins(settings, client):
+    settings.DEBUG = True
+    call_command("seed_demo")
+    first = _counts()
+    call_command("seed_demo")
+    assert _counts() == first
+    staff = User.objects.get(email="staff@example.com")
+    assert staff.is_staff and staff.check_password("kindred-demo")
+    anna = Customer.objects.get(user__email="anna@example.com")
+    assert anna.contact_person and anna.contact_person.photo
+    assert client.login(email="anna@example.com", password="kindred-demo")
+
+
+def test_seed_demo_refuses_without_debug_unless_told(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="--yes"):
+        call_command("seed_demo")
+    assert not User.objects.exists()
+    call_command("seed_demo", "--yes")
+    assert User.objects.filter(email="anna@example.com").exists()

@@ -1,0 +1,143 @@
+"""Real processes and servers for tests: an SMTP sink and a Celery worker."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from email import message_from_bytes
+from email.message import Message
+from pathlib import Path
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP
+from django.db import connection
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(predicate: Callable[[], object], *, timeout: float = 30, interval: float = 0.1):
+    """Poll until `predicate()` is truthy; return its value or fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"Condition not met within {timeout} s")
+
+
+class SmtpSink:
+    """A real SMTP server on loopback that keeps what it receives.
+
+    `refuse_first` makes it answer 451 (try again later) to that many attempts,
+    and `refuse_always` to every one, to exercise retries and failures.
+    """
+
+    def __init__(self, *, refuse_first: int = 0, refuse_always: bool = False):
+        self.messages: list[Message] = []
+        self.attempts = 0
+        self.refuse_first = refuse_first
+        self.refuse_always = refuse_always
+        self._lock = threading.Lock()
+        self.port = free_port()
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_DATA(self, server: SMTP, session, envelope) -> str:
+        with self._lock:
+            self.attempts += 1
+            if self.refuse_always or self.attempts <= self.refuse_first:
+                return "451 Try again later"
+            self.messages.append(message_from_bytes(envelope.content))
+        return "250 Message accepted for delivery"
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+    def start(self) -> SmtpSink:
+        self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+
+def database_url() -> str:
+    """The URL of the database the tests are using (the test database, not the dev one)."""
+    settings = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{settings['NAME']}"
+    user = settings.get("USER") or ""
+    password = f":{settings['PASSWORD']}" if settings.get("PASSWORD") else ""
+    host = settings.get("HOST") or "127.0.0.1"
+    port = settings.get("PORT") or 5432
+    return f"postgres://{user}{password}@{host}:{port}/{settings['NAME']}"
+
+
+class CeleryWorker:
+    """A real `celery worker` process on the suite's broker and test database."""
+
+    def __init__(self, *, queues: str = "default,email,ledger,webhooks", env: dict | None = None):
+        self.queues = queues
+        self.extra_env = env or {}
+        self.process: subprocess.Popen | None = None
+        self.log_path = BASE_DIR / "var" / f"test-worker-{os.getpid()}-{id(self)}.log"
+
+    def start(self, *, purge: bool = True) -> CeleryWorker:
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings_test",
+            "DATABASE_URL": database_url(),
+            "CONN_MAX_AGE": "0",
+            **self.extra_env,
+        }
+        command = [
+            sys.executable, "-m", "celery", "-A", "config", "worker",
+            "--pool=threads", "--concurrency=2", f"--queues={self.queues}",
+            "--without-mingle", "--without-gossip", "--loglevel=INFO",
+            f"--hostname=test-{os.getpid()}-{id(self)}@%h",
+        ]  # fmt: skip
+        if purge:
+            command.append("--purge")
+        self.log_path.parent.mkdir(exist_ok=True)
+        self._log = self.log_path.open("wb")
+        self.process = subprocess.Popen(
+            command, cwd=BASE_DIR, env=env, stdout=self._log, stderr=subprocess.STDOUT
+        )
+        wait_for(lambda: b"ready." in self.log_path.read_bytes() or self._died(), timeout=60)
+        assert not self._died(), self.log()
+        return self
+
+    def _died(self) -> bool:
+        return self.process is not None and self.process.poll() is not None
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def kill(self) -> None:
+        """SIGKILL: the worker dies mid-task with no chance to clean up."""
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+        self._log.close()
