@@ -14,6 +14,10 @@ urlpatterns = [
     path("health/", health, name="health"),
     path("accounts/", include("allauth.urls")),
     path("me/", include("customers.urls")),
+    path("me/rewards/", include("loyalty.urls")),
+    path("", include("referrals.urls")),
+    path("reviews/", include("reviews.urls")),
+    path("api/v1/", include("partners.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -6,7 +6,6 @@ import io
 
 from allauth.account.models import EmailAddress
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import transaction
 from PIL import Image, ImageDraw
 
 from customers.images import process_image
@@ -53,8 +52,8 @@ def _user(email: str, first: str, last: str, *, staff: bool = False) -> User:
     return user
 
 
-@transaction.atomic
-def seed_customers() -> str:
+def seed() -> str:
+    """Staff, a contact person with a photo, five customers and their friends."""
     staff = _user("staff@example.com", "Sam", "Rivera", staff=True)
     contact, created = ContactPerson.objects.get_or_create(
         user=staff,

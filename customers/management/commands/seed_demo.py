@@ -1,15 +1,25 @@
-"""Demo data for a first look; safe to run again (nothing is added twice)."""
+"""Demo data for a first look; safe to run again (nothing is added twice).
+
+Each app contributes its own `demo.seed()` (returning a one-line summary); they
+run in INSTALLED_APPS order, which is the order of the layers, so an app's
+demo data can build on the apps below it.
+"""
 
 from __future__ import annotations
 
+from importlib import import_module
+
+from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils.module_loading import module_has_submodule
 
-from customers.demo import DEMO_PASSWORD, seed_customers
+from customers.demo import DEMO_PASSWORD
 
 
 class Command(BaseCommand):
-    help = "Create demo staff, customers, a contact person and friends (idempotent)."
+    help = "Create demo staff, customers, friends and each app's demo data (idempotent)."
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -21,7 +31,13 @@ class Command(BaseCommand):
             raise CommandError(
                 "DEBUG is off: this looks like production. Add --yes to seed anyway."
             )
-        summary = seed_customers()
-        self.stdout.write(self.style.SUCCESS(f"Demo data ready ({summary})."))
+        for config in apps.get_app_configs():
+            if config.name.startswith(("django.", "allauth", "rest_framework")):
+                continue
+            if module_has_submodule(config.module, "demo"):
+                with transaction.atomic():
+                    summary = import_module(f"{config.name}.demo").seed()
+                self.stdout.write(f"{config.label}: {summary}")
+        self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"  staff:    staff@example.com / {DEMO_PASSWORD}  (admin at /admin/)")
         self.stdout.write(f"  customer: anna@example.com / {DEMO_PASSWORD}")
