@@ -4,7 +4,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from customers.images import ProcessedImage, process_image
-from customers.models import Connection, ContactPerson, Customer, User
+from customers.models import Connection, ContactPerson, Conversion, Customer, User
 from customers.services import contact_person_photo_set
 
 
@@ -108,3 +108,26 @@ class ConnectionAdmin(admin.ModelAdmin):
     ]
     list_select_related = ["requester__user", "addressee__user"]
     raw_id_fields = ["requester", "addressee"]
+
+
+@admin.register(Conversion)
+class ConversionAdmin(admin.ModelAdmin):
+    list_display = [
+        "order_id",
+        "customer",
+        "amount",
+        "currency",
+        "status",
+        "channel",
+        "occurred_at",
+    ]
+    list_filter = ["status", "currency", "channel"]
+    search_fields = ["order_id", "customer__user__email", "customer__referral_code"]
+    list_select_related = ["customer__user"]
+    date_hierarchy = "occurred_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -179,3 +179,48 @@ class Connection(models.Model):
 
     def other(self, customer: Customer) -> Customer:
         return self.addressee if customer.pk == self.requester_id else self.requester
+
+
+class Conversion(models.Model):
+    """A purchase a partner site reported; loyalty, referrals and reviews read it."""
+
+    class Status(models.TextChoices):
+        RECORDED = "recorded", _("Recorded")
+        PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
+        REFUNDED = "refunded", _("Refunded")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="conversions")
+    channel = models.CharField(
+        _("reported by"),
+        max_length=64,
+        help_text=_(
+            "Who reported the purchase (a partner's id); order ids are unique per channel."
+        ),
+    )
+    order_id = models.CharField(_("order id"), max_length=255)
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3)
+    refunded_amount = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.RECORDED)
+    subject_slug = models.SlugField(
+        _("reviewed subject"), max_length=100, blank=True, help_text=_("What was bought, if known.")
+    )
+    occurred_at = models.DateTimeField(_("occurred at"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-occurred_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "order_id"], name="conversion_order_once"),
+            models.CheckConstraint(
+                condition=models.Q(amount__gt=0), name="conversion_amount_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(refunded_amount__gte=0, refunded_amount__lte=models.F("amount")),
+                name="conversion_refund_within_amount",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} ({self.amount} {self.currency})"

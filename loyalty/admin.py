@@ -1,0 +1,50 @@
+from django.contrib import admin
+
+from loyalty.models import Account, Entry, Transaction
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """The ledger is written by `loyalty.ledger` only; the admin shows it."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class EntryInline(admin.TabularInline):
+    model = Entry
+    fields = ["account", "amount"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Account)
+class AccountAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "settled_balance", "pending_balance", "last_activity_at"]
+    list_filter = ["system_code"]
+    search_fields = ["customer__user__email", "customer__referral_code"]
+    list_select_related = ["customer__user"]
+
+
+@admin.register(Transaction)
+class TransactionAdmin(ReadOnlyAdmin):
+    list_display = ["public_id", "kind", "status", "memo", "created_at", "settles_at", "posted_at"]
+    list_filter = ["kind", "status", "cause"]
+    search_fields = [
+        "public_id",
+        "idempotency_key",
+        "cause_ref",
+        "entries__account__customer__user__email",
+    ]
+    date_hierarchy = "created_at"
+    inlines = [EntryInline]
+    show_full_result_count = False

@@ -1,0 +1,340 @@
+"""The one module that moves points: post, hold, settle, void and reverse.
+
+Rules it keeps (ARCHITECTURE.md, "The ledger"):
+- every transaction's entries sum to zero; entries are only ever added;
+- a customer's cached balances change in the same database transaction as
+  their entries, by conditional updates, so concurrent spends cannot overdraw;
+- an idempotency key posts once: the unique constraint decides, not a lookup;
+- pending transactions settle exactly once, in set-based batches.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from django.db import IntegrityError, connection
+from django.db import transaction as db_transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+
+from customers.models import Customer, User
+from loyalty.models import Account, Entry, Transaction
+from loyalty.signals import transaction_voided, transactions_settled
+
+
+class LedgerError(Exception):
+    """A posting that breaks a ledger rule; nothing was written."""
+
+
+class InsufficientPoints(LedgerError):
+    """The customer's settled balance does not cover the debit."""
+
+
+def system_account(code: str) -> Account:
+    account, _ = Account.objects.get_or_create(system_code=Account.System(code))
+    return account
+
+
+def customer_account(customer: Customer) -> Account:
+    account, _ = Account.objects.get_or_create(customer=customer)
+    return account
+
+
+def _apply_to_balances(entries: Sequence[tuple[Account, int]], *, pending: bool) -> None:
+    now = timezone.now()
+    # A fixed lock order (by primary key) keeps two postings from deadlocking.
+    for account, amount in sorted(entries, key=lambda item: item[0].pk):
+        if account.customer_id is None:
+            continue
+        rows = Account.objects.filter(pk=account.pk)
+        if pending:
+            rows.update(pending_balance=F("pending_balance") + amount, last_activity_at=now)
+        elif amount > 0:
+            rows.update(settled_balance=F("settled_balance") + amount, last_activity_at=now)
+        elif not rows.filter(settled_balance__gte=-amount).update(
+            settled_balance=F("settled_balance") + amount, last_activity_at=now
+        ):
+            raise InsufficientPoints(f"Not enough settled points for {-amount}.")
+
+
+def post(
+    *,
+    kind: str,
+    entries: Sequence[tuple[Account, int]],
+    memo: str,
+    idempotency_key: str | None = None,
+    settles_at: datetime | None = None,
+    cause: str = "",
+    cause_ref: str = "",
+    actor: User | None = None,
+    reason: str = "",
+    reverses: Transaction | None = None,
+    exchange_rate=None,
+) -> Transaction:
+    """Write one balanced transaction: posted now, or held as pending until `settles_at`.
+
+    With an `idempotency_key` that was used before, the earlier transaction is
+    returned and nothing changes, also when two callers race.
+    """
+    if any(not isinstance(amount, int) or amount == 0 for _, amount in entries):
+        raise LedgerError("Entry amounts are non-zero integers.")
+    if len(entries) < 2 or sum(amount for _, amount in entries) != 0:
+        raise LedgerError("A transaction's entries must sum to zero.")
+    pending = settles_at is not None
+    if pending and any(a.customer_id and amount < 0 for a, amount in entries):
+        raise LedgerError("Only credits to customers can be held; debits post at once.")
+    with db_transaction.atomic():
+        if idempotency_key:
+            existing = Transaction.objects.filter(idempotency_key=idempotency_key).first()
+            if existing is not None:
+                return existing
+        try:
+            with db_transaction.atomic():
+                posted = Transaction.objects.create(
+                    kind=kind,
+                    status=Transaction.Status.PENDING if pending else Transaction.Status.POSTED,
+                    idempotency_key=idempotency_key or None,
+                    settles_at=settles_at,
+                    posted_at=None if pending else timezone.now(),
+                    memo=memo[:255],
+                    cause=cause,
+                    cause_ref=cause_ref,
+                    created_by=actor,
+                    reason=reason,
+                    reverses=reverses,
+                    exchange_rate=exchange_rate,
+                )
+        except IntegrityError:
+            if idempotency_key:
+                # Another caller committed the same key first: theirs is the transaction.
+                return Transaction.objects.get(idempotency_key=idempotency_key)
+            raise
+        Entry.objects.bulk_create(
+            Entry(transaction=posted, account=account, amount=amount) for account, amount in entries
+        )
+        _apply_to_balances(entries, pending=pending)
+    return posted
+
+
+def points_award(
+    *,
+    customer: Customer,
+    points: int,
+    kind: str,
+    memo: str,
+    source: str = Account.System.POINTS_ISSUED,
+    idempotency_key: str | None = None,
+    settles_at: datetime | None = None,
+    cause: str = "",
+    cause_ref: str = "",
+    actor: User | None = None,
+    reason: str = "",
+    exchange_rate=None,
+) -> Transaction:
+    """Credit a customer from a system account; held as pending when `settles_at` is given."""
+    if points <= 0:
+        raise LedgerError("Awarded points must be positive.")
+    return post(
+        kind=kind,
+        entries=[(customer_account(customer), points), (system_account(source), -points)],
+        memo=memo,
+        idempotency_key=idempotency_key,
+        settles_at=settles_at,
+        cause=cause,
+        cause_ref=cause_ref,
+        actor=actor,
+        reason=reason,
+        exchange_rate=exchange_rate,
+    )
+
+
+def points_spend(
+    *,
+    customer: Customer,
+    points: int,
+    kind: str,
+    memo: str,
+    sink: str,
+    idempotency_key: str | None = None,
+    cause: str = "",
+    cause_ref: str = "",
+    actor: User | None = None,
+    reason: str = "",
+) -> Transaction:
+    """Debit a customer's settled points to a system account; `InsufficientPoints` if short."""
+    if points <= 0:
+        raise LedgerError("Spent points must be positive.")
+    return post(
+        kind=kind,
+        entries=[(customer_account(customer), -points), (system_account(sink), points)],
+        memo=memo,
+        idempotency_key=idempotency_key,
+        cause=cause,
+        cause_ref=cause_ref,
+        actor=actor,
+        reason=reason,
+    )
+
+
+def points_transfer(
+    *,
+    sender: Customer,
+    recipient: Customer,
+    points: int,
+    memo: str,
+    idempotency_key: str | None = None,
+    cause: str = "gift",
+    cause_ref: str = "",
+) -> Transaction:
+    """Move settled points from one customer to another (a gift between friends)."""
+    if points <= 0:
+        raise LedgerError("Gifted points must be positive.")
+    if sender.pk == recipient.pk:
+        raise LedgerError("A gift goes to someone else.")
+    return post(
+        kind=Transaction.Kind.GIFT,
+        entries=[(customer_account(sender), -points), (customer_account(recipient), points)],
+        memo=memo,
+        idempotency_key=idempotency_key,
+        cause=cause,
+        cause_ref=cause_ref,
+    )
+
+
+_SETTLE_BATCH_SQL = """
+UPDATE loyalty_transaction
+   SET status = 'posted', posted_at = %s, settlement_batch = %s
+ WHERE id IN (
+       SELECT id FROM loyalty_transaction
+        WHERE status = 'pending' AND settles_at <= %s
+        ORDER BY settles_at, id
+        LIMIT %s {lock})
+"""
+
+_SETTLE_BALANCES_SQL = """
+UPDATE loyalty_account
+   SET settled_balance = loyalty_account.settled_balance + due.total,
+       pending_balance = loyalty_account.pending_balance - due.total,
+       last_activity_at = %s
+  FROM (SELECT e.account_id, SUM(e.amount) AS total
+          FROM loyalty_entry e
+          JOIN loyalty_transaction t ON t.id = e.transaction_id
+         WHERE t.settlement_batch = %s
+         GROUP BY e.account_id) AS due
+ WHERE loyalty_account.id = due.account_id AND loyalty_account.customer_id IS NOT NULL
+"""
+
+
+def _settle_batch(*, as_of: datetime, batch_size: int) -> int:
+    batch = uuid.uuid4()
+    now = timezone.now()
+    # On PostgreSQL, rows another settler or a void holds are skipped, not waited
+    # for; SQLite serialises writers (IMMEDIATE transactions), so it needs no lock.
+    lock = "FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
+    batch_param = batch.hex if connection.vendor == "sqlite" else batch
+    with db_transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_SETTLE_BATCH_SQL.format(lock=lock), [now, batch_param, as_of, batch_size])
+        settled = cursor.rowcount
+        if settled:
+            cursor.execute(_SETTLE_BALANCES_SQL, [now, batch_param])
+            ids = list(
+                Transaction.objects.filter(settlement_batch=batch).values_list("id", flat=True)
+            )
+            transactions_settled.send(sender=Transaction, transaction_ids=ids)
+    return settled
+
+
+def settle_due(*, as_of: datetime | None = None, batch_size: int = 5000) -> int:
+    """Post every pending transaction whose hold has passed; returns how many settled.
+
+    Set-based batches, each in its own database transaction: safe to run twice
+    or concurrently, and a pending transaction settles exactly once.
+    """
+    as_of = as_of or timezone.now()
+    total = 0
+    while settled := _settle_batch(as_of=as_of, batch_size=batch_size):
+        total += settled
+    return total
+
+
+def void(*, transaction: Transaction, reason: str) -> bool:
+    """Cancel a pending transaction; returns False if it had already settled or been voided."""
+    with db_transaction.atomic():
+        locked = Transaction.objects.select_for_update().get(pk=transaction.pk)
+        if locked.status != Transaction.Status.PENDING:
+            return False
+        locked.status = Transaction.Status.VOIDED
+        locked.voided_at = timezone.now()
+        locked.reason = "\n".join(filter(None, [locked.reason, reason]))
+        locked.save(update_fields=["status", "voided_at", "reason"])
+        for entry in locked.entries.select_related("account").order_by("account_id"):
+            if entry.account.customer_id is not None:
+                Account.objects.filter(pk=entry.account_id).update(
+                    pending_balance=F("pending_balance") - entry.amount
+                )
+        transaction_voided.send(sender=Transaction, transaction=locked)
+    return True
+
+
+def reversible_points(transaction: Transaction) -> int:
+    """Points of a posted two-sided transaction that have not been reversed yet."""
+    credited = transaction.entries.filter(amount__gt=0).aggregate(total=Sum("amount"))["total"]
+    reversed_ = (
+        Entry.objects.filter(
+            transaction__reverses=transaction,
+            amount__gt=0,
+            account__in=transaction.entries.filter(amount__lt=0).values("account"),
+        ).aggregate(total=Sum("amount"))["total"]
+        or 0
+    )
+    return (credited or 0) - reversed_
+
+
+def reverse(
+    *,
+    transaction: Transaction,
+    reason: str,
+    points: int | None = None,
+    actor: User | None = None,
+    idempotency_key: str | None = None,
+) -> Transaction | None:
+    """Take back a posted transaction, wholly or `points` of it, with a reason.
+
+    A customer is never taken below zero: what they no longer hold is written
+    off to the write-off account (listed for staff) instead. Returns None when
+    nothing is left to reverse.
+    """
+    with db_transaction.atomic():
+        original = Transaction.objects.select_for_update().get(pk=transaction.pk)
+        if original.status != Transaction.Status.POSTED:
+            raise LedgerError("Only posted transactions are reversed; void pending ones.")
+        entries = list(original.entries.select_related("account"))
+        if len(entries) != 2:
+            raise LedgerError("Only two-sided transactions can be reversed.")
+        credit, debit = sorted(entries, key=lambda entry: -entry.amount)
+        remaining = reversible_points(original)
+        amount = remaining if points is None else min(points, remaining)
+        if amount <= 0:
+            return None
+        taken = amount
+        if credit.account.customer_id is not None:
+            held = Account.objects.select_for_update().get(pk=credit.account_id).settled_balance
+            taken = min(amount, held)
+        reversal_entries = [(debit.account, amount)]
+        if taken:
+            reversal_entries.append((credit.account, -taken))
+        if amount - taken:
+            reversal_entries.append((system_account(Account.System.WRITE_OFF), taken - amount))
+        return post(
+            kind=Transaction.Kind.REVERSAL,
+            entries=reversal_entries,
+            memo=f"Reversal: {original.memo}",
+            idempotency_key=idempotency_key,
+            cause=original.cause,
+            cause_ref=original.cause_ref,
+            actor=actor,
+            reason=reason,
+            reverses=original,
+        )

@@ -1,0 +1,47 @@
+"""Reads of the ledger that pages and the partner API share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Min, QuerySet
+
+from customers.models import Customer
+from loyalty.models import Account, Entry, Transaction
+
+
+@dataclass(frozen=True)
+class Balance:
+    settled: int
+    pending: int
+    next_settles_at: datetime | None = None
+
+
+def balance(*, customer: Customer) -> Balance:
+    """One row read: the cached balances kept by the ledger."""
+    row = Account.objects.filter(customer=customer).values("settled_balance", "pending_balance")
+    found = row.first()
+    if found is None:
+        return Balance(settled=0, pending=0)
+    return Balance(settled=found["settled_balance"], pending=found["pending_balance"])
+
+
+def balance_with_next_settlement(*, customer: Customer) -> Balance:
+    """The balance and when the earliest pending points settle (for the customer's page)."""
+    current = balance(customer=customer)
+    if not current.pending:
+        return current
+    next_at = Transaction.objects.filter(
+        status=Transaction.Status.PENDING, entries__account__customer=customer
+    ).aggregate(first=Min("settles_at"))["first"]
+    return Balance(settled=current.settled, pending=current.pending, next_settles_at=next_at)
+
+
+def customer_history(*, customer: Customer) -> QuerySet[Entry]:
+    """The customer's side of each transaction, newest first (`amount` signed for them)."""
+    return (
+        Entry.objects.filter(account__customer=customer)
+        .select_related("transaction")
+        .order_by("-transaction__created_at", "-transaction_id")
+    )

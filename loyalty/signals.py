@@ -1,0 +1,16 @@
+"""What the loyalty app announces to the apps above it (the partner API's webhooks listen).
+
+Each signal is sent inside the database transaction that made the change, so a
+receiver can write its own rows (an outbox) atomically with it.
+"""
+
+from django.dispatch import Signal
+
+# Pending transactions became posted. Arguments: `transaction_ids` (list[int]).
+transactions_settled = Signal()
+
+# A pending transaction was voided. Arguments: `transaction` (Transaction).
+transaction_voided = Signal()
+
+# A voucher was issued to a customer. Arguments: `voucher` (Voucher).
+voucher_issued = Signal()
