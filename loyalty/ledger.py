@@ -13,6 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Required, TypedDict, Unpack
 
 from django.db import IntegrityError, connection
 from django.db import transaction as db_transaction
@@ -118,89 +119,58 @@ def post(
     return posted
 
 
+class PostingDetails(TypedDict, total=False):
+    """What describes a posting besides its entries (see `post`)."""
+
+    kind: Required[str]
+    memo: Required[str]
+    idempotency_key: str | None
+    cause: str
+    cause_ref: str
+    actor: User | None
+    reason: str
+
+
+def _positive(points: int) -> int:
+    if not isinstance(points, int) or points <= 0:
+        raise LedgerError("Points must be a positive whole number.")
+    return points
+
+
 def points_award(
     *,
     customer: Customer,
     points: int,
-    kind: str,
-    memo: str,
     source: str = Account.System.POINTS_ISSUED,
-    idempotency_key: str | None = None,
     settles_at: datetime | None = None,
-    cause: str = "",
-    cause_ref: str = "",
-    actor: User | None = None,
-    reason: str = "",
     exchange_rate=None,
+    **details: Unpack[PostingDetails],
 ) -> Transaction:
     """Credit a customer from a system account; held as pending when `settles_at` is given."""
-    if points <= 0:
-        raise LedgerError("Awarded points must be positive.")
-    return post(
-        kind=kind,
-        entries=[(customer_account(customer), points), (system_account(source), -points)],
-        memo=memo,
-        idempotency_key=idempotency_key,
-        settles_at=settles_at,
-        cause=cause,
-        cause_ref=cause_ref,
-        actor=actor,
-        reason=reason,
-        exchange_rate=exchange_rate,
-    )
+    _positive(points)
+    entries = [(customer_account(customer), points), (system_account(source), -points)]
+    return post(entries=entries, settles_at=settles_at, exchange_rate=exchange_rate, **details)
 
 
 def points_spend(
-    *,
-    customer: Customer,
-    points: int,
-    kind: str,
-    memo: str,
-    sink: str,
-    idempotency_key: str | None = None,
-    cause: str = "",
-    cause_ref: str = "",
-    actor: User | None = None,
-    reason: str = "",
+    *, customer: Customer, points: int, sink: str, **details: Unpack[PostingDetails]
 ) -> Transaction:
     """Debit a customer's settled points to a system account; `InsufficientPoints` if short."""
-    if points <= 0:
-        raise LedgerError("Spent points must be positive.")
+    _positive(points)
     return post(
-        kind=kind,
-        entries=[(customer_account(customer), -points), (system_account(sink), points)],
-        memo=memo,
-        idempotency_key=idempotency_key,
-        cause=cause,
-        cause_ref=cause_ref,
-        actor=actor,
-        reason=reason,
+        entries=[(customer_account(customer), -points), (system_account(sink), points)], **details
     )
 
 
 def points_transfer(
-    *,
-    sender: Customer,
-    recipient: Customer,
-    points: int,
-    memo: str,
-    idempotency_key: str | None = None,
-    cause: str = "gift",
-    cause_ref: str = "",
+    *, sender: Customer, recipient: Customer, points: int, **details: Unpack[PostingDetails]
 ) -> Transaction:
     """Move settled points from one customer to another (a gift between friends)."""
-    if points <= 0:
-        raise LedgerError("Gifted points must be positive.")
+    _positive(points)
     if sender.pk == recipient.pk:
         raise LedgerError("A gift goes to someone else.")
-    return post(
-        kind=Transaction.Kind.GIFT,
-        entries=[(customer_account(sender), -points), (customer_account(recipient), points)],
-        memo=memo,
-        idempotency_key=idempotency_key,
-        cause=cause,
-        cause_ref=cause_ref,
-    )
+    entries = [(customer_account(sender), -points), (customer_account(recipient), points)]
+    return post(entries=entries, **details)
 
 
 _SETTLE_BATCH_SQL = """

@@ -102,7 +102,7 @@ def test_void_cancels_pending_once_and_never_a_settled_one():
 def test_reverse_takes_back_and_writes_off_what_the_customer_no_longer_has():
     anna, ben = CustomerFactory(), CustomerFactory()
     earned = _award(anna, 100)
-    ledger.points_transfer(sender=anna, recipient=ben, points=70, memo="Gift")
+    ledger.points_transfer(sender=anna, recipient=ben, points=70, kind="gift", memo="Gift")
     reversal = ledger.reverse(transaction=earned, reason="order refunded")
     assert balance(customer=anna).settled == 0
     amounts = dict(reversal.entries.values_list("account__system_code", "amount"))

@@ -86,7 +86,11 @@ def test_random_sequences_keep_every_ledger_rule(operations):
             other = (i + 1) % 3
             try:
                 ledger.points_transfer(
-                    sender=customer, recipient=customers[other], points=amount, memo="g"
+                    sender=customer,
+                    recipient=customers[other],
+                    points=amount,
+                    kind="gift",
+                    memo="g",
                 )
             except ledger.InsufficientPoints:
                 assert settled[i] < amount
