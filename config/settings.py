@@ -20,9 +20,22 @@ VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env.bool("DEBUG", default=False)
+
+
+def _development_secret_key() -> str:
+    """A key generated once under var/, so the web server and the worker sign alike."""
+    path = VAR_DIR / "development-secret-key"
+    if not path.exists():
+        path.write_text(get_random_secret_key())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
 # A generated key is only acceptable on a developer's machine: without DEBUG a
 # missing SECRET_KEY is an error, never a silent default.
-SECRET_KEY = env.str("SECRET_KEY", default=get_random_secret_key() if DEBUG else None)
+SECRET_KEY = (
+    env.str("SECRET_KEY", default=_development_secret_key()) if DEBUG else env.str("SECRET_KEY")
+)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
