@@ -1,0 +1,68 @@
+"""The customer's pages in a real browser, on a phone and on a desktop."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.accessibility import LOW_CONTRAST_TEXT, UNLABELLED_FIELDS, assert_accessible
+from tests.browser.conftest import log_in
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+def test_home_page_explains_the_program(page):
+    page.goto("/")
+    assert_accessible(page)
+    assert page.get_by_role("link", name="Join in a minute").is_visible()
+
+
+def test_signup_page_is_usable(page):
+    page.goto("/accounts/signup/")
+    assert_accessible(page)
+    page.get_by_role("button", name="Sign Up").click()
+    assert "required" in page.content().lower() or page.url.endswith("/accounts/signup/")
+
+
+def test_customer_logs_in_and_reaches_every_page(page, customer):
+    log_in(page, customer.user.email)
+    assert "Anna" in page.locator("h1").inner_text()
+    assert_accessible(page)
+    for path in ["/me/friends/", "/me/profile/"]:
+        page.goto(path)
+        assert_accessible(page)
+
+
+def test_keyboard_focus_is_visible(page, customer):
+    page.goto("/")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.className")
+    assert "skip-link" in focused
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline not in ("", "none")
+
+
+def test_wrong_password_says_so(page, customer):
+    page.goto("/accounts/login/")
+    page.get_by_label("Email").fill(customer.user.email)
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Sign In").click()
+    assert page.get_by_text("not correct").is_visible()
+    assert_accessible(page)
+
+
+def test_unknown_page_is_friendly(page):
+    response = page.goto("/no-such-page/")
+    assert response.status == 404
+    assert_accessible(page)
+
+
+def test_accessibility_checks_catch_what_they_look_for(page):
+    page.set_content(
+        '<html lang="en"><body><header><nav></nav></header><main><h1>Title</h1>'
+        '<p style="color:#bbb">faint</p><input name="nameless">'
+        '<div style="width:2000px">wide</div></main></body></html>'
+    )
+    with pytest.raises(AssertionError):
+        assert_accessible(page)
+    assert page.evaluate(UNLABELLED_FIELDS) == ['<input name="nameless">']
+    assert len(page.evaluate(LOW_CONTRAST_TEXT)) == 1
