@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from loyalty.models import Account, Entry, Transaction
+from loyalty.models import Account, EarnRule, Entry, ExchangeRate, Tier, Transaction
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -48,3 +48,36 @@ class TransactionAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     inlines = [EntryInline]
     show_full_result_count = False
+
+
+@admin.register(EarnRule)
+class EarnRuleAdmin(admin.ModelAdmin):
+    """One row of rules: staff edit it, nobody adds a second or deletes it."""
+
+    list_display = [
+        "__str__",
+        "program_currency",
+        "points_per_unit",
+        "hold_days",
+        "first_review_bonus",
+        "birthday_gift",
+        "inactivity_expiry_months",
+        "updated_at",
+    ]
+
+    def has_add_permission(self, request):
+        return not EarnRule.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ExchangeRate)
+class ExchangeRateAdmin(admin.ModelAdmin):
+    list_display = ["currency", "rate", "updated_at"]
+    search_fields = ["currency"]
+
+
+@admin.register(Tier)
+class TierAdmin(admin.ModelAdmin):
+    list_display = ["name", "min_points", "min_referrals", "multiplier"]

@@ -146,3 +146,89 @@ class Entry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account}: {self.amount:+d}"
+
+
+class EarnRule(models.Model):
+    """The program's earning rules; one row (pk 1), edited by staff in the admin."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    program_currency = models.CharField(
+        _("program currency"), max_length=3, default="EUR", help_text=_("ISO 4217 code.")
+    )
+    points_per_unit = models.DecimalField(
+        _("points per currency unit"), max_digits=9, decimal_places=4, default=1
+    )
+    hold_days = models.PositiveIntegerField(
+        _("hold days for earned points"),
+        default=0,
+        help_text=_("0 posts earned points at once; otherwise they wait out the return window."),
+    )
+    first_review_bonus = models.PositiveIntegerField(_("first review bonus points"), default=50)
+    birthday_gift = models.PositiveIntegerField(_("birthday gift points"), default=100)
+    inactivity_expiry_months = models.PositiveIntegerField(
+        _("expire points after months of inactivity"),
+        default=12,
+        help_text=_("0 means points never expire."),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("earn rules")
+        verbose_name_plural = _("earn rules")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(pk=1), name="earnrule_single_row"),
+            models.CheckConstraint(
+                condition=models.Q(points_per_unit__gte=0), name="earnrule_rate_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(_("Earn rules"))
+
+
+class ExchangeRate(models.Model):
+    """How much one unit of a purchase currency is worth in the program currency."""
+
+    currency = models.CharField(_("currency"), max_length=3, unique=True)
+    rate = models.DecimalField(
+        _("rate to program currency"),
+        max_digits=18,
+        decimal_places=8,
+        help_text=_("1 unit of this currency = rate units of the program currency."),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["currency"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(rate__gt=0), name="exchangerate_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"1 {self.currency} = {self.rate}"
+
+
+class Tier(models.Model):
+    """A loyalty tier, reached by points earned in 12 months or by successful referrals."""
+
+    name = models.CharField(_("name"), max_length=50, unique=True)
+    min_points = models.PositiveIntegerField(_("points earned in the last 12 months"), default=0)
+    min_referrals = models.PositiveIntegerField(
+        _("or successful referrals"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: this tier cannot be reached by referrals alone."),
+    )
+    multiplier = models.DecimalField(
+        _("earning multiplier"), max_digits=4, decimal_places=2, default=1
+    )
+    benefits = models.TextField(_("benefits"), blank=True)
+
+    class Meta:
+        ordering = ["min_points", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(multiplier__gt=0), name="tier_multiplier"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
