@@ -34,6 +34,8 @@ class LedgerError(Exception):
 class InsufficientPoints(LedgerError):
     """The customer's settled balance does not cover the debit."""
 
+    code = "insufficient_points"
+
 
 def system_account(code: str) -> Account:
     account, _ = Account.objects.get_or_create(system_code=Account.System(code))
