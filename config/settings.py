@@ -263,6 +263,11 @@ CELERY_TASK_ROUTES = {
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "settle-due-rewards": {"task": "loyalty.tasks.ledger_settle_due", "schedule": 300.0},
+    # partners: forget idempotency keys after their replay window.
+    "purge-idempotency-records": {
+        "task": "partners.tasks.idempotency_purge_expired",
+        "schedule": 3600.0,
+    },
 }
 CELERY_TIMEZONE = TIME_ZONE
 
