@@ -269,16 +269,28 @@ CELERY_TASK_ROUTES = {
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "settle-due-rewards": {"task": "loyalty.tasks.ledger_settle_due", "schedule": 300.0},
+    # partners: forget idempotency keys after their replay window.
+    "purge-idempotency-records": {
+        "task": "partners.tasks.idempotency_purge_expired",
+        "schedule": 3600.0,
+    },
 }
 CELERY_TIMEZONE = TIME_ZONE
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "partners.errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Kindred partner API",
     "VERSION": "1.0.0",
+    "DESCRIPTION": "The contract partner sites build against: docs/partner-api.md.",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
 }
+# Partner API: requests per API key (DRF rate syntax) and the largest request body.
+PARTNER_API_RATE = env.str("PARTNER_API_RATE", default="1200/minute")
+PARTNER_API_MAX_BODY_BYTES = env.int("PARTNER_API_MAX_BODY_BYTES", default=64 * 1024)
 
 LOGGING = {
     "version": 1,
