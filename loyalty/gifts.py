@@ -7,8 +7,8 @@ from django.db import transaction as db_transaction
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
-from customers.emails import email_send
-from customers.models import Customer, User
+from customers.models import ConsentRecord, Customer, User
+from customers.privacy import customer_email_send
 from customers.selectors import friends_of
 from loyalty.ledger import LedgerError, points_award, points_transfer
 from loyalty.models import Account, Gift, GiftCampaign, Reward, Tier, Transaction
@@ -60,7 +60,7 @@ def gift_to_friend(
                 recipient=recipient,
                 points=points,
                 kind=Transaction.Kind.GIFT,
-                memo=f"Gift from {sender.name} to {recipient.name}",
+                memo="Gift between friends",
                 idempotency_key=idempotency_key and f"gift:{idempotency_key}",
                 cause="gift",
             )
@@ -73,7 +73,7 @@ def gift_to_friend(
 
 
 def gift_email_send(*, gift_id: int) -> bool:
-    """Tell the recipient about their gift; returns False if the gift is gone."""
+    """Tell the recipient about their gift, if they take activity emails; returns whether sent."""
     gift = (
         Gift.objects.select_related("sender__user", "recipient__user", "reward", "voucher")
         .filter(pk=gift_id)
@@ -81,12 +81,12 @@ def gift_email_send(*, gift_id: int) -> bool:
     )
     if gift is None:
         return False
-    email_send(
-        to=gift.recipient.user.email,
+    return customer_email_send(
+        customer=gift.recipient,
         template="loyalty/gift_received",
         context={"gift": gift, "recipient": gift.recipient, "sender": gift.sender},
+        topic=ConsentRecord.Topic.NOTIFICATIONS,
     )
-    return True
 
 
 def gift_campaign_create(

@@ -124,7 +124,7 @@ def reward_redeem(
                 points=reward.points_cost,
                 sink=Account.System.REDEMPTIONS,
                 kind=Transaction.Kind.GIFT if recipient else Transaction.Kind.REDEEM,
-                memo=f"Gift for {recipient.name}: {reward.name}"
+                memo=f"Gift for a friend: {reward.name}"
                 if recipient
                 else f"Redeemed: {reward.name}",
                 idempotency_key=key,

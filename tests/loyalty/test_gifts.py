@@ -5,6 +5,7 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from customers.models import Customer
 from customers.services import connection_befriend
 from loyalty import ledger, tasks
 from loyalty.audit import ledger_audit
@@ -181,3 +182,11 @@ def test_incomplete_campaigns_are_refused(staff, queued, fields):
     with pytest.raises(ValidationError):
         _campaign(staff, **fields)
     assert not GiftCampaign.objects.exists() and not queued
+
+
+def test_no_gift_email_to_someone_who_turned_activity_emails_off(friends, queued):
+    anna, ben = friends
+    Customer.objects.filter(pk=ben.pk).update(notification_emails=False)
+    gift = gift_to_friend(sender=anna, recipient=ben, points=10)
+    assert not gift_email_send(gift_id=gift.pk)
+    assert not mail.outbox
