@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import calendar
+from datetime import date
+
 from django.db import IntegrityError
 from django.db import transaction as db_transaction
 from django.db.models import Count, F, Q, QuerySet
@@ -10,6 +13,7 @@ from django.utils import timezone
 from customers.models import ConsentRecord, Customer, User
 from customers.privacy import customer_email_send
 from customers.selectors import friends_of
+from loyalty.earning import earn_rule
 from loyalty.ledger import LedgerError, points_award, points_transfer
 from loyalty.models import Account, Gift, GiftCampaign, Reward, Tier, Transaction
 from loyalty.tiers import customer_tier
@@ -217,3 +221,39 @@ def gift_campaign_run(*, campaign_id: int) -> GiftCampaign:
         )
     campaign.refresh_from_db()
     return campaign
+
+
+def _birthdays_on(day: date) -> Q:
+    born_today = Q(birthday__month=day.month, birthday__day=day.day)
+    if (day.month, day.day) == (2, 28) and not calendar.isleap(day.year):
+        born_today |= Q(birthday__month=2, birthday__day=29)
+    return born_today
+
+
+def birthday_gifts_award(*, today: date | None = None) -> int:
+    """Give the rule's birthday points to everyone born today, once a year; returns how many."""
+    today = today or timezone.localdate()
+    points = earn_rule().birthday_gift
+    if not points:
+        return 0
+    given = 0
+    born_today = Customer.objects.filter(_birthdays_on(today), erased_at__isnull=True)
+    for customer in born_today.iterator():
+        with db_transaction.atomic():
+            awarded = points_award(
+                customer=customer,
+                points=points,
+                source=Account.System.GIFTS,
+                kind=Transaction.Kind.GIFT,
+                memo="Happy birthday!",
+                idempotency_key=f"birthday:{customer.pk}:{today.year}",
+                cause="birthday",
+            )
+            gift, created = Gift.objects.get_or_create(
+                transaction=awarded,
+                defaults={"recipient": customer, "points": points, "note": "Happy birthday!"},
+            )
+            if created:
+                _gift_email_queue(gift)
+                given += 1
+    return given

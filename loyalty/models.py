@@ -44,6 +44,14 @@ class Account(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        indexes = [
+            # The daily expiry run reads only accounts holding points, oldest activity first.
+            models.Index(
+                fields=["last_activity_at"],
+                condition=models.Q(settled_balance__gt=0, customer__isnull=False),
+                name="account_expiry_candidates",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(customer__isnull=False, system_code__isnull=True)
@@ -447,3 +455,24 @@ class Gift(models.Model):
 
     def __str__(self) -> str:
         return f"Gift to {self.recipient}"
+
+
+class ExpiryNotice(models.Model):
+    """The reminder sent before an account's points expire, once per stretch of inactivity."""
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="expiry_notices")
+    last_activity_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    points = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "last_activity_at"], name="expirynotice_once_per_inactivity"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account}: {self.points} points expire {self.expires_at:%Y-%m-%d}"
