@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.management.utils import get_random_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -273,6 +274,15 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "purge-idempotency-records": {
         "task": "partners.tasks.idempotency_purge_expired",
         "schedule": 3600.0,
+    },
+    # loyalty: daily expiry (reminders first) and birthday gifts.
+    "loyalty-points-expire": {
+        "task": "loyalty.tasks.ledger_points_expire",
+        "schedule": crontab(hour=3, minute=0),
+    },
+    "loyalty-birthday-gifts": {
+        "task": "loyalty.tasks.ledger_birthday_gifts",
+        "schedule": crontab(hour=7, minute=0),
     },
 }
 CELERY_TIMEZONE = TIME_ZONE
