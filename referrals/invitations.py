@@ -68,7 +68,8 @@ def invitation_accept_url(invitation: Invitation) -> str:
 
 
 def suppress_url(email: str) -> str:
-    signed = signing.dumps(email_key(email), salt=SUPPRESS_SALT, compress=True)
+    # A plain (untimed) signature: the link keeps working for as long as the email is kept.
+    signed = signing.Signer(salt=SUPPRESS_SALT).sign(email_key(email))
     return settings.SITE_URL + reverse("referrals:suppress", args=[signed])
 
 
@@ -309,7 +310,7 @@ def invitation_cancel(*, invitation: Invitation, sender: Customer) -> Invitation
 def email_suppress(*, signed: str) -> bool:
     """'Don't invite me again': the address's hash joins the suppression list for good."""
     try:
-        key = signing.loads(signed, salt=SUPPRESS_SALT)
+        key = signing.Signer(salt=SUPPRESS_SALT).unsign(signed)
     except signing.BadSignature:
         return False
     SuppressedEmail.objects.get_or_create(email_key=key)
