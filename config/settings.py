@@ -180,6 +180,14 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 # First retry delay (seconds) after an SMTP failure; doubles on each attempt.
 EMAIL_RETRY_BACKOFF = env.int("EMAIL_RETRY_BACKOFF", default=30)
 
+# Friend invitations (referrals app).
+INVITATION_SEND_ATTEMPTS = env.int("INVITATION_SEND_ATTEMPTS", default=6)
+INVITATION_REMINDER_DAYS = env.int("INVITATION_REMINDER_DAYS", default=3)
+INVITATION_EXPIRY_DAYS = env.int("INVITATION_EXPIRY_DAYS", default=30)
+INVITATION_RESEND_COOLDOWN_HOURS = env.int("INVITATION_RESEND_COOLDOWN_HOURS", default=24)
+# An invitation still queued after this long is re-enqueued by the sweeper.
+INVITATION_SWEEP_AFTER_SECONDS = env.int("INVITATION_SWEEP_AFTER_SECONDS", default=300)
+
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
@@ -270,6 +278,10 @@ CELERY_TASK_ROUTES = {
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "settle-due-rewards": {"task": "loyalty.tasks.ledger_settle_due", "schedule": 300.0},
+    # referrals: invitations the broker lost, reminders, expiry
+    "invitations-sweep": {"task": "referrals.tasks.invitations_sweep", "schedule": 60.0},
+    "invitations-remind": {"task": "referrals.tasks.invitations_remind", "schedule": 3600.0},
+    "invitations-expire": {"task": "referrals.tasks.invitations_expire", "schedule": 3600.0},
     # partners: forget idempotency keys after their replay window.
     "purge-idempotency-records": {
         "task": "partners.tasks.idempotency_purge_expired",
