@@ -263,6 +263,8 @@ CELERY_TASK_ROUTES = {
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "settle-due-rewards": {"task": "loyalty.tasks.ledger_settle_due", "schedule": 300.0},
+    # reviews: NPS survey emails whose send_after has passed.
+    "send-due-surveys": {"task": "reviews.tasks.email_surveys_due", "schedule": 300.0},
 }
 CELERY_TIMEZONE = TIME_ZONE
 
