@@ -168,6 +168,18 @@ class Review(models.Model):
         return bool(self.flagged_words)
 
     @property
+    def public_reply(self) -> ReviewReply | None:
+        """The business's reply, or None (the reverse one-to-one raises when there is none)."""
+        try:
+            return self.reply
+        except ReviewReply.DoesNotExist:
+            return None
+
+    @property
+    def photo_urls(self) -> list[str]:
+        return [photo.image.url for photo in self.photos.all()]
+
+    @property
     def author_display(self) -> str:
         """First name and last initial ("Anna K."): enough to be a real person, not a dossier."""
         user = self.author.user

@@ -41,14 +41,14 @@ def published_reviews(
     return _with_relations(reviews).order_by(*SORTS.get(sort, SORTS["newest"]))
 
 
-def _summary(reviews: QuerySet[Review]) -> tuple[int, Decimal | None, dict[str, int]]:
+def _summary(reviews: QuerySet[Review]) -> tuple[int, float | None, dict[str, int]]:
     counts = dict(reviews.values_list("rating").annotate(n=Count("id")).order_by())
     distribution = {str(stars): counts.get(stars, 0) for stars in range(1, 6)}
     total = sum(distribution.values())
     if not total:
         return 0, None, distribution
     average = Decimal(sum(stars * n for stars, n in counts.items())) / total
-    return total, average.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP), distribution
+    return total, float(average.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)), distribution
 
 
 def review_summary(*, subject_slug: str) -> dict:
