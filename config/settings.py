@@ -199,7 +199,13 @@ STORAGES = {
         if DEBUG
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
+    # Personal data archives: never under MEDIA_URL, only streamed by a view that checks access.
+    "private": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": env.str("PRIVATE_MEDIA_ROOT", default=str(VAR_DIR / "private"))},
+    },
 }
+DATA_EXPORT_KEEP_DAYS = env.int("DATA_EXPORT_KEEP_DAYS", default=7)
 # Uploads beyond this are refused before they reach a form (avatars allow 5 MB).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
@@ -263,6 +269,11 @@ CELERY_TASK_ROUTES = {
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "settle-due-rewards": {"task": "loyalty.tasks.ledger_settle_due", "schedule": 300.0},
+    # partners: forget idempotency keys after their replay window.
+    "purge-idempotency-records": {
+        "task": "partners.tasks.idempotency_purge_expired",
+        "schedule": 3600.0,
+    },
     # reviews: NPS survey emails whose send_after has passed.
     "send-due-surveys": {"task": "reviews.tasks.email_surveys_due", "schedule": 300.0},
 }
@@ -270,11 +281,18 @@ CELERY_TIMEZONE = TIME_ZONE
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "partners.errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Kindred partner API",
     "VERSION": "1.0.0",
+    "DESCRIPTION": "The contract partner sites build against: docs/partner-api.md.",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
 }
+# Partner API: requests per API key (DRF rate syntax) and the largest request body.
+PARTNER_API_RATE = env.str("PARTNER_API_RATE", default="1200/minute")
+PARTNER_API_MAX_BODY_BYTES = env.int("PARTNER_API_MAX_BODY_BYTES", default=64 * 1024)
 
 LOGGING = {
     "version": 1,

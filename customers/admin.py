@@ -1,11 +1,52 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.http import FileResponse, Http404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from customers.images import ProcessedImage, process_image
-from customers.models import Connection, ContactPerson, Conversion, Customer, User
+from customers.models import (
+    Connection,
+    ConsentRecord,
+    ContactPerson,
+    Conversion,
+    Customer,
+    DataExport,
+    StaffAccess,
+    User,
+)
+from customers.privacy import customer_erase, data_export_request, staff_access_record
 from customers.services import contact_person_photo_set
+
+
+class PersonalDataAdmin(admin.ModelAdmin):
+    """Opening or saving a customer's record in the admin leaves a line in the access trail.
+
+    Deleting is not offered: a customer is erased (anonymised) so the books stay whole.
+    """
+
+    def customer_of(self, obj) -> Customer | None:
+        return obj
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        obj = self.get_object(request, object_id)
+        customer = self.customer_of(obj) if obj is not None else None
+        if customer is not None and getattr(response, "status_code", 200) < 400:
+            action = (
+                StaffAccess.Action.CHANGE if request.method == "POST" else StaffAccess.Action.VIEW
+            )
+            staff_access_record(
+                staff=request.user, customer=customer, action=action, path=request.path
+            )
+        return response
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 class CustomerInline(admin.StackedInline):
@@ -17,7 +58,7 @@ class CustomerInline(admin.StackedInline):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(PersonalDataAdmin, BaseUserAdmin):
     ordering = ["email"]
     list_display = ["email", "first_name", "last_name", "is_staff", "is_active", "date_joined"]
     list_filter = ["is_staff", "is_superuser", "is_active"]
@@ -35,9 +76,12 @@ class UserAdmin(BaseUserAdmin):
         (None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]}),
     ]
 
+    def customer_of(self, obj) -> Customer | None:
+        return Customer.objects.filter(user=obj).first()
+
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(PersonalDataAdmin):
     list_display = [
         "__str__",
         "referral_code",
@@ -61,10 +105,49 @@ class CustomerAdmin(admin.ModelAdmin):
         "avatar",
         "avatar_thumbnail",
         "marketing_consent_at",
+        "erased_at",
         "created_at",
     ]
     autocomplete_fields = ["user", "contact_person"]
     date_hierarchy = "created_at"
+    actions = ["export_data", "erase"]
+
+    @admin.action(description=_("Prepare a data export (archive of everything held)"))
+    def export_data(self, request, queryset):
+        for customer in queryset:
+            data_export_request(
+                customer=customer, source=DataExport.Source.STAFF, requested_by=request.user
+            )
+        self.message_user(
+            request,
+            _("Exports queued; they appear under Data exports when ready."),
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Erase personal data (cannot be undone)"))
+    def erase(self, request, queryset):
+        if request.POST.get("confirmed") != "yes":
+            return TemplateResponse(
+                request,
+                "admin/customers/customer/erase_confirmation.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "customers": queryset,
+                    "action": "erase",
+                    "opts": self.model._meta,
+                    "title": _("Erase personal data"),
+                },
+            )
+        erased = sum(
+            customer_erase(customer=customer, source="staff", actor=request.user)
+            for customer in queryset
+        )
+        self.message_user(
+            request,
+            ngettext("%d customer erased.", "%d customers erased.", erased) % erased,
+            messages.SUCCESS,
+        )
+        return None
 
 
 class ContactPersonForm(forms.ModelForm):
@@ -130,4 +213,92 @@ class ConversionAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ConsentRecord)
+class ConsentRecordAdmin(admin.ModelAdmin):
+    list_display = ["customer", "topic", "granted", "source", "recorded_at"]
+    list_filter = ["topic", "granted", "source"]
+    search_fields = ["customer__user__email", "customer__referral_code"]
+    list_select_related = ["customer__user"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(DataExport)
+class DataExportAdmin(admin.ModelAdmin):
+    list_display = ["customer", "source", "status", "progress", "requested_by", "created_at"]
+    list_filter = ["status", "source"]
+    search_fields = ["customer__user__email", "customer__referral_code"]
+    list_select_related = ["customer__user", "requested_by"]
+    readonly_fields = ["download"]
+    fields = ["customer", "source", "status", "progress", "error", "download", "finished_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("archive"))
+    def download(self, obj) -> str:
+        if obj.status != DataExport.Status.READY:
+            return "-"
+        url = reverse("admin:customers_dataexport_download", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Download"))
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/download/",
+                self.admin_site.admin_view(self.download_view),
+                name="customers_dataexport_download",
+            ),
+            *super().get_urls(),
+        ]
+
+    def download_view(self, request, pk: int):
+        export = DataExport.objects.filter(pk=pk, status=DataExport.Status.READY).first()
+        if not self.has_view_permission(request, export) or export is None or not export.archive:
+            raise Http404
+        staff_access_record(
+            staff=request.user,
+            customer=export.customer,
+            action=StaffAccess.Action.EXPORT,
+            path=request.path,
+        )
+        return FileResponse(export.archive.open("rb"), as_attachment=True)
+
+
+@admin.register(StaffAccess)
+class StaffAccessAdmin(admin.ModelAdmin):
+    """The trail itself: superusers only, and nobody edits it."""
+
+    list_display = ["at", "staff", "action", "customer", "path"]
+    list_filter = ["action", "staff"]
+    search_fields = ["staff__email", "customer__public_id", "path"]
+    list_select_related = ["staff", "customer__user"]
+    date_hierarchy = "at"
+
+    def has_module_permission(self, request) -> bool:
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
         return False

@@ -1,7 +1,13 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class CustomersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "customers"
     verbose_name = "Customers"
+
+    def ready(self) -> None:
+        from customers.staff_groups import staff_groups_sync
+
+        post_migrate.connect(staff_groups_sync, dispatch_uid="customers.staff_groups_sync")

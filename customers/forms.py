@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from customers.images import ProcessedImage, process_image
-from customers.models import Connection, Customer
+from customers.models import Connection, ConsentRecord, Customer
 from customers.services import customer_profile_update
 
 
@@ -19,7 +19,9 @@ class SignupExtraForm(forms.Form):
 
     def signup(self, request, user):
         customer_profile_update(
-            customer=user.customer, marketing_consent=self.cleaned_data["marketing_consent"]
+            customer=user.customer,
+            marketing_consent=self.cleaned_data["marketing_consent"],
+            source=ConsentRecord.Source.SIGNUP,
         )
 
 
@@ -33,6 +35,7 @@ class ProfileForm(forms.ModelForm):
             "interests",
             "preferred_channel",
             "marketing_consent",
+            "notification_emails",
         ]
         widgets = {"birthday": forms.DateInput(attrs={"type": "date"})}
         help_texts = {
@@ -57,3 +60,22 @@ class FriendRequestForm(forms.Form):
     relation = forms.ChoiceField(
         label=_("They are my"), choices=Connection.Relation.choices, initial="friend"
     )
+
+
+class AccountDeleteForm(forms.Form):
+    """Erasure cannot be undone: the customer confirms with their password."""
+
+    password = forms.CharField(
+        label=_("Your password"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError(_("That is not your password."))
+        return password

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.files.storage import storages
 from django.db import models
 from django.db.models.functions import Greatest, Least
 from django.utils.translation import gettext_lazy as _
@@ -115,7 +116,13 @@ class Customer(models.Model):
         blank=True,
         related_name="customers",
     )
+    notification_emails = models.BooleanField(
+        _("activity emails"),
+        default=True,
+        help_text=_("Rewards settled, gifts received and reminders before points expire."),
+    )
     welcomed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    erased_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -128,6 +135,8 @@ class Customer(models.Model):
 
     @property
     def name(self) -> str:
+        if self.erased_at:
+            return str(_("A former member"))
         return self.display_name or self.user.get_full_name() or self.user.email.split("@")[0]
 
     @property
@@ -224,3 +233,99 @@ class Conversion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id} ({self.amount} {self.currency})"
+
+
+class ConsentRecord(models.Model):
+    """Each grant or withdrawal of consent, with when and through what: the proof consent needs."""
+
+    class Topic(models.TextChoices):
+        MARKETING = "marketing", _("News, offers and surveys")
+        NOTIFICATIONS = "notifications", _("Activity emails")
+
+    class Source(models.TextChoices):
+        SIGNUP = "signup", _("Signup form")
+        PROFILE = "profile", _("Profile page")
+        UNSUBSCRIBE = "unsubscribe", _("Unsubscribe link")
+        PARTNER_API = "partner_api", _("Partner API")
+        STAFF = "staff", _("Staff")
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="consents")
+    topic = models.CharField(max_length=20, choices=Topic.choices)
+    granted = models.BooleanField()
+    source = models.CharField(max_length=20, choices=Source.choices)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-recorded_at"]
+        verbose_name = _("consent record")
+
+    def __str__(self) -> str:
+        verb = "granted" if self.granted else "withdrew"
+        return f"{self.customer_id} {verb} {self.topic} via {self.source}"
+
+
+def private_storage():
+    return storages["private"]
+
+
+class DataExport(models.Model):
+    """An archive of everything held about a customer, built in the background."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        BUILDING = "building", _("Being prepared")
+        READY = "ready", _("Ready to download")
+        FAILED = "failed", _("Failed")
+
+    class Source(models.TextChoices):
+        CUSTOMER = "customer", _("The customer")
+        STAFF = "staff", _("Staff")
+        PARTNER = "partner", _("A partner site")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="data_exports")
+    requested_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    source = models.CharField(max_length=20, choices=Source.choices)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    archive = models.FileField(upload_to="exports/", storage=private_storage, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("data export")
+
+    def __str__(self) -> str:
+        return f"Export {self.public_id} ({self.status})"
+
+
+class StaffAccess(models.Model):
+    """Who on the staff viewed, changed, exported or erased a customer's personal data.
+
+    Rows are only ever added: the admin shows them read-only to superusers, and on
+    PostgreSQL a trigger refuses UPDATE and DELETE.
+    """
+
+    class Action(models.TextChoices):
+        VIEW = "view", _("Viewed")
+        CHANGE = "change", _("Changed")
+        EXPORT = "export", _("Exported")
+        ERASE = "erase", _("Erased")
+
+    staff = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=10, choices=Action.choices)
+    path = models.CharField(max_length=300, blank=True)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-at"]
+        verbose_name = _("staff access")
+        verbose_name_plural = _("staff access trail")
+
+    def __str__(self) -> str:
+        return f"{self.staff} {self.action} {self.customer_id} at {self.at:%Y-%m-%d %H:%M}"

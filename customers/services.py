@@ -14,10 +14,12 @@ from customers.models import (
     REFERRAL_CODE_ALPHABET,
     REFERRAL_CODE_LENGTH,
     Connection,
+    ConsentRecord,
     ContactPerson,
     Customer,
     User,
 )
+from customers.privacy import CONSENT_FIELDS, consent_set
 
 
 class FriendsListError(Exception):
@@ -92,17 +94,19 @@ def customer_welcome_send(*, customer_id: int) -> bool:
     return True
 
 
-def customer_profile_update(*, customer: Customer, **fields) -> Customer:
-    """Save profile fields; a change of marketing consent records when it changed."""
-    # Compared with the stored row: a ModelForm has already set the new value on the instance.
-    stored_consent = Customer.objects.values_list("marketing_consent", flat=True).get(
-        pk=customer.pk
-    )
-    if fields.get("marketing_consent", stored_consent) != stored_consent:
-        customer.marketing_consent_at = timezone.now()
-    for name, value in fields.items():
-        setattr(customer, name, value)
-    customer.save()
+def customer_profile_update(
+    *, customer: Customer, source: str = ConsentRecord.Source.PROFILE, **fields
+) -> Customer:
+    """Save profile fields; consent changes go through `consent_set`, which keeps the proof."""
+    consents = {topic: fields.pop(name) for topic, name in CONSENT_FIELDS.items() if name in fields}
+    with transaction.atomic():
+        # A ModelForm has already set the new consent on the instance: compare with the row.
+        stored = Customer.objects.values(*CONSENT_FIELDS.values()).get(pk=customer.pk)
+        for name, value in {**stored, **fields}.items():
+            setattr(customer, name, value)
+        customer.save()
+        for topic, granted in consents.items():
+            consent_set(customer=customer, topic=topic, granted=granted, source=source)
     return customer
 
 

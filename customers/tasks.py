@@ -3,6 +3,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 
+from customers.privacy import data_export_build
 from customers.services import customer_welcome_send
 
 
@@ -14,3 +15,8 @@ from customers.services import customer_welcome_send
 )
 def email_welcome(customer_id: int) -> None:
     customer_welcome_send(customer_id=customer_id)
+
+
+@shared_task(acks_late=True)
+def data_export_build_task(export_id: int) -> None:
+    data_export_build(export_id=export_id)

@@ -10,4 +10,8 @@ urlpatterns = [
     path("friends/", views.friends, name="friends"),
     path("friends/<int:pk>/respond/", views.friend_respond, name="friend_respond"),
     path("friends/<int:pk>/remove/", views.friend_remove, name="friend_remove"),
+    path("data/", views.data, name="data"),
+    path("data/<uuid:public_id>/download/", views.data_download, name="data_download"),
+    path("delete/", views.account_delete, name="account_delete"),
+    path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
 ]

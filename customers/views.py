@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from customers.forms import AvatarForm, FriendRequestForm, ProfileForm
-from customers.models import Connection, Customer
+from customers.forms import AccountDeleteForm, AvatarForm, FriendRequestForm, ProfileForm
+from customers.models import Connection, ConsentRecord, Customer, DataExport
+from customers.privacy import (
+    consent_set,
+    customer_erase,
+    data_export_request,
+    unsubscribe_token_read,
+)
 from customers.selectors import customer_by_email, friends_list
 from customers.services import (
     FriendsListError,
@@ -122,3 +131,66 @@ def friend_remove(request, pk: int):
     connection_remove(connection=connection, by=customer)
     messages.success(request, _("Removed from your list."))
     return redirect("customers:friends")
+
+
+@login_required
+def data(request):
+    """What we hold about you: exports with their progress, and leaving for good."""
+    customer = _customer(request)
+    if request.method == "POST":
+        data_export_request(customer=customer, source=DataExport.Source.CUSTOMER)
+        messages.success(request, _("We are preparing your data. We'll email you when it's ready."))
+        return redirect("customers:data")
+    exports = customer.data_exports.all()[:5]
+    return render(
+        request,
+        "customers/data.html",
+        {
+            "customer": customer,
+            "exports": exports,
+            "in_progress": any(export.status in ("queued", "building") for export in exports),
+        },
+    )
+
+
+@login_required
+def data_download(request, public_id):
+    export = get_object_or_404(
+        DataExport, public_id=public_id, customer__user=request.user, status=DataExport.Status.READY
+    )
+    if not export.archive or not export.archive.storage.exists(export.archive.name):
+        raise Http404
+    return FileResponse(
+        export.archive.open("rb"),
+        as_attachment=True,
+        filename=f"kindred-data-{export.created_at:%Y-%m-%d}.zip",
+    )
+
+
+@login_required
+def account_delete(request):
+    customer = _customer(request)
+    form = AccountDeleteForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        customer_erase(customer=customer, source="customer")
+        logout(request)
+        messages.success(request, _("Your account and your personal data have been deleted."))
+        return redirect("home")
+    return render(request, "customers/account_delete.html", {"form": form})
+
+
+@csrf_exempt
+def unsubscribe(request, token: str):
+    """One-click unsubscribe: a mail client POSTs here (RFC 8058); a person confirms first."""
+    found = unsubscribe_token_read(token)
+    if found is None:
+        return render(request, "customers/unsubscribe.html", {"invalid": True}, status=404)
+    customer, topic = found
+    if request.method == "POST":
+        consent_set(
+            customer=customer, topic=topic, granted=False, source=ConsentRecord.Source.UNSUBSCRIBE
+        )
+        if request.POST.get("List-Unsubscribe") == "One-Click":
+            return HttpResponse(status=200)
+        return render(request, "customers/unsubscribe.html", {"done": True, "topic": topic})
+    return render(request, "customers/unsubscribe.html", {"topic": topic})

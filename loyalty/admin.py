@@ -1,6 +1,16 @@
 from django.contrib import admin
 
-from loyalty.models import Account, Entry, Transaction
+from loyalty.models import (
+    Account,
+    EarnRule,
+    Entry,
+    ExchangeRate,
+    Redemption,
+    Reward,
+    Tier,
+    Transaction,
+    Voucher,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -48,3 +58,61 @@ class TransactionAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     inlines = [EntryInline]
     show_full_result_count = False
+
+
+@admin.register(EarnRule)
+class EarnRuleAdmin(admin.ModelAdmin):
+    """One row of rules: staff edit it, nobody adds a second or deletes it."""
+
+    list_display = [
+        "__str__",
+        "program_currency",
+        "points_per_unit",
+        "hold_days",
+        "first_review_bonus",
+        "birthday_gift",
+        "inactivity_expiry_months",
+        "updated_at",
+    ]
+
+    def has_add_permission(self, request):
+        return not EarnRule.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ExchangeRate)
+class ExchangeRateAdmin(admin.ModelAdmin):
+    list_display = ["currency", "rate", "updated_at"]
+    search_fields = ["currency"]
+
+
+@admin.register(Tier)
+class TierAdmin(admin.ModelAdmin):
+    list_display = ["name", "min_points", "min_referrals", "multiplier"]
+
+
+@admin.register(Reward)
+class RewardAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "value", "points_cost", "stock", "is_active", "active_until"]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["name", "public_id"]
+    readonly_fields = ["public_id", "created_at"]
+
+
+@admin.register(Redemption)
+class RedemptionAdmin(ReadOnlyAdmin):
+    list_display = ["public_id", "customer", "reward", "points_spent", "created_at"]
+    search_fields = ["public_id", "customer__user__email"]
+    list_select_related = ["customer__user", "reward"]
+
+
+@admin.register(Voucher)
+class VoucherAdmin(ReadOnlyAdmin):
+    """Vouchers change state only through `loyalty.vouchers` (use, cancel, expire)."""
+
+    list_display = ["code", "customer", "reward", "status", "expires_at", "used_at"]
+    list_filter = ["status", "reward"]
+    search_fields = ["code", "customer__user__email", "used_order_id"]
+    list_select_related = ["customer__user", "reward"]

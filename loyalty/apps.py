@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class LoyaltyConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "loyalty"
+
+    def ready(self) -> None:
+        from loyalty import privacy  # noqa: F401  (connects its receivers)

@@ -13,6 +13,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
+from fractions import Fraction
 from typing import Required, TypedDict, Unpack
 
 from django.db import IntegrityError, connection
@@ -31,6 +33,8 @@ class LedgerError(Exception):
 
 class InsufficientPoints(LedgerError):
     """The customer's settled balance does not cover the debit."""
+
+    code = "insufficient_points"
 
 
 def system_account(code: str) -> Account:
@@ -307,4 +311,63 @@ def reverse(
             actor=actor,
             reason=reason,
             reverses=original,
+        )
+
+
+def points_share(points: int, share: Fraction | Decimal | int) -> int:
+    """`share` of `points`, rounded half up: the one rounding rule for partial take-backs."""
+    exact = Fraction(points) * Fraction(share)
+    return int(exact + Fraction(1, 2))
+
+
+def transaction_unwind(
+    *,
+    transaction: Transaction,
+    reason: str,
+    share: Fraction | Decimal | int = 1,
+    actor: User | None = None,
+    idempotency_key: str | None = None,
+) -> Transaction | None:
+    """Take back `share` of what a two-sided transaction credited (a refund, a rejected review).
+
+    Pending: voided; if only part is taken back, the kept part is held again
+    until the same `settles_at` under `idempotency_key` (entries are never
+    edited). Posted: reversed, never below zero (see `reverse`). Returns the
+    new hold or the reversal; None when it was voided wholly or nothing was left.
+    """
+    share = Fraction(share)
+    if not 0 < share <= 1:
+        raise LedgerError("The share to take back is above 0 and at most 1.")
+    with db_transaction.atomic():
+        original = Transaction.objects.select_for_update().get(pk=transaction.pk)
+        entries = list(original.entries.select_related("account"))
+        if len(entries) != 2:
+            raise LedgerError("Only two-sided transactions can be unwound.")
+        credit, debit = sorted(entries, key=lambda entry: -entry.amount)
+        points = min(points_share(credit.amount, share), credit.amount)
+        if points == 0 or original.status == Transaction.Status.VOIDED:
+            return None
+        if original.status == Transaction.Status.POSTED:
+            return reverse(
+                transaction=original,
+                reason=reason,
+                points=points,
+                actor=actor,
+                idempotency_key=idempotency_key,
+            )
+        void(transaction=original, reason=reason)
+        kept = credit.amount - points
+        if not kept:
+            return None
+        return post(
+            kind=original.kind,
+            entries=[(credit.account, kept), (debit.account, -kept)],
+            memo=original.memo,
+            idempotency_key=idempotency_key,
+            settles_at=original.settles_at,
+            cause=original.cause,
+            cause_ref=original.cause_ref,
+            actor=actor,
+            reason=reason,
+            exchange_rate=original.exchange_rate,
         )

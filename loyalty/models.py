@@ -146,3 +146,193 @@ class Entry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account}: {self.amount:+d}"
+
+
+class EarnRule(models.Model):
+    """The program's earning rules; one row (pk 1), edited by staff in the admin."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    program_currency = models.CharField(
+        _("program currency"), max_length=3, default="EUR", help_text=_("ISO 4217 code.")
+    )
+    points_per_unit = models.DecimalField(
+        _("points per currency unit"), max_digits=9, decimal_places=4, default=1
+    )
+    hold_days = models.PositiveIntegerField(
+        _("hold days for earned points"),
+        default=0,
+        help_text=_("0 posts earned points at once; otherwise they wait out the return window."),
+    )
+    first_review_bonus = models.PositiveIntegerField(_("first review bonus points"), default=50)
+    birthday_gift = models.PositiveIntegerField(_("birthday gift points"), default=100)
+    inactivity_expiry_months = models.PositiveIntegerField(
+        _("expire points after months of inactivity"),
+        default=12,
+        help_text=_("0 means points never expire."),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("earn rules")
+        verbose_name_plural = _("earn rules")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(pk=1), name="earnrule_single_row"),
+            models.CheckConstraint(
+                condition=models.Q(points_per_unit__gte=0), name="earnrule_rate_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(_("Earn rules"))
+
+
+class ExchangeRate(models.Model):
+    """How much one unit of a purchase currency is worth in the program currency."""
+
+    currency = models.CharField(_("currency"), max_length=3, unique=True)
+    rate = models.DecimalField(
+        _("rate to program currency"),
+        max_digits=18,
+        decimal_places=8,
+        help_text=_("1 unit of this currency = rate units of the program currency."),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["currency"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(rate__gt=0), name="exchangerate_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"1 {self.currency} = {self.rate}"
+
+
+class Tier(models.Model):
+    """A loyalty tier, reached by points earned in 12 months or by successful referrals."""
+
+    name = models.CharField(_("name"), max_length=50, unique=True)
+    min_points = models.PositiveIntegerField(_("points earned in the last 12 months"), default=0)
+    min_referrals = models.PositiveIntegerField(
+        _("or successful referrals"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: this tier cannot be reached by referrals alone."),
+    )
+    multiplier = models.DecimalField(
+        _("earning multiplier"), max_digits=4, decimal_places=2, default=1
+    )
+    benefits = models.TextField(_("benefits"), blank=True)
+
+    class Meta:
+        ordering = ["min_points", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(multiplier__gt=0), name="tier_multiplier"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Reward(models.Model):
+    """Something in the catalog that customers redeem points for."""
+
+    class Kind(models.TextChoices):
+        DISCOUNT_PERCENT = "discount_percent", _("Percentage discount")
+        DISCOUNT_AMOUNT = "discount_amount", _("Discount amount")
+        FREE_PRODUCT = "free_product", _("Free product")
+        GIFT_CARD = "gift_card", _("Gift card")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(_("name"), max_length=120)
+    description = models.TextField(_("description"), blank=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    value = models.DecimalField(
+        _("value"),
+        max_digits=10,
+        decimal_places=2,
+        default=0,
+        help_text=_("Percent, or amount in the program currency; 0 for a free product."),
+    )
+    points_cost = models.PositiveIntegerField(_("points cost"))
+    stock = models.PositiveIntegerField(
+        _("stock"), null=True, blank=True, help_text=_("Empty: unlimited.")
+    )
+    active_from = models.DateTimeField(_("active from"), null=True, blank=True)
+    active_until = models.DateTimeField(_("active until"), null=True, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    voucher_valid_days = models.PositiveIntegerField(_("voucher valid for days"), default=90)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["points_cost", "name"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(points_cost__gt=0), name="reward_costs"),
+            models.CheckConstraint(
+                condition=models.Q(stock__isnull=True) | models.Q(stock__gte=0),
+                name="reward_stock_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.points_cost} points)"
+
+
+class Redemption(models.Model):
+    """A customer spent settled points on a reward; the voucher is what they use."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="redemptions")
+    reward = models.ForeignKey(Reward, on_delete=models.PROTECT, related_name="redemptions")
+    points_spent = models.PositiveIntegerField()
+    transaction = models.OneToOneField(
+        Transaction, on_delete=models.PROTECT, related_name="redemption"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.reward.name} for {self.customer}"
+
+
+class Voucher(models.Model):
+    """A single-use code for a reward, checked and used by partner sites."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        USED = "used", _("Used")
+        EXPIRED = "expired", _("Expired")
+        VOID = "void", _("Void")
+
+    code = models.CharField(max_length=16, unique=True, editable=False)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="vouchers")
+    reward = models.ForeignKey(Reward, on_delete=models.PROTECT, related_name="vouchers")
+    redemption = models.OneToOneField(
+        Redemption, on_delete=models.PROTECT, null=True, blank=True, related_name="voucher"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    used_order_id = models.CharField(max_length=255, blank=True)
+    void_reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(
+                fields=["expires_at"],
+                condition=models.Q(status="active"),
+                name="voucher_active_expiry",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.get_status_display()})"
+
+    @staticmethod
+    def normalise_code(code: str) -> str:
+        """A code as a person typed it, as stored: upper case, without spaces or dashes."""
+        return "".join(code.split()).replace("-", "").upper()

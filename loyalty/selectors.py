@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Min, QuerySet
+from django.db.models import Min, Q, QuerySet
+from django.utils import timezone
 
 from customers.models import Customer
-from loyalty.models import Account, Entry, Transaction
+from loyalty.models import Account, Entry, Reward, Transaction, Voucher
 
 
 @dataclass(frozen=True)
@@ -45,3 +46,35 @@ def customer_history(*, customer: Customer) -> QuerySet[Entry]:
         .select_related("transaction")
         .order_by("-transaction__created_at", "-transaction_id")
     )
+
+
+def _available_now(now: datetime) -> Q:
+    return (
+        Q(is_active=True)
+        & (Q(active_from__isnull=True) | Q(active_from__lte=now))
+        & (Q(active_until__isnull=True) | Q(active_until__gt=now))
+        & (Q(stock__isnull=True) | Q(stock__gt=0))
+    )
+
+
+def active_rewards(*, now: datetime | None = None) -> QuerySet[Reward]:
+    """The catalog as customers and partners see it: active, in date, in stock."""
+    return Reward.objects.filter(_available_now(now or timezone.now()))
+
+
+def reward_is_available(reward: Reward, *, now: datetime | None = None) -> bool:
+    return active_rewards(now=now).filter(pk=reward.pk).exists()
+
+
+def voucher_by_code(code: str) -> Voucher | None:
+    """The voucher for a code as typed (any case, spaces or dashes), or None."""
+    return (
+        Voucher.objects.select_related("reward", "customer__user")
+        .filter(code=Voucher.normalise_code(code))
+        .first()
+    )
+
+
+def customer_vouchers(customer: Customer) -> QuerySet[Voucher]:
+    """The customer's vouchers, newest first."""
+    return Voucher.objects.filter(customer=customer).select_related("reward")

@@ -1,6 +1,11 @@
+"""Referrals: programs, invitations, referral links and attribution."""
+
 from django.apps import AppConfig
 
 
 class ReferralsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "referrals"
+
+    def ready(self) -> None:
+        from referrals import receivers  # noqa: F401 - connects the signal receivers

@@ -1,3 +1,9 @@
+from django.urls import path
+
+from referrals import views
+
 app_name = "referrals"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("r/<str:code>/", views.landing, name="landing"),
+]

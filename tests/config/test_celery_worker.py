@@ -50,3 +50,20 @@ def test_worker_retries_a_refused_send_then_delivers(celery_worker, smtp_sink):
     wait_for(lambda: Customer.objects.get(pk=customer.pk).welcomed_at, timeout=90)
     assert smtp_sink.attempts == 2
     assert len(smtp_sink.messages) == 1
+
+
+def test_a_real_worker_builds_a_data_export_and_emails_the_link(celery_worker, smtp_sink, client):
+    from customers.models import DataExport
+    from tests.factories import CustomerFactory
+
+    customer = CustomerFactory()
+    client.force_login(customer.user)
+    client.post(reverse("customers:data"))
+    export = DataExport.objects.get(customer=customer)
+    wait_for(lambda: DataExport.objects.get(pk=export.pk).status == "ready", timeout=60)
+    assert DataExport.objects.get(pk=export.pk).progress == 100
+    wait_for(lambda: smtp_sink.messages, timeout=30)
+    assert smtp_sink.messages[0]["To"] == customer.user.email
+    assert (
+        client.get(reverse("customers:data_download", args=[export.public_id])).status_code == 200
+    )

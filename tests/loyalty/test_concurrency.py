@@ -7,9 +7,11 @@ from django.utils import timezone
 
 from loyalty import ledger
 from loyalty.audit import ledger_audit
-from loyalty.models import Transaction
+from loyalty.models import Redemption, Transaction, Voucher
 from loyalty.selectors import Balance, balance
+from loyalty.vouchers import RewardUnavailable, VoucherUsed, reward_redeem, voucher_use
 from tests.factories import CustomerFactory
+from tests.loyalty.factories import RewardFactory
 from tests.loyalty.helpers import run_in_threads
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -79,3 +81,41 @@ def test_settle_and_void_racing_end_in_exactly_one_outcome():
     assert statuses.count("posted") == results[0]
     assert balance(customer=anna).settled == 10 * results[0]
     assert ledger_audit().clean
+
+
+def test_twenty_concurrent_redemptions_from_a_balance_for_five():
+    anna = CustomerFactory()
+    ledger.points_award(customer=anna, points=500, kind="earn", memo="Purchase")
+    reward = RewardFactory(points_cost=100, stock=50)
+
+    results = run_in_threads(20, lambda i: reward_redeem(customer=anna, reward=reward))
+    succeeded = [r for r in results if isinstance(r, Redemption)]
+    refused = [r for r in results if isinstance(r, ledger.InsufficientPoints)]
+    assert (len(succeeded), len(refused)) == (5, 15), results
+    reward.refresh_from_db()
+    assert (balance(customer=anna).settled, reward.stock, Voucher.objects.count()) == (0, 45, 5)
+    assert ledger_audit().clean
+
+
+def test_stock_is_never_oversold_under_concurrent_redemptions():
+    customers = [CustomerFactory() for _ in range(8)]
+    for customer in customers:
+        ledger.points_award(customer=customer, points=100, kind="earn", memo="Purchase")
+    reward = RewardFactory(points_cost=100, stock=3)
+    results = run_in_threads(8, lambda i: reward_redeem(customer=customers[i], reward=reward))
+    assert sum(isinstance(r, Redemption) for r in results) == 3, results
+    assert sum(isinstance(r, RewardUnavailable) for r in results) == 5, results
+    assert sum(balance(customer=c).settled for c in customers) == 500
+    assert ledger_audit().clean
+
+
+def test_fifty_concurrent_uses_of_one_voucher_succeed_once():
+    anna = CustomerFactory()
+    ledger.points_award(customer=anna, points=100, kind="earn", memo="Purchase")
+    voucher = reward_redeem(customer=anna, reward=RewardFactory()).voucher
+    results = run_in_threads(50, lambda i: voucher_use(code=voucher.code, order_id=f"B-{i}"))
+    used = [r for r in results if isinstance(r, Voucher)]
+    assert len(used) == 1, results
+    assert all(isinstance(r, VoucherUsed) for r in results if r not in used), results
+    voucher.refresh_from_db()
+    assert voucher.used_order_id == used[0].used_order_id

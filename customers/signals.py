@@ -1,0 +1,18 @@
+"""Signals the customers app sends, for the apps above it to hold up their part of data rights.
+
+`personal_data_collect`
+    Sent with `customer` while a data export is built. Each receiver returns a
+    `customers.privacy.DataSection` with what its app holds about that customer, and the
+    models the section covers (a test checks that every model referring to a customer is
+    covered by some section).
+
+`customer_erased`
+    Sent with `customer` inside the erasure's database transaction, after the customer's
+    own profile has been anonymised. Each receiver removes or anonymises its app's personal
+    data about that customer (texts, photos, addresses) and keeps what the books need.
+"""
+
+from django.dispatch import Signal
+
+personal_data_collect = Signal()
+customer_erased = Signal()

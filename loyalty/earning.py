@@ -1,0 +1,171 @@
+"""Earning: purchases by the earn rules and tier, the first-review bonus, and refunds.
+
+What a purchase earned is read back from the ledger when it is refunded, so
+a refund takes back a share of the points actually granted, never points
+recomputed with today's rules or rates.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import ROUND_FLOOR, Decimal
+from fractions import Fraction
+
+from django.db import transaction as db_transaction
+from django.utils import timezone
+
+from customers.models import Conversion, Customer
+from loyalty.ledger import (
+    LedgerError,
+    customer_account,
+    points_award,
+    points_share,
+    reversible_points,
+    transaction_unwind,
+)
+from loyalty.models import Account, EarnRule, ExchangeRate, Transaction
+from loyalty.tiers import customer_tier
+
+
+class UnknownCurrency(LedgerError):
+    """No exchange rate from the purchase's currency to the program's; nothing was written."""
+
+
+def earn_rule() -> EarnRule:
+    """The program's single earn-rule row, created with the defaults on first use."""
+    rule, _ = EarnRule.objects.get_or_create(pk=1)
+    return rule
+
+
+def exchange_rate(*, currency: str, rule: EarnRule) -> Decimal:
+    """Units of program currency per unit of `currency`; `UnknownCurrency` when staff set none."""
+    currency = currency.upper()
+    if currency == rule.program_currency.upper():
+        return Decimal(1)
+    rate = ExchangeRate.objects.filter(currency=currency).values_list("rate", flat=True).first()
+    if rate is None:
+        raise UnknownCurrency(
+            f"No exchange rate from {currency} to {rule.program_currency}: "
+            "purchases in this currency cannot earn points until staff add one."
+        )
+    return rate
+
+
+def _earn_key(conversion: Conversion) -> str:
+    return f"conversion:{conversion.public_id}:earn"
+
+
+def conversion_earn(*, conversion: Conversion) -> Transaction | None:
+    """Award the points a purchase earns (held `hold_days` when the rule says so), once.
+
+    Returns the earn transaction (the earlier one on a repeat), or None when
+    the purchase earns no points. `UnknownCurrency` is raised before anything
+    is written.
+    """
+    existing = Transaction.objects.filter(idempotency_key=_earn_key(conversion)).first()
+    if existing is not None:
+        return existing
+    rule = earn_rule()
+    rate = exchange_rate(currency=conversion.currency, rule=rule)
+    tier = customer_tier(customer=conversion.customer)
+    multiplier = tier.multiplier if tier else Decimal(1)
+    points = int(
+        (conversion.amount * rate * rule.points_per_unit * multiplier).to_integral_value(
+            rounding=ROUND_FLOOR
+        )
+    )
+    if points <= 0:
+        return None
+    memo = f"Points for order {conversion.order_id}"
+    if tier is not None and multiplier != 1:
+        memo += f" ({tier.name}: {multiplier.normalize()} times the points)"
+    return points_award(
+        customer=conversion.customer,
+        points=points,
+        settles_at=timezone.now() + timedelta(days=rule.hold_days) if rule.hold_days else None,
+        exchange_rate=rate,
+        kind=Transaction.Kind.EARN,
+        memo=memo,
+        idempotency_key=_earn_key(conversion),
+        cause="conversion",
+        cause_ref=str(conversion.public_id),
+    )
+
+
+def conversion_unwind(*, conversion: Conversion, refunded_amount: Decimal) -> None:
+    """Take back what a refunded purchase earned, in proportion to the refunded share.
+
+    `refunded_amount` is the purchase's total refunded so far (its
+    `refunded_amount` after `conversion_refund`), so each refund step takes
+    back only the difference and a repeated step takes nothing. Pending points
+    are voided (the kept part held again); posted ones are reversed, never
+    below zero (the rest is written off).
+    """
+    if not 0 < refunded_amount <= conversion.amount:
+        raise LedgerError("The refunded amount is above 0 and at most the purchase amount.")
+    with db_transaction.atomic():
+        # Locking the first earn transaction serialises refunds of one purchase.
+        first = (
+            Transaction.objects.select_for_update()
+            .filter(idempotency_key=_earn_key(conversion))
+            .first()
+        )
+        if first is None:
+            return
+        granted = first.entries.get(amount__gt=0).amount
+        target = points_share(granted, Fraction(refunded_amount) / Fraction(conversion.amount))
+        live = (
+            Transaction.objects.filter(
+                kind=Transaction.Kind.EARN, cause="conversion", cause_ref=str(conversion.public_id)
+            )
+            .exclude(status=Transaction.Status.VOIDED)
+            .first()
+        )
+        if live is None:
+            return
+        credited = live.entries.get(amount__gt=0).amount
+        held = credited if live.status == Transaction.Status.PENDING else reversible_points(live)
+        to_take = target - (granted - held)
+        if to_take <= 0:
+            return
+        transaction_unwind(
+            transaction=live,
+            reason=f"Refund of order {conversion.order_id}, {refunded_amount} in all",
+            share=Fraction(to_take, credited),
+            idempotency_key=f"conversion:{conversion.public_id}:refund:{refunded_amount}",
+        )
+
+
+def review_bonus_award(*, customer: Customer, review_ref: str) -> Transaction | None:
+    """The first-review bonus: once per review, and only for a customer's first rewarded review.
+
+    Returns the bonus transaction (the earlier one on a repeat), or None when
+    the rule's bonus is 0 or the customer already had their bonus.
+    """
+    key = f"review:{review_ref}:bonus"
+    existing = Transaction.objects.filter(idempotency_key=key).first()
+    if existing is not None:
+        return existing
+    bonus = earn_rule().first_review_bonus
+    if not bonus:
+        return None
+    with db_transaction.atomic():
+        # The account row lock keeps two first reviews posted at once from both earning.
+        account = Account.objects.select_for_update().get(pk=customer_account(customer).pk)
+        already = (
+            Transaction.objects.filter(kind=Transaction.Kind.REVIEW_BONUS, entries__account=account)
+            .exclude(status=Transaction.Status.VOIDED)
+            .filter(reversals__isnull=True)
+            .exists()
+        )
+        if already:
+            return None
+        return points_award(
+            customer=customer,
+            points=bonus,
+            kind=Transaction.Kind.REVIEW_BONUS,
+            memo="Thank you for your first review",
+            idempotency_key=key,
+            cause="review",
+            cause_ref=review_ref[:64],
+        )

@@ -1,0 +1,106 @@
+"""Tiers: where a customer stands, by purchase points earned in 12 months or successful referrals.
+
+Both counts are read from the ledger, so a refund that voids or reverses
+earned points, or a reversed referral reward, unwinds the tier standing too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Sum
+from django.utils import timezone
+
+from customers.models import Customer
+from loyalty.models import Entry, Tier, Transaction
+
+TIER_WINDOW = timedelta(days=365)
+
+
+@dataclass(frozen=True)
+class TierStanding:
+    points: int
+    referrals: int
+
+
+@dataclass(frozen=True)
+class TierProgress:
+    tier: Tier | None
+    next_tier: Tier | None
+    points: int
+    referrals: int
+    points_to_next: int
+    referrals_to_next: int | None
+    percent: int
+
+
+def tier_standing(*, customer: Customer, now: datetime | None = None) -> TierStanding:
+    """Purchase points kept (earned minus taken back) in the last 12 months, and referrals."""
+    since = (now or timezone.now()) - TIER_WINDOW
+    earned = Transaction.objects.filter(
+        kind=Transaction.Kind.EARN, created_at__gte=since, entries__account__customer=customer
+    ).exclude(status=Transaction.Status.VOIDED)
+    credited = Entry.objects.filter(transaction__in=earned, account__customer=customer).aggregate(
+        total=Sum("amount")
+    )["total"]
+    # A reversal credits the full amount back to the system side, also where
+    # part of it was written off, so that side says how much was unwound.
+    unwound = Entry.objects.filter(transaction__reverses__in=earned, amount__gt=0).aggregate(
+        total=Sum("amount")
+    )["total"]
+    referrals = (
+        Transaction.objects.filter(
+            kind=Transaction.Kind.REFERRAL_REWARD,
+            status=Transaction.Status.POSTED,
+            entries__account__customer=customer,
+            entries__amount__gt=0,
+            reversals__isnull=True,
+        )
+        .distinct()
+        .count()
+    )
+    return TierStanding(points=(credited or 0) - (unwound or 0), referrals=referrals)
+
+
+def _reaches(tier: Tier, standing: TierStanding) -> bool:
+    by_referrals = tier.min_referrals is not None and standing.referrals >= tier.min_referrals
+    return standing.points >= tier.min_points or by_referrals
+
+
+def _placement(customer: Customer) -> tuple[Tier | None, Tier | None, TierStanding]:
+    standing = tier_standing(customer=customer)
+    current, following = None, None
+    for tier in Tier.objects.order_by("min_points", "pk"):
+        if _reaches(tier, standing):
+            current, following = tier, None
+        elif following is None:
+            following = tier
+    return current, following, standing
+
+
+def customer_tier(*, customer: Customer) -> Tier | None:
+    """The highest tier the customer reaches; None only when staff removed every tier."""
+    return _placement(customer)[0]
+
+
+def tier_progress(*, customer: Customer) -> TierProgress:
+    """The customer's tier, the next one, and how far along they are (for a progress bar)."""
+    current, following, standing = _placement(customer)
+    if following is None:
+        return TierProgress(current, None, standing.points, standing.referrals, 0, None, 100)
+    points_to_next = max(following.min_points - standing.points, 0)
+    percent = standing.points * 100 // following.min_points if following.min_points else 100
+    referrals_to_next = None
+    if following.min_referrals:
+        referrals_to_next = max(following.min_referrals - standing.referrals, 0)
+        percent = max(percent, standing.referrals * 100 // following.min_referrals)
+    return TierProgress(
+        tier=current,
+        next_tier=following,
+        points=standing.points,
+        referrals=standing.referrals,
+        points_to_next=points_to_next,
+        referrals_to_next=referrals_to_next,
+        percent=min(percent, 99),
+    )

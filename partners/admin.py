@@ -1,0 +1,67 @@
+from django.contrib import admin
+from rest_framework_api_key.admin import APIKeyModelAdmin
+from rest_framework_api_key.models import APIKey
+
+from partners.models import IdempotencyRecord, Partner, PartnerAPIKey, PartnerCustomer
+
+# Partners authenticate with PartnerAPIKey; the library's own key model is unused.
+admin.site.unregister(APIKey)
+
+
+class PartnerAPIKeyInline(admin.TabularInline):
+    model = PartnerAPIKey
+    fields = ["prefix", "name", "created", "last_used_at", "expiry_date", "revoked"]
+    readonly_fields = ["prefix", "name", "created", "last_used_at", "expiry_date", "revoked"]
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Partner)
+class PartnerAdmin(admin.ModelAdmin):
+    list_display = ["name", "active", "webhook_url", "contact_name", "created_at"]
+    list_filter = ["active"]
+    search_fields = ["name", "contact_name", "contact_email"]
+    readonly_fields = ["public_id", "webhook_secret", "created_at"]
+    inlines = [PartnerAPIKeyInline]
+
+
+@admin.register(PartnerAPIKey)
+class PartnerAPIKeyAdmin(APIKeyModelAdmin):
+    """Keys are shown once, when created here; staff revoke a key by ticking `revoked`."""
+
+    list_display = [*APIKeyModelAdmin.list_display, "partner", "last_used_at"]
+    list_filter = ["partner", "revoked"]
+    search_fields = ["name", "prefix", "partner__name"]
+    list_select_related = ["partner"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), "last_used_at"]
+
+
+@admin.register(PartnerCustomer)
+class PartnerCustomerAdmin(admin.ModelAdmin):
+    list_display = ["external_id", "partner", "customer", "created_at"]
+    list_filter = ["partner"]
+    search_fields = ["external_id", "customer__user__email"]
+    list_select_related = ["partner", "customer__user"]
+    autocomplete_fields = ["customer"]
+
+
+@admin.register(IdempotencyRecord)
+class IdempotencyRecordAdmin(admin.ModelAdmin):
+    """Written by the API only; shown to staff who investigate a partner's retries."""
+
+    list_display = ["key", "partner", "status", "response_status", "created_at"]
+    list_filter = ["status", "partner"]
+    search_fields = ["key"]
+    list_select_related = ["partner"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,110 @@
+"""Partner sites, their API keys, the customers they may see, idempotency records, webhooks."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from rest_framework_api_key.models import AbstractAPIKey
+
+from customers.models import Customer
+
+
+def webhook_secret_generate() -> str:
+    return f"whsec_{secrets.token_urlsafe(32)}"
+
+
+class Partner(models.Model):
+    """A site that talks to Kindred through the API (the shop, a booking site, a merchant)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(_("name"), max_length=150, unique=True)
+    active = models.BooleanField(
+        _("active"), default=True, help_text=_("An inactive partner's keys are refused.")
+    )
+    webhook_url = models.URLField(_("webhook URL"), blank=True)
+    webhook_secret = models.CharField(
+        _("webhook secret"),
+        max_length=100,
+        default=webhook_secret_generate,
+        help_text=_("Signs every webhook (Kindred-Signature header); share it with the partner."),
+    )
+    contact_name = models.CharField(_("contact name"), max_length=150, blank=True)
+    contact_email = models.EmailField(_("contact email"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("partner")
+        verbose_name_plural = _("partners")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PartnerAPIKey(AbstractAPIKey):
+    """A key a partner authenticates with; only its hash is stored, the prefix finds it."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="api_keys")
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
+
+    class Meta(AbstractAPIKey.Meta):
+        verbose_name = _("partner API key")
+        verbose_name_plural = _("partner API keys")
+
+
+class PartnerCustomer(models.Model):
+    """A customer a partner created or linked through the API: what the partner may see."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="customer_links")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="partner_links")
+    external_id = models.CharField(_("partner's customer id"), max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("partner customer link")
+        verbose_name_plural = _("partner customer links")
+        constraints = [
+            models.UniqueConstraint(fields=["partner", "customer"], name="partner_customer_once"),
+            models.UniqueConstraint(
+                fields=["partner", "external_id"], name="partner_external_id_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner}: {self.external_id}"
+
+
+class IdempotencyRecord(models.Model):
+    """A POST claimed under an Idempotency-Key, then the response to replay.
+
+    The unique constraint on (partner, key) is the claim: whoever inserts the
+    row runs the request, across threads, processes and machines.
+    """
+
+    class Status(models.TextChoices):
+        IN_PROGRESS = "in_progress", _("In progress")
+        COMPLETED = "completed", _("Completed")
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.IN_PROGRESS)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    claimed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("idempotency record")
+        verbose_name_plural = _("idempotency records")
+        constraints = [
+            models.UniqueConstraint(fields=["partner", "key"], name="idempotency_key_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner_id}: {self.key}"

@@ -1,0 +1,50 @@
+"""OpenAPI additions: the API-key scheme, the Idempotency-Key header and error responses."""
+
+from __future__ import annotations
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+
+from partners.idempotency import HEADER
+from partners.serializers import ErrorSerializer
+
+
+class PartnerKeyScheme(OpenApiAuthenticationExtension):
+    target_class = "partners.authentication.PartnerKeyAuthentication"
+    name = "ApiKey"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`Authorization: Api-Key <key>` (create keys in the admin or with "
+            "`manage.py create_partner`).",
+        }
+
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    HEADER,
+    str,
+    OpenApiParameter.HEADER,
+    required=True,
+    description="1 to 255 printable characters; a retry with the same key, path and body "
+    "replays the first response (header `Idempotent-Replayed: true`).",
+)
+
+
+def error(description: str) -> OpenApiResponse:
+    return OpenApiResponse(ErrorSerializer, description=description)
+
+
+COMMON_ERRORS = {
+    401: error("Missing or wrong API key (`not_authenticated`, `authentication_failed`)."),
+    429: error("Too many requests for this key (`throttled`); see Retry-After."),
+}
+NOT_FOUND = {404: error("Unknown, or not visible to this partner (`not_found`).")}
+POST_ERRORS = {
+    **COMMON_ERRORS,
+    409: error("`request_in_progress`: the first request with this key is still running."),
+    413: error("`request_too_large`."),
+    422: error("`idempotency_key_reused`: same key, different path or body."),
+}

@@ -1,0 +1,254 @@
+"""Referral programs, referrals, invitations, link visits and the do-not-invite list."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from customers.models import Customer
+from loyalty.models import Transaction
+
+
+class ReferralProgram(models.Model):
+    """What a referral earns and when; exactly one program is active at a time."""
+
+    class QualifyingEvent(models.TextChoices):
+        SIGNUP = "signup", _("The friend signs up")
+        PURCHASE = "purchase", _("The friend's first purchase (of at least the minimum)")
+
+    name = models.CharField(_("name"), max_length=120)
+    is_active = models.BooleanField(
+        _("active"), default=False, help_text=_("Only one program can be active at a time.")
+    )
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"), null=True, blank=True)
+    referrer_points = models.PositiveIntegerField(_("referrer's reward (points)"), default=500)
+    friend_points = models.PositiveIntegerField(
+        _("friend's welcome gift (points)"), default=250, help_text=_("0 for no points.")
+    )
+    friend_offer = models.CharField(
+        _("friend's offer"),
+        max_length=200,
+        help_text=_(
+            "What the invited friend reads, e.g. '250 welcome points on your first order'."
+        ),
+    )
+    qualifying_event = models.CharField(
+        _("qualifying event"),
+        max_length=10,
+        choices=QualifyingEvent.choices,
+        default=QualifyingEvent.PURCHASE,
+    )
+    minimum_purchase = models.DecimalField(
+        _("minimum purchase"),
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("0"),
+        help_text=_("0 means a purchase of any amount qualifies."),
+    )
+    minimum_currency = models.CharField(
+        _("currency of the minimum"),
+        max_length=3,
+        default="EUR",
+        help_text=_("Purchases in other currencies qualify only when the minimum is 0."),
+    )
+    hold_days = models.PositiveIntegerField(
+        _("hold days"), default=14, help_text=_("Rewards stay pending through the return window.")
+    )
+    attribution_window_days = models.PositiveIntegerField(
+        _("attribution window (days)"), default=30
+    )
+    max_rewarded_per_month = models.PositiveIntegerField(
+        _("rewarded referrals per referrer per month"), default=10
+    )
+    max_invitations_per_day = models.PositiveIntegerField(
+        _("invitations per customer per day"), default=50
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-starts_at"]
+        verbose_name = _("referral program")
+        verbose_name_plural = _("referral programs")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_active"],
+                condition=models.Q(is_active=True),
+                name="referral_program_one_active",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Referral(models.Model):
+    """A customer (the referee) brought by another (the referrer): one per referee, ever."""
+
+    class Source(models.TextChoices):
+        INVITATION = "invitation", _("Invitation")
+        LINK = "link", _("Referral link")
+        PARTNER = "partner", _("Partner site")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        REVIEW = "review", _("Held for staff review")
+        QUALIFIED = "qualified", _("Qualified")
+        REWARDED = "rewarded", _("Rewarded")
+        REJECTED = "rejected", _("Rejected")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    referrer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="referrals_made")
+    referee = models.OneToOneField(
+        Customer, on_delete=models.PROTECT, related_name="referral_received"
+    )
+    program = models.ForeignKey(ReferralProgram, on_delete=models.PROTECT, related_name="referrals")
+    source = models.CharField(max_length=12, choices=Source.choices)
+    invitation = models.ForeignKey(
+        "Invitation", on_delete=models.SET_NULL, null=True, blank=True, related_name="referrals"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    reason = models.CharField(
+        _("reason"), max_length=255, blank=True, help_text=_("Why it is held or rejected.")
+    )
+    conversion = models.ForeignKey(
+        "customers.Conversion",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The purchase that qualified it."),
+    )
+    reward_transaction = models.OneToOneField(
+        Transaction, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    friend_transaction = models.OneToOneField(
+        Transaction, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    qualified_at = models.DateTimeField(null=True, blank=True)
+    rewarded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["referrer", "qualified_at"], name="referral_by_referrer")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(referrer=models.F("referee")), name="referral_not_self"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.referrer} → {self.referee} ({self.get_status_display()})"
+
+
+class Invitation(models.Model):
+    """An email invitation from a customer to a friend; its token is stored only as a hash."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SENT = "sent", _("Sent")
+        OPENED = "opened", _("Opened")
+        ACCEPTED = "accepted", _("Accepted")
+        CONVERTED = "converted", _("Bought")
+        EXPIRED = "expired", _("Expired")
+        BOUNCED = "bounced", _("Bounced")
+        FAILED = "failed", _("Could not be sent")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    # Statuses in which the invitation's link still works and it counts as outstanding.
+    OPEN_STATUSES = (Status.QUEUED, Status.SENT, Status.OPENED)
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    sender = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(_("email"))
+    email_key = models.CharField(
+        max_length=64, db_index=True, help_text=_("Hash of the canonical address.")
+    )
+    note = models.TextField(_("personal note"), max_length=500, blank=True)
+    token_salt = models.CharField(max_length=32, editable=False)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    queued_at = models.DateTimeField()
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["sender", "created_at"], name="invitation_by_sender"),
+            models.Index(
+                fields=["queued_at"],
+                condition=models.Q(status="queued"),
+                name="invitation_queued",
+            ),
+        ]
+        constraints = [
+            # One outstanding invitation per sender and address, also under double submits.
+            models.UniqueConstraint(
+                fields=["sender", "email_key"],
+                condition=models.Q(status__in=["queued", "sent", "opened"]),
+                name="invitation_one_open_per_address",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sender} → {self.email} ({self.get_status_display()})"
+
+
+class SuppressedEmail(models.Model):
+    """An address that asked not to be invited again, kept only as a hash."""
+
+    email_key = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("suppressed address")
+        verbose_name_plural = _("suppression list")
+
+    def __str__(self) -> str:
+        return self.email_key[:12]
+
+
+class DisposableDomain(models.Model):
+    """An email domain that hands out throwaway addresses (staff edit the list)."""
+
+    domain = models.CharField(_("domain"), max_length=253, unique=True)
+
+    class Meta:
+        ordering = ["domain"]
+
+    def __str__(self) -> str:
+        return self.domain
+
+
+class LinkVisit(models.Model):
+    """Visits of a referrer's link per day, for the funnel."""
+
+    referrer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    visits = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["referrer", "day"], name="link_visit_per_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.referrer_id} {self.day}: {self.visits}"

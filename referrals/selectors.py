@@ -1,0 +1,82 @@
+"""Reads of referral programs, codes and invitations that pages and the partner API share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.db.models import Q, QuerySet, Sum
+from django.urls import reverse
+from django.utils import timezone
+
+from customers.models import Customer
+from referrals.models import Invitation, LinkVisit, Referral, ReferralProgram
+
+
+def program_active(*, at: datetime | None = None) -> ReferralProgram | None:
+    """The program that is switched on and within its dates, if any."""
+    at = at or timezone.now()
+    return (
+        ReferralProgram.objects.filter(is_active=True, starts_at__lte=at)
+        .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=at))
+        .first()
+    )
+
+
+def referrer_by_code(*, code: str) -> Customer | None:
+    """The customer whose referral code this is (any case); None if unknown or inactive."""
+    code = (code or "").strip().upper()
+    if not code:
+        return None
+    return (
+        Customer.objects.select_related("user")
+        .filter(referral_code=code, user__is_active=True)
+        .first()
+    )
+
+
+def friend_offer(*, program: ReferralProgram | None = None) -> str:
+    """The text of the friend's welcome gift under `program` (default: the active one)."""
+    program = program or program_active()
+    return program.friend_offer if program else ""
+
+
+def referral_url(*, customer: Customer) -> str:
+    """The absolute address of the customer's referral link."""
+    return settings.SITE_URL + reverse("referrals:landing", args=[customer.referral_code])
+
+
+def referred_by_code(*, customer: Customer) -> str | None:
+    """The referral code of who referred the customer; None if nobody (or fraud rules refused)."""
+    return (
+        Referral.objects.filter(referee=customer)
+        .exclude(status=Referral.Status.REJECTED)
+        .values_list("referrer__referral_code", flat=True)
+        .first()
+    )
+
+
+def invitations_of(*, customer: Customer) -> QuerySet[Invitation]:
+    return Invitation.objects.filter(sender=customer).order_by("-created_at")
+
+
+@dataclass(frozen=True)
+class Funnel:
+    visits: int
+    invitations: int
+    signups: int
+    qualified: int
+
+
+def referral_funnel(*, customer: Customer) -> Funnel:
+    """Link visits, invitations sent, friends who joined and friends who qualified."""
+    referrals = Referral.objects.filter(referrer=customer)
+    return Funnel(
+        visits=LinkVisit.objects.filter(referrer=customer).aggregate(n=Sum("visits"))["n"] or 0,
+        invitations=Invitation.objects.filter(sender=customer).count(),
+        signups=referrals.exclude(status=Referral.Status.REJECTED).count(),
+        qualified=referrals.filter(
+            status__in=[Referral.Status.QUALIFIED, Referral.Status.REWARDED]
+        ).count(),
+    )

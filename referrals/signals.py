@@ -1,0 +1,12 @@
+"""What the referrals app announces to the apps above it (the partner API's webhooks listen).
+
+Sent inside the database transaction that made the change, so a receiver can
+write its own rows (an outbox) atomically with it.
+"""
+
+from django.dispatch import Signal
+
+# A referral qualified and its rewards were posted as pending.
+# Arguments: `referral` (Referral, with `referrer`, `referee`, `reward_transaction`,
+# `friend_transaction` and `conversion`, the purchase that qualified it or None).
+referral_qualified = Signal()

@@ -1,0 +1,74 @@
+import pytest
+
+from loyalty import ledger
+from loyalty.models import Tier, Transaction
+from loyalty.tiers import customer_tier, tier_progress
+from tests.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _earn(customer, points):
+    return ledger.points_award(customer=customer, points=points, kind="earn", memo="Purchase")
+
+
+def _referral(customer):
+    return ledger.points_award(
+        customer=customer,
+        points=500,
+        kind=Transaction.Kind.REFERRAL_REWARD,
+        memo="Referral",
+        source="referral_expense",
+    )
+
+
+def test_new_customer_is_bronze_with_progress_toward_silver():
+    anna = CustomerFactory()
+    progress = tier_progress(customer=anna)
+    assert customer_tier(customer=anna).name == "Bronze"
+    assert (progress.next_tier.name, progress.points_to_next, progress.percent) == (
+        "Silver",
+        1000,
+        0,
+    )
+
+
+def test_points_earned_reach_silver_and_gold():
+    anna = CustomerFactory()
+    _earn(anna, 999)
+    assert customer_tier(customer=anna).name == "Bronze"
+    assert tier_progress(customer=anna).percent == 99
+    _earn(anna, 1)
+    assert customer_tier(customer=anna).name == "Silver"
+    _earn(anna, 4000)
+    progress = tier_progress(customer=anna)
+    assert (progress.tier.name, progress.next_tier, progress.percent) == ("Gold", None, 100)
+
+
+def test_points_not_earned_by_purchase_do_not_count():
+    anna = CustomerFactory()
+    ledger.points_award(customer=anna, points=5000, kind="adjust", memo="Goodwill")
+    assert customer_tier(customer=anna).name == "Bronze"
+
+
+def test_successful_referrals_reach_silver_and_reversed_ones_do_not_count():
+    anna = CustomerFactory()
+    rewards = [_referral(anna) for _ in range(3)]
+    assert customer_tier(customer=anna).name == "Silver"
+    ledger.reverse(transaction=rewards[0], reason="refund")
+    assert customer_tier(customer=anna).name == "Bronze"
+    assert tier_progress(customer=anna).referrals_to_next == 1
+
+
+def test_reversed_purchase_points_leave_the_tier_count():
+    anna = CustomerFactory()
+    earned = _earn(anna, 1200)
+    ledger.reverse(transaction=earned, points=300, reason="partial refund")
+    assert customer_tier(customer=anna).name == "Bronze"
+
+
+def test_no_tier_when_staff_removed_them_all():
+    Tier.objects.all().delete()
+    anna = CustomerFactory()
+    assert customer_tier(customer=anna) is None
+    assert tier_progress(customer=anna).tier is None

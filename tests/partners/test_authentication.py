@@ -1,0 +1,116 @@
+import datetime as dt
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from partners.models import Partner, PartnerAPIKey
+from tests.partners.conftest import PartnerClient
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/customers/"
+
+
+def _assert_401(response, code):
+    assert response.status_code == 401
+    assert response.json() == {"detail": response.json()["detail"], "code": code}
+    assert response["WWW-Authenticate"] == "Api-Key"
+
+
+def test_create_partner_prints_a_working_key_alone_on_the_last_line(capsys):
+    call_command("create_partner", "Corner Shop", "--webhook-url", "https://shop.example/hooks")
+    key = capsys.readouterr().out.strip().splitlines()[-1]
+    partner = Partner.objects.get(name="Corner Shop")
+    assert partner.webhook_url == "https://shop.example/hooks"
+    assert partner.webhook_secret.startswith("whsec_")
+    stored = PartnerAPIKey.objects.get(partner=partner)
+    assert key not in stored.hashed_key and key.startswith(stored.prefix + ".")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
+    assert client.get(URL).status_code == 200
+
+
+def test_create_partner_refuses_a_taken_name_and_a_bad_url():
+    from django.core.management.base import CommandError
+
+    call_command("create_partner", "Shop")
+    with pytest.raises(CommandError):
+        call_command("create_partner", "Shop")
+    with pytest.raises(CommandError):
+        call_command("create_partner", "Other", "--webhook-url", "not a url")
+    assert Partner.objects.count() == 1
+
+
+def test_missing_key_answers_401():
+    _assert_401(APIClient().get(URL), "not_authenticated")
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["Api-Key nope.nope", "Api-Key ", "Bearer {key}", "Api-Key {key}x", "Token {key}"],
+)
+def test_wrong_key_answers_401(partner, header):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=header.format(key=partner.key))
+    _assert_401(client.get(URL), "authentication_failed")
+
+
+def test_revoked_expired_and_inactive_keys_answer_401(partner):
+    api_key = PartnerAPIKey.objects.get(partner=partner)
+    client = PartnerClient(partner)
+    assert client.get(URL).status_code == 200
+    PartnerAPIKey.objects.filter(pk=api_key.pk).update(
+        expiry_date=timezone.now() - dt.timedelta(seconds=1)
+    )
+    _assert_401(client.get(URL), "authentication_failed")
+    PartnerAPIKey.objects.filter(pk=api_key.pk).update(expiry_date=None, revoked=True)
+    _assert_401(client.get(URL), "authentication_failed")
+    PartnerAPIKey.objects.filter(pk=api_key.pk).update(revoked=False)
+    Partner.objects.filter(pk=partner.pk).update(active=False)
+    _assert_401(client.get(URL), "authentication_failed")
+
+
+def test_key_use_is_recorded(api, partner):
+    api_key = PartnerAPIKey.objects.get(partner=partner)
+    assert api_key.last_used_at is None
+    api.get(URL)
+    api_key.refresh_from_db()
+    assert api_key.last_used_at is not None
+
+
+def test_throttled_per_key_with_retry_after(settings, api, other_api):
+    settings.PARTNER_API_RATE = "3/minute"
+    assert [api.get(URL).status_code for _ in range(3)] == [200, 200, 200]
+    response = api.get(URL)
+    assert response.status_code == 429
+    assert response.json()["code"] == "throttled"
+    assert 0 < int(response["Retry-After"]) <= 60
+    assert other_api.get(URL).status_code == 200
+
+
+def test_request_body_over_the_limit_answers_413_and_changes_nothing(settings, api):
+    settings.PARTNER_API_MAX_BODY_BYTES = 200
+    response = api.post(
+        URL, {"external_id": "x", "email": "big@example.com", "first_name": "A" * 300}
+    )
+    assert response.status_code == 413
+    assert response.json()["code"] == "request_too_large"
+    assert not Partner.objects.get(pk=api.partner.pk).customer_links.exists()
+
+
+def test_malformed_json_is_a_400_with_code(api):
+    response = api.post(URL, "{not json", content_type="application/json", format=None)
+    assert response.status_code == 400
+    assert response.json()["code"] == "parse_error"
+
+
+def test_lists_are_paginated(api):
+    for n in range(3):
+        api.post(URL, {"external_id": f"e{n}", "email": f"p{n}@example.com"})
+    page = api.get(URL, {"page_size": 2}).json()
+    assert set(page) == {"count", "next", "previous", "results"}
+    assert page["count"] == 3 and len(page["results"]) == 2 and page["next"]
+    assert api.get(page["next"]).json()["previous"] is not None
+    assert api.get(URL, {"page": 9}).json()["code"] == "not_found"

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.utils import timezone
+
+from customers.conversions import conversion_record
+from customers.models import Conversion, Customer
+from referrals.models import ReferralProgram
+from referrals.selectors import program_active
+
+
+def active_program(**changes) -> ReferralProgram:
+    """The default program from the data migration, changed as a test needs."""
+    program = program_active()
+    for name, value in changes.items():
+        setattr(program, name, value)
+    program.save()
+    return program
+
+
+_orders = iter(range(1, 10**9))
+
+
+def purchase(
+    customer: Customer, amount: str = "40.00", currency: str = "EUR", **extra
+) -> Conversion:
+    return conversion_record(
+        customer=customer,
+        channel="shop",
+        order_id=f"A-{next(_orders)}",
+        amount=Decimal(amount),
+        currency=currency,
+        occurred_at=extra.pop("occurred_at", timezone.now()),
+        **extra,
+    )
