@@ -16,7 +16,9 @@ from django.utils.translation import gettext as _
 
 from customers.emails import email_send
 from customers.images import ProcessedImage
-from customers.models import Conversion, Customer, User
+from customers.models import ConsentRecord, Conversion, Customer, User
+from customers.privacy import customer_email_send
+from loyalty.earning import review_bonus_award
 from reviews.models import (
     FeedbackAlert,
     HelpfulVote,
@@ -350,9 +352,9 @@ class SurveyLinkError(Exception):
 def survey_schedule(*, conversion: Conversion) -> Survey | None:
     """Plan the NPS email for a purchase; idempotent per conversion.
 
-    No survey (None) when the customer has not agreed to marketing emails (the
-    survey leads promoters to a referral invitation), their account is
-    inactive, the purchase is refunded or too old to ask about, or they were
+    No survey (None) when the customer has not agreed to marketing emails
+    (their topic is "news, offers and surveys"), their account is inactive or
+    erased, the purchase is refunded or too old to ask about, or they were
     asked within the policy's cooldown.
     """
     existing = Survey.objects.filter(conversion=conversion).first()
@@ -363,6 +365,7 @@ def survey_schedule(*, conversion: Conversion) -> Survey | None:
     now = timezone.now()
     if (
         not customer.marketing_consent
+        or customer.erased_at
         or not customer.user.is_active
         or conversion.status == Conversion.Status.REFUNDED
         or conversion.occurred_at < now - timedelta(days=policy.survey_link_days)
@@ -427,28 +430,25 @@ def survey_send(*, survey_id: int) -> bool:
     survey = Survey.objects.select_related("customer__user", "customer__contact_person").get(
         pk=survey_id
     )
-    customer = survey.customer
-    # Consent may have been withdrawn since the purchase.
-    if not customer.marketing_consent or not customer.user.is_active:
-        Survey.objects.filter(pk=survey_id).update(
-            status=Survey.Status.CANCELLED, cancel_reason="no consent"
-        )
-        return False
     try:
-        email_send(
-            to=customer.user.email,
+        # Sent only with marketing consent ("news, offers and surveys"), which may have been
+        # withdrawn since the purchase; the email carries the one-click unsubscribe.
+        sent = customer_email_send(
+            customer=survey.customer,
             template="reviews/survey",
-            context={
-                "customer": customer,
-                "contact": customer.contact_person,
-                "links": survey_links(survey),
-            },
+            context={"links": survey_links(survey)},
+            topic=ConsentRecord.Topic.MARKETING,
         )
     except Exception:
         Survey.objects.filter(pk=survey_id, status=Survey.Status.SENDING).update(
             status=Survey.Status.SCHEDULED, claimed_at=None
         )
         raise
+    if not sent:
+        Survey.objects.filter(pk=survey_id).update(
+            status=Survey.Status.CANCELLED, cancel_reason="no consent"
+        )
+        return False
     Survey.objects.filter(pk=survey_id, status=Survey.Status.SENDING).update(
         status=Survey.Status.SENT, sent_at=timezone.now()
     )
@@ -522,13 +522,12 @@ def referral_url(customer: Customer) -> str:
 
 
 def review_bonus_grant(*, review_id: int) -> bool:
-    """Points for a published review, once per review whatever its rating (we reward honesty).
+    """Ask the ledger for reviewing points, whatever the rating (we reward honesty, not praise).
 
-    The ledger's idempotency per `review_ref` makes a second run, or a
-    re-publication after an edit, award nothing more.
+    Loyalty's earn rule decides the amount and who qualifies; its idempotency
+    per `review_ref` makes a second run, or a re-publication after an edit,
+    award nothing more. A review that received points says so on every page.
     """
-    from loyalty.earning import review_bonus_award
-
     review = Review.objects.select_related("author").get(pk=review_id)
     if review.status != Review.Status.PUBLISHED:
         return False
