@@ -485,11 +485,13 @@ def survey_answer(*, survey: Survey, score: int) -> Survey:
             pk=survey.pk, status__in=[Survey.Status.SENT, Survey.Status.SENDING]
         ).update(status=Survey.Status.ANSWERED, score=score, answered_at=now)
         if not changed:
-            raise SurveyLinkError(
-                _("You have already answered this survey. Thank you!"),
-                code="already_answered",
-                status=409,
-            )
+            if Survey.objects.filter(pk=survey.pk, status=Survey.Status.ANSWERED).exists():
+                raise SurveyLinkError(
+                    _("You have already answered this survey. Thank you!"),
+                    code="already_answered",
+                    status=409,
+                )
+            raise SurveyLinkError(_("This survey link is not valid."), code="invalid", status=400)
         survey.status, survey.score, survey.answered_at = Survey.Status.ANSWERED, score, now
         if survey.group == Survey.Group.DETRACTOR:
             _alert_raise(kind=FeedbackAlert.Kind.DETRACTOR, customer=survey.customer, survey=survey)
