@@ -296,6 +296,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "loyalty.tasks.ledger_birthday_gifts",
         "schedule": crontab(hour=7, minute=0),
     },
+    # reviews: NPS survey emails whose send_after has passed.
+    "send-due-surveys": {"task": "reviews.tasks.email_surveys_due", "schedule": 300.0},
 }
 CELERY_TIMEZONE = TIME_ZONE
 
