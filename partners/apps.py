@@ -6,4 +6,5 @@ class PartnersConfig(AppConfig):
     name = "partners"
 
     def ready(self) -> None:
-        from partners import schema  # noqa: F401 - registers the API-key scheme with spectacular
+        # Registers the API-key scheme with spectacular and the webhook receivers.
+        from partners import receivers, schema  # noqa: F401
