@@ -6,5 +6,5 @@ class PartnersConfig(AppConfig):
     name = "partners"
 
     def ready(self) -> None:
-        # Registers the API-key scheme with spectacular and the webhook receivers.
-        from partners import receivers, schema  # noqa: F401
+        # The webhook and data-rights receivers; the API-key scheme for the schema.
+        from partners import privacy, receivers, schema  # noqa: F401
