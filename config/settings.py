@@ -298,6 +298,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     },
     # reviews: NPS survey emails whose send_after has passed.
     "send-due-surveys": {"task": "reviews.tasks.email_surveys_due", "schedule": 300.0},
+    # partners: webhook retries that are due, and events a lost broker message left behind.
+    "deliver-due-webhooks": {"task": "partners.tasks.webhook_deliver_due", "schedule": 30.0},
 }
 CELERY_TIMEZONE = TIME_ZONE
 
@@ -315,6 +317,9 @@ SPECTACULAR_SETTINGS = {
 # Partner API: requests per API key (DRF rate syntax) and the largest request body.
 PARTNER_API_RATE = env.str("PARTNER_API_RATE", default="1200/minute")
 PARTNER_API_MAX_BODY_BYTES = env.int("PARTNER_API_MAX_BODY_BYTES", default=64 * 1024)
+# Webhooks: seconds to wait for the partner's answer; first retry delay (doubles each time).
+PARTNER_WEBHOOK_TIMEOUT = env.int("PARTNER_WEBHOOK_TIMEOUT", default=10)
+PARTNER_WEBHOOK_RETRY_BASE_SECONDS = env.int("PARTNER_WEBHOOK_RETRY_BASE_SECONDS", default=30)
 
 LOGGING = {
     "version": 1,
