@@ -9,8 +9,8 @@ Public surface (for the partner API and other callers):
 Decisions where the issue is silent:
 - "Verified purchase": a not-fully-refunded conversion naming the subject's slug, or naming no
   subject at all; one naming only other subjects does not verify.
-- Auto-publish (4-5 stars) never publishes a review with a banned word; banned words match as
-  case-insensitive substrings, since a flag only asks for a look.
+- Auto-publish (4-5 stars) never publishes a review with a banned word; banned words and
+  phrases match as whole words, whatever the case.
 - Points: loyalty's `review_bonus_award` decides who qualifies (a customer's first rewarded
   review); a review is labelled "received points" only when a transaction was posted for it.
 - NPS surveys need marketing consent ("news, offers and surveys"), are not sent twice to a
