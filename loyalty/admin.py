@@ -1,9 +1,14 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
+from loyalty.adjustments import adjustment_decide, adjustment_request
 from loyalty.gifts import gift_campaign_create
+from loyalty.ledger import LedgerError, transaction_unwind
 from loyalty.models import (
     Account,
+    AdjustmentRequest,
     EarnRule,
     Entry,
     ExchangeRate,
@@ -15,6 +20,7 @@ from loyalty.models import (
     Transaction,
     Voucher,
 )
+from loyalty.selectors import balance
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -49,10 +55,30 @@ class AccountAdmin(ReadOnlyAdmin):
     list_select_related = ["customer__user"]
 
 
+class WrittenOffFilter(admin.SimpleListFilter):
+    """The write-off list: reversals that could not take everything back from a customer."""
+
+    title = _("write-off")
+    parameter_name = "written_off"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Has a write-off"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(entries__account__system_code=Account.System.WRITE_OFF)
+        return queryset
+
+
+class ReversalForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
 @admin.register(Transaction)
 class TransactionAdmin(ReadOnlyAdmin):
     list_display = ["public_id", "kind", "status", "memo", "created_at", "settles_at", "posted_at"]
-    list_filter = ["kind", "status", "cause"]
+    list_filter = [WrittenOffFilter, "kind", "status", "cause"]
+    actions = ["reverse_with_reason"]
     search_fields = [
         "public_id",
         "idempotency_key",
@@ -62,6 +88,34 @@ class TransactionAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     inlines = [EntryInline]
     show_full_result_count = False
+
+    @admin.action(description=_("Reverse (or void if pending) with a reason"))
+    def reverse_with_reason(self, request, queryset):
+        form = ReversalForm(request.POST if "reason" in request.POST else None)
+        if not form.is_valid():
+            return TemplateResponse(
+                request,
+                "admin/loyalty/transaction/reverse.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": _("Reverse transactions"),
+                    "transactions": queryset,
+                    "form": form,
+                    "opts": self.model._meta,
+                },
+            )
+        done = 0
+        for txn in queryset:
+            try:
+                transaction_unwind(
+                    transaction=txn, reason=form.cleaned_data["reason"], actor=request.user
+                )
+            except LedgerError as error:
+                self.message_user(request, f"{txn.public_id}: {error}", messages.ERROR)
+            else:
+                done += 1
+        self.message_user(request, _("%(count)d transaction(s) reversed.") % {"count": done})
+        return None
 
 
 @admin.register(EarnRule)
@@ -156,3 +210,73 @@ class GiftAdmin(ReadOnlyAdmin):
     list_filter = ["campaign"]
     search_fields = ["recipient__user__email", "sender__user__email"]
     list_select_related = ["recipient__user", "sender__user", "campaign", "reward"]
+
+
+class AdjustmentForm(forms.ModelForm):
+    class Meta:
+        model = AdjustmentRequest
+        fields = ["customer", "points", "reason"]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("points") == 0:
+            self.add_error("points", _("Adjust by at least one point."))
+        if "reason" in data and not data["reason"].strip():
+            self.add_error("reason", _("A reason is required."))
+        points, customer = data.get("points"), data.get("customer")
+        if points and points < 0 and customer and balance(customer=customer).settled < -points:
+            self.add_error("points", _("The customer holds fewer settled points than that."))
+        return data
+
+
+@admin.register(AdjustmentRequest)
+class AdjustmentRequestAdmin(admin.ModelAdmin):
+    """The only way staff change points by hand: with a reason, and a second pair of eyes above
+    LOYALTY_ADJUSTMENT_APPROVAL_THRESHOLD."""
+
+    form = AdjustmentForm
+    list_display = ["customer", "points", "status", "requested_by", "decided_by", "created_at"]
+    list_filter = ["status"]
+    search_fields = ["customer__user__email", "reason"]
+    list_select_related = ["customer__user", "requested_by", "decided_by"]
+    autocomplete_fields = ["customer"]
+    actions = ["approve", "reject"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return ["customer", "points", "reason", "status", "requested_by", "decided_by",
+                "decided_at", "transaction"]  # fmt: skip
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        adjustment = adjustment_request(actor=request.user, **form.cleaned_data)
+        obj.pk, obj.status = adjustment.pk, adjustment.status
+        if adjustment.status == AdjustmentRequest.Status.PENDING:
+            self.message_user(
+                request,
+                _("Above the approval limit: a second staff member must approve it."),
+                messages.WARNING,
+            )
+
+    def _decide(self, request, queryset, *, approve: bool):
+        for adjustment in queryset:
+            try:
+                adjustment_decide(adjustment=adjustment, actor=request.user, approve=approve)
+            except LedgerError as error:
+                self.message_user(request, f"{adjustment}: {error}", messages.ERROR)
+            else:
+                self.message_user(request, f"{adjustment}: {adjustment.get_status_display()}")
+
+    @admin.action(description=_("Approve and post the selected adjustments"))
+    def approve(self, request, queryset):
+        self._decide(request, queryset, approve=True)
+
+    @admin.action(description=_("Reject the selected adjustments"))
+    def reject(self, request, queryset):
+        self._decide(request, queryset, approve=False)
