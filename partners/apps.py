@@ -6,4 +6,5 @@ class PartnersConfig(AppConfig):
     name = "partners"
 
     def ready(self) -> None:
-        from partners import schema  # noqa: F401 - registers the API-key scheme with spectacular
+        # The webhook and data-rights receivers; the API-key scheme for the schema.
+        from partners import privacy, receivers, schema  # noqa: F401

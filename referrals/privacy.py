@@ -1,0 +1,64 @@
+"""The referrals app's part of data rights: its export section and erasure (customers.signals)."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+from django.dispatch import receiver
+from django.utils import timezone
+
+from customers.models import Customer
+from customers.privacy import DataSection
+from customers.signals import customer_erased, personal_data_collect
+from referrals.models import Invitation, LinkVisit, Referral
+from referrals.rules import email_key
+
+
+@receiver(personal_data_collect, dispatch_uid="referrals.referrals_section")
+def referrals_section(sender, *, customer: Customer, **kwargs) -> DataSection:
+    referrals = Referral.objects.filter(Q(referrer=customer) | Q(referee=customer))
+    return DataSection(
+        name="referrals",
+        models=(Referral, Invitation, LinkVisit),
+        records={
+            "referrals": [
+                {
+                    "role": "referrer" if referral.referrer_id == customer.pk else "friend",
+                    "status": referral.status,
+                    "source": referral.source,
+                    "created_at": referral.created_at,
+                    "qualified_at": referral.qualified_at,
+                }
+                for referral in referrals
+            ],
+            "invitations_sent": [
+                {
+                    "email": invitation.email,
+                    "note": invitation.note,
+                    "status": invitation.status,
+                    "created_at": invitation.created_at,
+                }
+                for invitation in Invitation.objects.filter(sender=customer)
+            ],
+            "link_visits": [
+                {"day": visit.day, "visits": visit.visits}
+                for visit in LinkVisit.objects.filter(referrer=customer)
+            ],
+        },
+    )
+
+
+@receiver(customer_erased, dispatch_uid="referrals.erase")
+def erase(sender, *, customer: Customer, email: str, **kwargs) -> None:
+    """Invitations hold addresses and notes: those the customer sent, and those sent to them.
+
+    Open ones are cancelled; the address hash stays, for the suppression list and the
+    one-open-invitation rule. Referrals stay (the ledger's rewards point at them) but hold
+    no personal data of their own; the referral code stops working with the account.
+    """
+    invitations = Invitation.objects.filter(
+        Q(sender=customer) | Q(referrals__referee=customer) | Q(email_key=email_key(email))
+    )
+    invitations.filter(status__in=Invitation.OPEN_STATUSES).update(
+        status=Invitation.Status.CANCELLED, finished_at=timezone.now()
+    )
+    invitations.update(email="", note="", last_error="")
