@@ -12,6 +12,7 @@ from loyalty.models import (
     EarnRule,
     Entry,
     ExchangeRate,
+    ExpiryNotice,
     Gift,
     GiftCampaign,
     Redemption,
@@ -280,3 +281,10 @@ class AdjustmentRequestAdmin(admin.ModelAdmin):
     @admin.action(description=_("Reject the selected adjustments"))
     def reject(self, request, queryset):
         self._decide(request, queryset, approve=False)
+
+
+@admin.register(ExpiryNotice)
+class ExpiryNoticeAdmin(ReadOnlyAdmin):
+    list_display = ["account", "points", "expires_at", "created_at"]
+    search_fields = ["account__customer__user__email"]
+    list_select_related = ["account__customer__user"]
