@@ -22,6 +22,7 @@ from loyalty.models import (
     Voucher,
 )
 from loyalty.selectors import balance
+from loyalty.vouchers import VoucherError, voucher_void
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -71,8 +72,37 @@ class WrittenOffFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ReversalForm(forms.Form):
+class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+def _with_reason(model_admin, request, queryset, *, action, title, explanation, change):
+    """An admin action that first asks for a reason, then applies `change(obj, reason)`."""
+    form = ReasonForm(request.POST if "reason" in request.POST else None)
+    if not form.is_valid():
+        return TemplateResponse(
+            request,
+            "admin/loyalty/with_reason.html",
+            {
+                **model_admin.admin_site.each_context(request),
+                "title": title,
+                "explanation": explanation,
+                "objects": queryset,
+                "action": action,
+                "form": form,
+                "opts": model_admin.model._meta,
+            },
+        )
+    done = 0
+    for obj in queryset:
+        try:
+            change(obj, form.cleaned_data["reason"])
+        except (LedgerError, VoucherError) as error:
+            model_admin.message_user(request, f"{obj}: {error}", messages.ERROR)
+        else:
+            done += 1
+    model_admin.message_user(request, _("%(count)d done.") % {"count": done})
+    return None
 
 
 @admin.register(Transaction)
@@ -92,31 +122,20 @@ class TransactionAdmin(ReadOnlyAdmin):
 
     @admin.action(description=_("Reverse (or void if pending) with a reason"))
     def reverse_with_reason(self, request, queryset):
-        form = ReversalForm(request.POST if "reason" in request.POST else None)
-        if not form.is_valid():
-            return TemplateResponse(
-                request,
-                "admin/loyalty/transaction/reverse.html",
-                {
-                    **self.admin_site.each_context(request),
-                    "title": _("Reverse transactions"),
-                    "transactions": queryset,
-                    "form": form,
-                    "opts": self.model._meta,
-                },
-            )
-        done = 0
-        for txn in queryset:
-            try:
-                transaction_unwind(
-                    transaction=txn, reason=form.cleaned_data["reason"], actor=request.user
-                )
-            except LedgerError as error:
-                self.message_user(request, f"{txn.public_id}: {error}", messages.ERROR)
-            else:
-                done += 1
-        self.message_user(request, _("%(count)d transaction(s) reversed.") % {"count": done})
-        return None
+        return _with_reason(
+            self,
+            request,
+            queryset,
+            action="reverse_with_reason",
+            title=_("Reverse transactions"),
+            explanation=_(
+                "Posted transactions are reversed; pending ones are voided. A customer never "
+                "goes below zero: what they no longer hold is written off."
+            ),
+            change=lambda txn, reason: transaction_unwind(
+                transaction=txn, reason=reason, actor=request.user
+            ),
+        )
 
 
 @admin.register(EarnRule)
@@ -175,6 +194,21 @@ class VoucherAdmin(ReadOnlyAdmin):
     list_filter = ["status", "reward"]
     search_fields = ["code", "customer__user__email", "used_order_id"]
     list_select_related = ["customer__user", "reward"]
+    actions = ["cancel_and_refund"]
+
+    @admin.action(description=_("Cancel and give the points back, with a reason"))
+    def cancel_and_refund(self, request, queryset):
+        return _with_reason(
+            self,
+            request,
+            queryset,
+            action="cancel_and_refund",
+            title=_("Cancel vouchers"),
+            explanation=_("Active vouchers are cancelled and the points spent on them returned."),
+            change=lambda voucher, reason: voucher_void(
+                voucher=voucher, reason=reason, actor=request.user
+            ),
+        )
 
 
 @admin.register(GiftCampaign)

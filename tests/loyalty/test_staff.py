@@ -8,8 +8,9 @@ from loyalty.adjustments import AdjustmentError, adjustment_decide, adjustment_r
 from loyalty.audit import ledger_audit
 from loyalty.models import AdjustmentRequest, GiftCampaign, Transaction
 from loyalty.selectors import balance
+from loyalty.vouchers import reward_redeem
 from tests.factories import PASSWORD, CustomerFactory
-from tests.loyalty.factories import settled_points
+from tests.loyalty.factories import RewardFactory, settled_points
 
 pytestmark = pytest.mark.django_db
 
@@ -149,3 +150,18 @@ def test_gift_campaign_admin_form_queues_the_campaign(
     assert queued == [campaign.pk]
     listed = staff_client.get(reverse("admin:loyalty_giftcampaign_changelist"))
     assert b"0 / 0" in listed.content
+
+
+def test_cancel_voucher_action_asks_for_a_reason_and_refunds(staff_client):
+    anna = CustomerFactory()
+    settled_points(anna, 100)
+    voucher = reward_redeem(customer=anna, reward=RewardFactory(points_cost=100)).voucher
+    changelist = reverse("admin:loyalty_voucher_changelist")
+    form = {"action": "cancel_and_refund", "_selected_action": [voucher.pk]}
+    assert b"Reason" in staff_client.post(changelist, form).content
+    staff_client.post(changelist, {**form, "reason": "Customer asked"})
+    voucher.refresh_from_db()
+    assert (voucher.status, voucher.void_reason) == ("void", "Customer asked")
+    assert balance(customer=anna).settled == 100
+    again = staff_client.post(changelist, {**form, "reason": "twice"}, follow=True)
+    assert b"Void" in again.content and balance(customer=anna).settled == 100
