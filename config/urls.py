@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.generic import TemplateView
 
 from config.health import health
+from config.staff_dashboard import staff_dashboard
 
 admin.site.site_header = f"{settings.BUSINESS_NAME}: Kindred staff"
 admin.site.site_title = "Kindred staff"
@@ -18,6 +19,7 @@ urlpatterns = [
     path("", include("referrals.urls")),
     path("reviews/", include("reviews.urls")),
     path("api/v1/", include("partners.urls")),
+    path("admin/dashboard/", admin.site.admin_view(staff_dashboard), name="staff_dashboard"),
     path("admin/", admin.site.urls),
 ]
 

@@ -321,6 +321,6 @@ def customer_erase(*, customer: Customer, source: str, actor: User | None = None
             LogEntry.objects.filter(change_message__icontains=text).update(change_message="")
         if actor is not None and actor.is_staff:
             staff_access_record(staff=actor, customer=customer, action=StaffAccess.Action.ERASE)
-        customer_erased.send(sender=Customer, customer=customer)
+        customer_erased.send(sender=Customer, customer=customer, email=old_email)
     logger.info("Customer %s erased (requested through %s)", customer.public_id, source)
     return True

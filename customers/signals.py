@@ -7,9 +7,10 @@
     covered by some section).
 
 `customer_erased`
-    Sent with `customer` inside the erasure's database transaction, after the customer's
-    own profile has been anonymised. Each receiver removes or anonymises its app's personal
-    data about that customer (texts, photos, addresses) and keeps what the books need.
+    Sent with `customer` and their former `email` inside the erasure's database
+    transaction, after the customer's own profile has been anonymised. Each receiver
+    removes or anonymises its app's personal data about that customer (texts, photos,
+    addresses) and keeps what the books need.
 """
 
 from django.dispatch import Signal

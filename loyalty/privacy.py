@@ -7,7 +7,7 @@ from django.dispatch import receiver
 from customers.models import Customer
 from customers.privacy import DataSection
 from customers.signals import personal_data_collect
-from loyalty.models import Account, Transaction
+from loyalty.models import Account, Redemption, Transaction, Voucher
 from loyalty.selectors import balance, customer_history
 
 
@@ -16,7 +16,7 @@ def points_section(sender, *, customer: Customer, **kwargs) -> DataSection:
     current = balance(customer=customer)
     return DataSection(
         name="points",
-        models=(Account, Transaction),
+        models=(Account, Transaction, Redemption, Voucher),
         records={
             "balance": {"settled": current.settled, "pending": current.pending},
             "history": [
@@ -30,5 +30,15 @@ def points_section(sender, *, customer: Customer, **kwargs) -> DataSection:
                 }
                 for entry in customer_history(customer=customer)
             ],
+            "redemptions": list(
+                Redemption.objects.filter(customer=customer).values(
+                    "reward__name", "points_spent", "created_at"
+                )
+            ),
+            "vouchers": list(
+                Voucher.objects.filter(customer=customer).values(
+                    "code", "reward__name", "status", "expires_at", "used_at"
+                )
+            ),
         },
     )

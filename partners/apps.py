@@ -6,4 +6,4 @@ class PartnersConfig(AppConfig):
     name = "partners"
 
     def ready(self) -> None:
-        from partners import schema  # noqa: F401 - registers the API-key scheme with spectacular
+        from partners import privacy, schema  # noqa: F401 - receivers; API-key scheme for the schema

@@ -329,3 +329,31 @@ def test_staff_groups_follow_least_privilege():
     assert "change_customer" in support and "view_staffaccess" not in support
     assert "view_customer" not in finance
     assert not any(codename.startswith("delete_") for codename in support | finance)
+
+
+def test_erasure_forgets_invitation_addresses_but_keeps_their_hash():
+    from django.utils import timezone
+
+    from referrals.models import Invitation
+    from referrals.rules import email_key
+
+    anna, ben = CustomerFactory(), CustomerFactory()
+    for sender, email, note in [
+        (anna, "friend.of.anna@example.com", "Hi from Anna"),
+        (ben, anna.user.email, "Ben says hi"),
+    ]:
+        Invitation.objects.create(
+            sender=sender,
+            email=email,
+            email_key=email_key(email),
+            note=note,
+            token_salt="s",
+            token_hash=email_key(email + "token"),
+            queued_at=timezone.now(),
+        )
+    customer_erase(customer=anna, source="customer")
+    assert _personal_text_left(["Ben says hi"]) == []
+    assert _personal_text_left(["friend.of.anna@example.com", "Hi from Anna"]) == []
+    sent = Invitation.objects.get(sender=anna)
+    assert sent.status == "cancelled"
+    assert sent.email_key == email_key("friend.of.anna@example.com")

@@ -282,7 +282,7 @@ def test_refund_of_another_purchase_changes_nothing(anna, ben):
     assert referral.reward_transaction.status == Transaction.Status.PENDING
 
 
-def test_erasure_removes_invitations_and_export_lists_referrals(anna, ben):
+def test_erasure_forgets_invitation_addresses_and_export_lists_referrals(anna, ben):
     from customers.privacy import customer_erase, personal_data_sections
     from referrals.invitations import invitations_create
 
@@ -290,9 +290,11 @@ def test_erasure_removes_invitations_and_export_lists_referrals(anna, ben):
     _attribute(ben, anna)
     (section,) = [s for s in personal_data_sections(customer=anna) if s.name == "referrals"]
     assert section.records["invitations_sent"][0]["email"] == "friend@example.org"
-    assert section.records["referrals"][0]["role"] == "referrer"
+    assert section.records["friends_referred"][0]["friend"] == ben.name
 
     customer_erase(customer=anna, source="customer")
-    assert not anna.invitations.exists()
+    (invitation,) = anna.invitations.all()
+    assert invitation.email == invitation.note == ""
+    assert invitation.status == invitation.Status.CANCELLED
     assert Referral.objects.get().referrer == anna
     assert referrer_by_code(code=anna.referral_code) is None

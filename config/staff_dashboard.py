@@ -1,0 +1,111 @@
+"""The staff dashboard: referral funnel, points flow, top referrers, fraud queue, NPS.
+
+It composes figures from several apps, so it lives at the top, in config.
+"""
+
+from __future__ import annotations
+
+import csv
+from datetime import datetime, time, timedelta
+
+from django import forms
+from django.contrib import admin
+from django.http import HttpResponse
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from config.charts import bar_chart, line_chart
+from loyalty.reports import points_by_day, points_outstanding
+from referrals.reports import fraud_queue_size, funnel, top_referrers
+
+MAX_DAYS = 366
+
+
+class PeriodForm(forms.Form):
+    start = forms.DateField(
+        label=gettext_lazy("From"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(label=gettext_lazy("To"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if start and end:
+            if start > end:
+                raise forms.ValidationError(_("The start must not be after the end."))
+            if (end - start).days >= MAX_DAYS:
+                raise forms.ValidationError(_("Choose a period of at most a year."))
+        return cleaned
+
+
+def _period(request) -> tuple[PeriodForm, datetime, datetime]:
+    today = timezone.localdate()
+    default = {"start": today - timedelta(days=29), "end": today}
+    form = PeriodForm(request.GET if "start" in request.GET else default)
+    bounds = form.cleaned_data if form.is_valid() else default
+    zone = timezone.get_current_timezone()
+    start = datetime.combine(bounds["start"], time.min, tzinfo=zone)
+    end = datetime.combine(bounds["end"] + timedelta(days=1), time.min, tzinfo=zone)
+    return form, start, end
+
+
+def _daily(start: datetime, end: datetime) -> tuple[list[str], dict[str, list[int]]]:
+    by_day = {row.day: row for row in points_by_day(start=start, end=end)}
+    days = [(start + timedelta(days=n)).date() for n in range((end - start).days)]
+    names = {
+        "issued": _("Issued"),
+        "pending": _("Put on hold"),
+        "redeemed": _("Redeemed"),
+        "expired": _("Expired"),
+        "written_off": _("Written off"),
+    }
+    series = {
+        label: [getattr(by_day[day], field) if day in by_day else 0 for day in days]
+        for field, label in names.items()
+    }
+    return [day.isoformat() for day in days], series
+
+
+def staff_dashboard(request):
+    form, start, end = _period(request)
+    steps = funnel(start=start, end=end)
+    days, points = _daily(start, end)
+    referrers = top_referrers(start=start, end=end)
+    if request.GET.get("format") == "csv":
+        return _csv(steps, days, points, referrers, start, end)
+    context = {
+        **admin.site.each_context(request),
+        "title": _("Referrals and points at a glance"),
+        "form": form,
+        "steps": steps,
+        "funnel_chart": bar_chart(
+            title=_("Referral funnel"), bars=[(step.label, step.count) for step in steps]
+        ),
+        "points_chart": line_chart(title=_("Points per day"), labels=days, series=points),
+        "points_totals": {name: sum(values) for name, values in points.items()},
+        "outstanding": points_outstanding(),
+        # Names are personal data: shown only to staff who may see customers.
+        "top_referrers": referrers if request.user.has_perm("customers.view_customer") else None,
+        "fraud_queue": fraud_queue_size(),
+    }
+    return TemplateResponse(request, "admin/staff_dashboard.html", context)
+
+
+def _csv(steps, days, points, referrers, start, end) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="kindred-{start:%Y-%m-%d}-{end - timedelta(days=1):%Y-%m-%d}.csv"'
+    )
+    writer = csv.writer(response)
+    writer.writerow(["section", "name", "value"])
+    for step in steps:
+        writer.writerow(["funnel", step.label, step.count])
+    for customer, friends in referrers:
+        writer.writerow(["top_referrer", customer.referral_code, friends])
+    writer.writerow([])
+    writer.writerow(["day", *points.keys()])
+    for index, day in enumerate(days):
+        writer.writerow([day, *(values[index] for values in points.values())])
+    return response
