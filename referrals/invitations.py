@@ -23,15 +23,15 @@ from django.core.mail import get_connection
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from customers.emails import email_send
 from customers.models import Customer, User
-from referrals.models import Invitation, SuppressedEmail
-from referrals.rules import email_canonical, email_key, is_disposable, is_suppressed
+from referrals.models import DisposableDomain, Invitation, SuppressedEmail
+from referrals.rules import email_canonical, email_key, is_suppressed
 from referrals.selectors import friend_offer, program_active
 
 MAX_ADDRESSES = 50
@@ -102,14 +102,37 @@ def addresses_parse(raw: str) -> tuple[list[str], list[tuple[str, str]]]:
     return good, refused
 
 
-def _refusal(*, sender: Customer, address: str) -> str | None:
-    if email_canonical(address) == email_canonical(sender.user.email):
-        return "That's your own address."
-    if User.objects.filter(email__iexact=address).exists():
-        return "This person is already a member."
-    if is_suppressed(address) or is_disposable(address):
-        return "This address can't be invited."
-    return None
+def _refusals(*, sender: Customer, addresses: list[str]) -> dict[str, str]:
+    """Why some addresses of a paste cannot be invited: three queries for the whole paste.
+
+    Suppressed and disposable addresses get the same words, so the sender does
+    not learn that someone opted out.
+    """
+    own = email_canonical(sender.user.email)
+    members = set(
+        User.objects.annotate(address=Lower("email"))
+        .filter(address__in=addresses)
+        .values_list("address", flat=True)
+    )
+    suppressed = set(
+        SuppressedEmail.objects.filter(
+            email_key__in=[email_key(address) for address in addresses]
+        ).values_list("email_key", flat=True)
+    )
+    disposable = set(
+        DisposableDomain.objects.filter(
+            domain__in={address.rpartition("@")[2] for address in addresses}
+        ).values_list("domain", flat=True)
+    )
+    refusals = {}
+    for address in addresses:
+        if email_canonical(address) == own:
+            refusals[address] = "That's your own address."
+        elif address in members:
+            refusals[address] = "This person is already a member."
+        elif email_key(address) in suppressed or address.rpartition("@")[2] in disposable:
+            refusals[address] = "This address can't be invited."
+    return refusals
 
 
 def _enqueue(invitation_ids: list[int]) -> None:
@@ -140,8 +163,9 @@ def invitations_create(*, sender: Customer, addresses: str, note: str = "") -> I
         sent_today = Invitation.objects.filter(
             sender=sender, created_at__gte=now - timedelta(days=1)
         ).count()
+        refusals = _refusals(sender=sender, addresses=good)
         for address in good:
-            reason = _refusal(sender=sender, address=address)
+            reason = refusals.get(address)
             if reason is None and sent_today >= daily_cap:
                 reason = "You reached today's invitation limit; try again tomorrow."
             if reason is None:
