@@ -298,3 +298,53 @@ def test_erasure_forgets_invitation_addresses_and_export_lists_referrals(anna, b
     assert invitation.status == invitation.Status.CANCELLED
     assert Referral.objects.get().referrer == anna
     assert referrer_by_code(code=anna.referral_code) is None
+
+
+def test_catalog_reward_as_friend_gift_is_issued_once_and_voided_on_refund(anna, ben):
+    from loyalty.models import Reward, Voucher
+
+    mug = Reward.objects.create(name="Mug", kind="free_product", points_cost=300, stock=1)
+    active_program(friend_reward=mug, friend_points=0)
+    _attribute(ben, anna)
+    conversion = purchase(ben)
+    referral = referral_conversion_qualify(conversion=conversion)
+    assert (
+        referral_conversion_qualify(conversion=conversion).friend_voucher == referral.friend_voucher
+    )
+    assert referral.friend_transaction is None
+    voucher = referral.friend_voucher
+    assert voucher.customer == ben and voucher.reward == mug
+    assert Voucher.objects.count() == 1
+    mug.refresh_from_db()
+    assert mug.stock == 0
+
+    referral_conversion_refund(conversion=conversion_refund(conversion=conversion))
+    voucher.refresh_from_db()
+    assert voucher.status == Voucher.Status.VOID
+
+
+def test_an_out_of_stock_friend_reward_does_not_block_the_referral(anna, ben):
+    from loyalty.models import Reward
+
+    mug = Reward.objects.create(name="Mug", kind="free_product", points_cost=300, stock=0)
+    active_program(friend_reward=mug)
+    _attribute(ben, anna)
+    referral = referral_conversion_qualify(conversion=purchase(ben))
+    assert referral.status == Referral.Status.QUALIFIED and referral.friend_voucher is None
+    assert balance(customer=ben).pending == referral.program.friend_points
+
+
+def test_only_one_program_can_be_switched_on(anna):
+    from django.core.exceptions import ValidationError
+
+    second = ReferralProgram(
+        name="Summer", is_active=True, starts_at=timezone.now(), friend_offer="A gift"
+    )
+    with pytest.raises(ValidationError) as error:
+        second.full_clean()
+    assert "is_active" in error.value.message_dict
+    second.is_active = False
+    second.ends_at = second.starts_at - timedelta(days=1)
+    with pytest.raises(ValidationError) as error:
+        second.full_clean()
+    assert "ends_at" in error.value.message_dict
