@@ -8,7 +8,7 @@ from django.db.models import F, QuerySet, Value
 from django.db.models.functions import Coalesce
 
 from customers.models import Conversion, Customer
-from loyalty.models import Transaction
+from loyalty.models import Transaction, Voucher
 from partners.models import Partner
 from referrals.models import Referral
 
@@ -63,4 +63,13 @@ def conversion_outcome(*, conversion: Conversion) -> ConversionOutcome:
     )
     return ConversionOutcome(
         conversion=conversion, points_earned=first_earn or 0, referral=referral
+    )
+
+
+def partner_voucher(*, partner: Partner, code: str) -> Voucher | None:
+    """The voucher for a code as typed, if its customer is linked to this partner."""
+    return (
+        Voucher.objects.select_related("reward", "customer")
+        .filter(code=Voucher.normalise_code(code), customer__partner_links__partner=partner)
+        .first()
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -144,3 +145,56 @@ class ConversionSerializer(serializers.Serializer):
         if referral is None or referral.reward_transaction is None:
             return None
         return ReferralRewardSerializer(referral).data
+
+
+class RewardSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id")
+    name = serializers.CharField()
+    description = serializers.CharField()
+    points_cost = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=["discount_percent", "discount_amount",
+                                            "free_product", "gift_card"])  # fmt: skip
+    value = serializers.DecimalField(max_digits=10, decimal_places=2)
+
+
+class RedemptionInSerializer(serializers.Serializer):
+    customer = serializers.UUIDField(help_text="The customer's id.")
+    reward = serializers.UUIDField(help_text="The reward's id.")
+
+
+class VoucherStatusField(serializers.ChoiceField):
+    """An active voucher past its date reads as expired before the nightly sweep marks it."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=["active", "used", "expired", "void"], source="*", **kwargs)
+
+    def to_representation(self, voucher) -> str:
+        if voucher.status == "active" and voucher.expires_at <= timezone.now():
+            return "expired"
+        return voucher.status
+
+
+class RedemptionVoucherSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    status = VoucherStatusField()
+    expires_at = serializers.DateTimeField()
+
+
+class RedemptionSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id")
+    customer = serializers.UUIDField(source="customer.public_id")
+    reward = serializers.UUIDField(source="reward.public_id")
+    points_spent = serializers.IntegerField()
+    voucher = RedemptionVoucherSerializer()
+
+
+class VoucherSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    status = VoucherStatusField()
+    reward = serializers.UUIDField(source="reward.public_id")
+    customer = serializers.UUIDField(source="customer.public_id")
+    expires_at = serializers.DateTimeField()
+
+
+class VoucherUseSerializer(serializers.Serializer):
+    order_id = serializers.CharField(max_length=255)

@@ -27,4 +27,8 @@ urlpatterns = [
         views.ConversionRefundView.as_view(),
         name="conversion-refund",
     ),
+    path("rewards/", views.RewardListView.as_view(), name="rewards"),
+    path("redemptions/", views.RedemptionListView.as_view(), name="redemptions"),
+    path("vouchers/<str:code>/", views.VoucherDetailView.as_view(), name="voucher"),
+    path("vouchers/<str:code>/use/", views.VoucherUseView.as_view(), name="voucher-use"),
 ]

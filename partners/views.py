@@ -9,12 +9,16 @@ from rest_framework.response import Response
 
 from customers.conversions import DuplicateOrder
 from loyalty.earning import UnknownCurrency
-from loyalty.selectors import customer_history
+from loyalty.ledger import InsufficientPoints
+from loyalty.models import Voucher
+from loyalty.selectors import active_rewards, customer_history
+from loyalty.vouchers import RewardUnavailable, VoucherError, voucher_use
 from partners import services
 from partners.api import PartnerAPIView
 from partners.errors import Conflict
+from partners.idempotency import HEADER
 from partners.schema import COMMON_ERRORS, IDEMPOTENCY_KEY, NOT_FOUND, POST_ERRORS, error
-from partners.selectors import partner_conversions, partner_customers
+from partners.selectors import partner_conversions, partner_customers, partner_voucher
 from partners.serializers import (
     ConversionInSerializer,
     ConversionSerializer,
@@ -22,9 +26,14 @@ from partners.serializers import (
     CustomerLookupSerializer,
     CustomerSerializer,
     PointsAwardSerializer,
+    RedemptionInSerializer,
+    RedemptionSerializer,
     ReferralCodeSerializer,
     RefundInSerializer,
+    RewardSerializer,
     TransactionSerializer,
+    VoucherSerializer,
+    VoucherUseSerializer,
 )
 from referrals.selectors import friend_offer, referrer_by_code
 from referrals.services import UnknownReferralCode
@@ -232,3 +241,94 @@ class ConversionRefundView(PartnerAPIView):
         except services.RefundNotPossible as refused:
             raise serializers.ValidationError({"amount": [str(refused)]}) from None
         return Response(ConversionSerializer(outcome).data)
+
+
+class RewardListView(PartnerAPIView):
+    serializer_class = RewardSerializer
+
+    @extend_schema(responses={200: RewardSerializer(many=True), **COMMON_ERRORS})
+    def get(self, request):
+        """The active catalog: rewards in date and in stock."""
+        page = self.paginate_queryset(active_rewards())
+        return self.get_paginated_response(RewardSerializer(page, many=True).data)
+
+
+class RedemptionListView(PartnerAPIView):
+    serializer_class = RedemptionInSerializer
+
+    @extend_schema(
+        request=RedemptionInSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={
+            201: RedemptionSerializer,
+            400: OpenApiResponse(description="Field errors: unknown customer or reward."),
+            **POST_ERRORS,
+            409: error("`insufficient_points` (settled points do not cover the cost), "
+                       "`reward_unavailable` or `request_in_progress`."),
+        },
+    )  # fmt: skip
+    def post(self, request):
+        """Redeem a customer's settled points for a reward; a voucher is issued."""
+        given = RedemptionInSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        data = given.validated_data
+        customer = partner_customers(partner=self.partner).filter(public_id=data["customer"])
+        if not customer:
+            raise serializers.ValidationError({"customer": ["Unknown customer."]})
+        reward = active_rewards().filter(public_id=data["reward"]).first()
+        if reward is None:
+            raise serializers.ValidationError({"reward": ["No such reward in the catalog."]})
+        try:
+            redemption = services.partner_reward_redeem(
+                partner=self.partner,
+                customer=customer[0],
+                reward=reward,
+                idempotency_key=request.headers[HEADER],
+            )
+        except (InsufficientPoints, RewardUnavailable) as refused:
+            raise Conflict(str(refused), code=refused.code) from None
+        return Response(RedemptionSerializer(redemption).data, status=status.HTTP_201_CREATED)
+
+
+class VoucherScopedView(PartnerAPIView):
+    """A voucher of a customer linked to the partner; any other code is 404."""
+
+    def get_voucher(self, code: str) -> Voucher:
+        voucher = partner_voucher(partner=self.partner, code=code)
+        if voucher is None:
+            raise Http404
+        return voucher
+
+
+class VoucherDetailView(VoucherScopedView):
+    serializer_class = VoucherSerializer
+
+    @extend_schema(responses={200: VoucherSerializer, **NOT_FOUND, **COMMON_ERRORS})
+    def get(self, request, code):
+        return Response(VoucherSerializer(self.get_voucher(code)).data)
+
+
+class VoucherUseView(VoucherScopedView):
+    serializer_class = VoucherUseSerializer
+
+    @extend_schema(
+        request=VoucherUseSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={
+            200: VoucherSerializer,
+            **NOT_FOUND,
+            **POST_ERRORS,
+            409: error("`voucher_used`, `voucher_expired`, `voucher_void` or "
+                       "`request_in_progress`."),
+        },
+    )  # fmt: skip
+    def post(self, request, code):
+        """Use a voucher for an order, once."""
+        voucher = self.get_voucher(code)
+        given = VoucherUseSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        try:
+            voucher = voucher_use(code=voucher.code, order_id=given.validated_data["order_id"])
+        except VoucherError as refused:
+            raise Conflict(str(refused), code=refused.code) from None
+        return Response(VoucherSerializer(voucher).data)
