@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.management.utils import get_random_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -179,6 +180,14 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 # First retry delay (seconds) after an SMTP failure; doubles on each attempt.
 EMAIL_RETRY_BACKOFF = env.int("EMAIL_RETRY_BACKOFF", default=30)
 
+# Friend invitations (referrals app).
+INVITATION_SEND_ATTEMPTS = env.int("INVITATION_SEND_ATTEMPTS", default=6)
+INVITATION_REMINDER_DAYS = env.int("INVITATION_REMINDER_DAYS", default=3)
+INVITATION_EXPIRY_DAYS = env.int("INVITATION_EXPIRY_DAYS", default=30)
+INVITATION_RESEND_COOLDOWN_HOURS = env.int("INVITATION_RESEND_COOLDOWN_HOURS", default=24)
+# An invitation still queued after this long is re-enqueued by the sweeper.
+INVITATION_SWEEP_AFTER_SECONDS = env.int("INVITATION_SWEEP_AFTER_SECONDS", default=300)
+
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
@@ -269,11 +278,26 @@ CELERY_TASK_ROUTES = {
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "settle-due-rewards": {"task": "loyalty.tasks.ledger_settle_due", "schedule": 300.0},
+    # referrals: invitations the broker lost, reminders, expiry
+    "invitations-sweep": {"task": "referrals.tasks.invitations_sweep", "schedule": 60.0},
+    "invitations-remind": {"task": "referrals.tasks.invitations_remind", "schedule": 3600.0},
+    "invitations-expire": {"task": "referrals.tasks.invitations_expire", "schedule": 3600.0},
     # partners: forget idempotency keys after their replay window.
     "purge-idempotency-records": {
         "task": "partners.tasks.idempotency_purge_expired",
         "schedule": 3600.0,
     },
+    # loyalty: daily expiry (reminders first) and birthday gifts.
+    "loyalty-points-expire": {
+        "task": "loyalty.tasks.ledger_points_expire",
+        "schedule": crontab(hour=3, minute=0),
+    },
+    "loyalty-birthday-gifts": {
+        "task": "loyalty.tasks.ledger_birthday_gifts",
+        "schedule": crontab(hour=7, minute=0),
+    },
+    # reviews: NPS survey emails whose send_after has passed.
+    "send-due-surveys": {"task": "reviews.tasks.email_surveys_due", "schedule": 300.0},
     # partners: webhook retries that are due, and events a lost broker message left behind.
     "deliver-due-webhooks": {"task": "partners.tasks.webhook_deliver_due", "schedule": 30.0},
 }

@@ -280,3 +280,19 @@ def test_refund_of_another_purchase_changes_nothing(anna, ben):
     referral_conversion_refund(conversion=conversion_refund(conversion=other))
     referral.reward_transaction.refresh_from_db()
     assert referral.reward_transaction.status == Transaction.Status.PENDING
+
+
+def test_erasure_removes_invitations_and_export_lists_referrals(anna, ben):
+    from customers.privacy import customer_erase, personal_data_sections
+    from referrals.invitations import invitations_create
+
+    invitations_create(sender=anna, addresses="friend@example.org", note="Hi")
+    _attribute(ben, anna)
+    (section,) = [s for s in personal_data_sections(customer=anna) if s.name == "referrals"]
+    assert section.records["invitations_sent"][0]["email"] == "friend@example.org"
+    assert section.records["referrals"][0]["role"] == "referrer"
+
+    customer_erase(customer=anna, source="customer")
+    assert not anna.invitations.exists()
+    assert Referral.objects.get().referrer == anna
+    assert referrer_by_code(code=anna.referral_code) is None

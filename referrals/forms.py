@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from referrals.invitations import MAX_ADDRESSES
+
+
+class InviteForm(forms.Form):
+    addresses = forms.CharField(
+        label=_("Your friends' email addresses"),
+        widget=forms.Textarea(attrs={"rows": 4, "autocomplete": "off"}),
+        help_text=_("Separate them with commas, spaces or new lines (up to %(max)d).")
+        % {"max": MAX_ADDRESSES},
+    )
+    note = forms.CharField(
+        label=_("A personal note (optional)"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=500,
+        required=False,
+    )

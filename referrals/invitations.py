@@ -1,0 +1,376 @@
+"""Friend invitations: create, send (with retries), open, resend, cancel, remind, expire, sweep.
+
+A row is committed first and a Celery task sends it after the commit. Sending
+claims the row with a compare-and-swap, so a redelivered task, a resend and the
+sweeper never send the same invitation twice at once; every invitation ends
+sent, bounced or failed, never silently queued forever (the sweeper re-enqueues
+what the broker lost).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import smtplib
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+
+from customers.emails import email_send
+from customers.models import Customer, User
+from referrals.models import Invitation, SuppressedEmail
+from referrals.rules import email_canonical, email_key, is_disposable, is_suppressed
+from referrals.selectors import friend_offer, program_active
+
+MAX_ADDRESSES = 50
+DEFAULT_DAILY_CAP = 50
+# How long a sender holds its claim on a row; a worker killed mid-send frees it after this.
+CLAIM_SECONDS = 120
+SUPPRESS_SALT = "referrals.suppress"
+
+
+class InvitationError(Exception):
+    """An invitation request refused as a whole; the message is for the customer."""
+
+
+@dataclass
+class InviteOutcome:
+    invited: list[Invitation] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)
+
+
+def invitation_token(invitation: Invitation) -> str:
+    """The secret in the invitation's link: derived from the row and SECRET_KEY, never stored."""
+    return salted_hmac(
+        "referrals.invitation",
+        f"{invitation.public_id}:{invitation.token_salt}",
+        algorithm="sha256",
+    ).hexdigest()
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invitation_accept_url(invitation: Invitation) -> str:
+    return settings.SITE_URL + reverse("referrals:invitation", args=[invitation_token(invitation)])
+
+
+def suppress_url(email: str) -> str:
+    # A plain (untimed) signature: the link keeps working for as long as the email is kept.
+    signed = signing.Signer(salt=SUPPRESS_SALT).sign(email_key(email))
+    return settings.SITE_URL + reverse("referrals:suppress", args=[signed])
+
+
+def addresses_parse(raw: str) -> tuple[list[str], list[tuple[str, str]]]:
+    """Split a paste on commas, spaces, semicolons and newlines; report bad lines one by one."""
+    tokens = [token.strip("<>\"'") for token in re.split(r"[\s,;]+", raw or "") if token]
+    if len(tokens) > MAX_ADDRESSES:
+        raise InvitationError(f"Up to {MAX_ADDRESSES} addresses at once, please.")
+    good: list[str] = []
+    refused: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for token in tokens:
+        try:
+            validate_email(token)
+        except ValidationError:
+            refused.append((token, "This is not a valid email address."))
+            continue
+        canonical = email_canonical(token)
+        if canonical in seen:
+            refused.append((token, "This address is listed twice."))
+            continue
+        seen.add(canonical)
+        good.append(token.lower())
+    if not tokens:
+        raise InvitationError("Enter at least one email address.")
+    return good, refused
+
+
+def _refusal(*, sender: Customer, address: str) -> str | None:
+    if email_canonical(address) == email_canonical(sender.user.email):
+        return "That's your own address."
+    if User.objects.filter(email__iexact=address).exists():
+        return "This person is already a member."
+    if is_suppressed(address) or is_disposable(address):
+        return "This address can't be invited."
+    return None
+
+
+def _enqueue(invitation_ids: list[int]) -> None:
+    """Hand the rows to Celery after the commit; if the broker is down, the sweeper sends later."""
+    from referrals.tasks import email_invitation_send
+
+    def send() -> None:
+        for invitation_id in invitation_ids:
+            email_invitation_send.delay(invitation_id)
+
+    if invitation_ids:
+        transaction.on_commit(send, robust=True)
+
+
+def invitations_create(*, sender: Customer, addresses: str, note: str = "") -> InviteOutcome:
+    """Invite friends by email; good addresses go even when others in the paste are refused."""
+    good, refused = addresses_parse(addresses)
+    outcome = InviteOutcome(refused=refused)
+    program = program_active()
+    daily_cap = program.max_invitations_per_day if program else DEFAULT_DAILY_CAP
+    now = timezone.now()
+    with transaction.atomic():
+        # The sender's row lock serialises their concurrent pastes, so the daily cap holds.
+        Customer.objects.select_for_update().filter(pk=sender.pk).first()
+        sent_today = Invitation.objects.filter(
+            sender=sender, created_at__gte=now - timedelta(days=1)
+        ).count()
+        for address in good:
+            reason = _refusal(sender=sender, address=address)
+            if reason is None and sent_today >= daily_cap:
+                reason = "You reached today's invitation limit; try again tomorrow."
+            if reason is None:
+                invitation = Invitation(
+                    sender=sender,
+                    email=address,
+                    email_key=email_key(address),
+                    note=note.strip(),
+                    token_salt=secrets.token_hex(16),
+                    queued_at=now,
+                )
+                invitation.token_hash = _token_hash(invitation_token(invitation))
+                try:
+                    with transaction.atomic():
+                        invitation.save()
+                except IntegrityError:
+                    reason = "You already invited this person; they haven't answered yet."
+                else:
+                    outcome.invited.append(invitation)
+                    sent_today += 1
+            if reason is not None:
+                outcome.refused.append((address, reason))
+        _enqueue([invitation.pk for invitation in outcome.invited])
+    return outcome
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    status: str
+    retry_in: int | None = None
+
+
+def _backoff(attempts: int) -> int:
+    return settings.EMAIL_RETRY_BACKOFF * 2 ** max(attempts - 1, 0)
+
+
+def _is_bounce(error: Exception) -> bool:
+    """A permanent refusal of the recipient (5xx) means the address does not take mail."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in error.recipients.values())
+    return False
+
+
+def invitation_send(*, invitation_id: int) -> SendOutcome:
+    """Send a queued invitation once; on a temporary failure say when to try again."""
+    now = timezone.now()
+    claimed = (
+        Invitation.objects.filter(pk=invitation_id, status=Invitation.Status.QUEUED)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .update(claimed_until=now + timedelta(seconds=CLAIM_SECONDS), attempts=F("attempts") + 1)
+    )
+    if not claimed:
+        return SendOutcome(status="skipped")
+    invitation = Invitation.objects.select_related("sender__user").get(pk=invitation_id)
+    still_queued = Invitation.objects.filter(pk=invitation_id, status=Invitation.Status.QUEUED)
+    try:
+        _deliver(invitation, template="referrals/invitation")
+    except OSError as error:  # smtplib.SMTPException is an OSError, as are refused connections
+        finished = timezone.now()
+        if _is_bounce(error):
+            status, retry_in = Invitation.Status.BOUNCED, None
+        elif invitation.attempts >= settings.INVITATION_SEND_ATTEMPTS:
+            status, retry_in = Invitation.Status.FAILED, None
+        else:
+            status, retry_in = Invitation.Status.QUEUED, _backoff(invitation.attempts)
+        still_queued.update(
+            status=status,
+            last_error=f"{type(error).__name__}: {error}"[:255],
+            claimed_until=None,
+            next_attempt_at=finished + timedelta(seconds=retry_in) if retry_in else None,
+            finished_at=None if retry_in else finished,
+        )
+        return SendOutcome(status=status, retry_in=retry_in)
+    still_queued.update(
+        status=Invitation.Status.SENT, sent_at=timezone.now(), claimed_until=None, last_error=""
+    )
+    return SendOutcome(status=Invitation.Status.SENT)
+
+
+def _deliver(invitation: Invitation, *, template: str) -> None:
+    stop = suppress_url(invitation.email)
+    email_send(
+        to=invitation.email,
+        template=template,
+        context={
+            "invitation": invitation,
+            "sender": invitation.sender,
+            "offer": friend_offer(),
+            "accept_url": invitation_accept_url(invitation),
+            "suppress_url": stop,
+        },
+        headers={
+            "List-Unsubscribe": f"<{stop}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+    )
+
+
+def invitation_by_token(*, token: str) -> Invitation | None:
+    """The invitation a link stands for, if the link still works (open and not expired)."""
+    invitation = (
+        Invitation.objects.select_related("sender__user")
+        .filter(token_hash=_token_hash(token), status__in=Invitation.OPEN_STATUSES)
+        .first()
+    )
+    expiry = timedelta(days=settings.INVITATION_EXPIRY_DAYS)
+    if invitation is None or invitation.queued_at + expiry < timezone.now():
+        return None
+    return invitation
+
+
+def invitation_open(*, token: str) -> Invitation | None:
+    """The friend followed the link in the mail: sent becomes opened (no tracking pixel)."""
+    invitation = invitation_by_token(token=token)
+    if invitation is not None and invitation.status == Invitation.Status.SENT:
+        now = timezone.now()
+        Invitation.objects.filter(pk=invitation.pk, status=Invitation.Status.SENT).update(
+            status=Invitation.Status.OPENED, opened_at=now
+        )
+        invitation.status, invitation.opened_at = Invitation.Status.OPENED, now
+    return invitation
+
+
+def invitation_resend(*, invitation: Invitation, sender: Customer) -> Invitation:
+    """Queue an invitation again, once the cool-down since its last sending has passed."""
+    if invitation.sender_id != sender.pk:
+        raise InvitationError("This is not your invitation.")
+    resendable = (Invitation.Status.SENT, Invitation.Status.OPENED, Invitation.Status.FAILED)
+    if invitation.status not in resendable:
+        raise InvitationError("This invitation can't be sent again.")
+    cooldown = timedelta(hours=settings.INVITATION_RESEND_COOLDOWN_HOURS)
+    last = invitation.sent_at or invitation.queued_at
+    if last + cooldown > timezone.now():
+        raise InvitationError("You sent this one recently. You can resend it tomorrow.")
+    if is_suppressed(invitation.email):
+        raise InvitationError("This address can't be invited.")
+    now = timezone.now()
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                changed = Invitation.objects.filter(
+                    pk=invitation.pk, status=invitation.status
+                ).update(
+                    status=Invitation.Status.QUEUED,
+                    queued_at=now,
+                    attempts=0,
+                    next_attempt_at=None,
+                    claimed_until=None,
+                    finished_at=None,
+                    last_error="",
+                )
+        except IntegrityError:
+            raise InvitationError("You already invited this person again.") from None
+        if not changed:
+            raise InvitationError("This invitation changed meanwhile; reload the page.")
+        _enqueue([invitation.pk])
+    invitation.refresh_from_db()
+    return invitation
+
+
+def invitation_cancel(*, invitation: Invitation, sender: Customer) -> Invitation:
+    if invitation.sender_id != sender.pk:
+        raise InvitationError("This is not your invitation.")
+    changed = Invitation.objects.filter(
+        pk=invitation.pk, status__in=Invitation.OPEN_STATUSES
+    ).update(status=Invitation.Status.CANCELLED, finished_at=timezone.now(), claimed_until=None)
+    if not changed:
+        raise InvitationError("Only invitations waiting for an answer can be cancelled.")
+    invitation.refresh_from_db()
+    return invitation
+
+
+def email_suppress(*, signed: str) -> bool:
+    """'Don't invite me again': the address's hash joins the suppression list for good."""
+    try:
+        key = signing.Signer(salt=SUPPRESS_SALT).unsign(signed)
+    except signing.BadSignature:
+        return False
+    SuppressedEmail.objects.get_or_create(email_key=key)
+    return True
+
+
+def invitations_sweep() -> int:
+    """Re-enqueue invitations left queued (the broker was down or lost them); returns how many.
+
+    Each one is stamped so that the next sweep waits again before re-sending it.
+    """
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.INVITATION_SWEEP_AFTER_SECONDS)
+    with transaction.atomic():
+        ids = list(
+            Invitation.objects.filter(status=Invitation.Status.QUEUED)
+            .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+            .annotate(due=Coalesce("next_attempt_at", "queued_at"))
+            .filter(due__lte=stale)
+            .values_list("pk", flat=True)[:5000]
+        )
+        Invitation.objects.filter(pk__in=ids).update(next_attempt_at=now)
+        _enqueue(ids)
+    return len(ids)
+
+
+def invitations_remind_due() -> int:
+    """Queue the one reminder of invitations unanswered after the reminder delay."""
+    from referrals.tasks import email_invitation_remind
+
+    now = timezone.now()
+    due = Invitation.objects.filter(
+        status__in=[Invitation.Status.SENT, Invitation.Status.OPENED],
+        reminded_at__isnull=True,
+        sent_at__lte=now - timedelta(days=settings.INVITATION_REMINDER_DAYS),
+    ).values_list("pk", flat=True)[:5000]
+    claimed = [
+        pk
+        for pk in list(due)
+        if Invitation.objects.filter(pk=pk, reminded_at__isnull=True).update(reminded_at=now)
+    ]
+    for pk in claimed:
+        transaction.on_commit(lambda pk=pk: email_invitation_remind.delay(pk), robust=True)
+    return len(claimed)
+
+
+def invitation_remind_send(*, invitation_id: int) -> bool:
+    """Send the reminder if the invitation still waits and the address has not opted out."""
+    invitation = Invitation.objects.select_related("sender__user").get(pk=invitation_id)
+    if invitation.status not in (Invitation.Status.SENT, Invitation.Status.OPENED):
+        return False
+    if is_suppressed(invitation.email):
+        return False
+    _deliver(invitation, template="referrals/reminder")
+    return True
+
+
+def invitations_expire() -> int:
+    """Unanswered invitations expire after the configured days; their links stop working."""
+    cutoff = timezone.now() - timedelta(days=settings.INVITATION_EXPIRY_DAYS)
+    return Invitation.objects.filter(
+        status__in=[Invitation.Status.SENT, Invitation.Status.OPENED], queued_at__lte=cutoff
+    ).update(status=Invitation.Status.EXPIRED, finished_at=timezone.now())

@@ -1,0 +1,52 @@
+"""Celery tasks of the referrals app: thin wrappers that take ids and call a service.
+
+Names decide queues (CELERY_TASK_ROUTES): `email_*` go to the email queue.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+
+from referrals import invitations
+
+
+@shared_task(bind=True, max_retries=None)
+def email_invitation_send(self, invitation_id: int) -> str:
+    """Send one invitation; a temporary SMTP failure retries later with exponential backoff.
+
+    The number of attempts is counted on the row (not by Celery), so retries, a
+    redelivery and the sweeper share one budget and the invitation ends failed.
+    """
+    outcome = invitations.invitation_send(invitation_id=invitation_id)
+    if outcome.retry_in is not None:
+        raise self.retry(countdown=outcome.retry_in)
+    return outcome.status
+
+
+@shared_task(
+    autoretry_for=(OSError,),
+    retry_backoff=settings.EMAIL_RETRY_BACKOFF,
+    retry_backoff_max=3600,
+    max_retries=5,
+)
+def email_invitation_remind(invitation_id: int) -> bool:
+    return invitations.invitation_remind_send(invitation_id=invitation_id)
+
+
+@shared_task
+def invitations_sweep() -> int:
+    """Beat: re-enqueue invitations the broker lost."""
+    return invitations.invitations_sweep()
+
+
+@shared_task
+def invitations_remind() -> int:
+    """Beat: queue the one reminder of unanswered invitations."""
+    return invitations.invitations_remind_due()
+
+
+@shared_task
+def invitations_expire() -> int:
+    """Beat: expire unanswered invitations."""
+    return invitations.invitations_expire()
