@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -106,6 +107,12 @@ class ConversionInSerializer(serializers.Serializer):
     amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
     currency = serializers.RegexField(r"^[A-Za-z]{3}$", help_text="ISO 4217 code.")
     occurred_at = serializers.DateTimeField(required=False)
+    subject = serializers.SlugField(
+        max_length=100,
+        required=False,
+        help_text="What was bought (a reviews subject slug), so its review shows "
+        "as a verified purchase.",
+    )
 
 
 class RefundInSerializer(serializers.Serializer):
@@ -198,3 +205,52 @@ class VoucherSerializer(serializers.Serializer):
 
 class VoucherUseSerializer(serializers.Serializer):
     order_id = serializers.CharField(max_length=255)
+
+
+class ReviewQuerySerializer(serializers.Serializer):
+    subject = serializers.SlugField(required=False, help_text="Only reviews of this subject.")
+    min_rating = serializers.IntegerField(required=False, min_value=1, max_value=5)
+
+
+class ReviewSummaryQuerySerializer(serializers.Serializer):
+    subject = serializers.SlugField()
+
+
+class ReviewReplySerializer(serializers.Serializer):
+    body = serializers.CharField()
+    author = serializers.CharField(source="author_name")
+    created_at = serializers.DateTimeField()
+
+
+class ReviewSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id")
+    subject = serializers.SlugField(source="subject.slug")
+    rating = serializers.IntegerField()
+    title = serializers.CharField()
+    body = serializers.CharField()
+    author = serializers.CharField(
+        source="author_display", help_text="First name and last initial."
+    )
+    verified_purchase = serializers.BooleanField()
+    photos = serializers.SerializerMethodField()
+    reply = ReviewReplySerializer(source="public_reply", allow_null=True)
+    helpful_count = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+
+    def get_photos(self, review) -> list[str]:
+        """Absolute URLs: the widget shows them on the partner's own site."""
+        return [url if "://" in url else settings.SITE_URL + url for url in review.photo_urls]
+
+
+class ReviewDistributionSerializer(serializers.Serializer):
+    """How many published reviews gave each number of stars."""
+
+    def get_fields(self):
+        return {str(stars): serializers.IntegerField() for stars in range(1, 6)}
+
+
+class ReviewSummarySerializer(serializers.Serializer):
+    subject = serializers.SlugField()
+    count = serializers.IntegerField()
+    average = serializers.FloatField(allow_null=True, help_text="2 decimals; null if none.")
+    distribution = ReviewDistributionSerializer()

@@ -26,6 +26,7 @@ from referrals.services import (
     referral_conversion_qualify,
     referral_conversion_refund,
 )
+from reviews.services import survey_schedule
 
 
 class ExternalIdTaken(Exception):
@@ -124,9 +125,10 @@ def partner_conversion_record(
     amount: Decimal,
     currency: str,
     occurred_at: datetime | None = None,
+    subject_slug: str = "",
 ) -> ConversionOutcome:
     """A purchase a partner reports, all in one database transaction: record it, earn
-    points by the earn rules and tier, qualify the buyer's referral.
+    points by the earn rules and tier, qualify the buyer's referral, plan the NPS survey.
 
     Raises `DuplicateOrder` (the partner reported this order before) or
     `UnknownCurrency`; either way nothing was written.
@@ -139,9 +141,11 @@ def partner_conversion_record(
             amount=amount,
             currency=currency,
             occurred_at=occurred_at,
+            subject_slug=subject_slug,
         )
         earned = conversion_earn(conversion=conversion)
         referral = referral_conversion_qualify(conversion=conversion)
+        survey_schedule(conversion=conversion)
     return ConversionOutcome(
         conversion=conversion,
         points_earned=earned.entries.get(amount__gt=0).amount if earned else 0,

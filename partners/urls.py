@@ -31,4 +31,6 @@ urlpatterns = [
     path("redemptions/", views.RedemptionListView.as_view(), name="redemptions"),
     path("vouchers/<str:code>/", views.VoucherDetailView.as_view(), name="voucher"),
     path("vouchers/<str:code>/use/", views.VoucherUseView.as_view(), name="voucher-use"),
+    path("reviews/", views.ReviewListView.as_view(), name="reviews"),
+    path("reviews/summary/", views.ReviewSummaryView.as_view(), name="review-summary"),
 ]

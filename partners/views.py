@@ -30,6 +30,10 @@ from partners.serializers import (
     RedemptionSerializer,
     ReferralCodeSerializer,
     RefundInSerializer,
+    ReviewQuerySerializer,
+    ReviewSerializer,
+    ReviewSummaryQuerySerializer,
+    ReviewSummarySerializer,
     RewardSerializer,
     TransactionSerializer,
     VoucherSerializer,
@@ -37,6 +41,8 @@ from partners.serializers import (
 )
 from referrals.selectors import friend_offer, referrer_by_code
 from referrals.services import UnknownReferralCode
+from reviews.models import Subject
+from reviews.selectors import published_reviews, review_summary
 
 
 class CustomerScopedView(PartnerAPIView):
@@ -201,6 +207,7 @@ class ConversionListView(PartnerAPIView):
                 amount=data["amount"],
                 currency=data["currency"].upper(),
                 occurred_at=data.get("occurred_at"),
+                subject_slug=data.get("subject", ""),
             )
         except DuplicateOrder:
             raise Conflict("This order was reported before.", code="duplicate_order") from None
@@ -332,3 +339,40 @@ class VoucherUseView(VoucherScopedView):
         except VoucherError as refused:
             raise Conflict(str(refused), code=refused.code) from None
         return Response(VoucherSerializer(voucher).data)
+
+
+class ReviewListView(PartnerAPIView):
+    serializer_class = ReviewSerializer
+
+    @extend_schema(
+        parameters=[ReviewQuerySerializer],
+        responses={200: ReviewSerializer(many=True), **COMMON_ERRORS},
+    )
+    def get(self, request):
+        """Published reviews, newest first, for widgets on partner pages."""
+        query = ReviewQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        reviews = published_reviews(
+            subject_slug=query.validated_data.get("subject"),
+            min_rating=query.validated_data.get("min_rating"),
+        )
+        page = self.paginate_queryset(reviews)
+        return self.get_paginated_response(ReviewSerializer(page, many=True).data)
+
+
+class ReviewSummaryView(PartnerAPIView):
+    serializer_class = ReviewSummarySerializer
+
+    @extend_schema(
+        parameters=[ReviewSummaryQuerySerializer],
+        responses={200: ReviewSummarySerializer, **NOT_FOUND, **COMMON_ERRORS},
+    )
+    def get(self, request):
+        """Count, average and star distribution of a subject's published reviews."""
+        query = ReviewSummaryQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        try:
+            summary = review_summary(subject_slug=query.validated_data["subject"])
+        except Subject.DoesNotExist:
+            raise Http404 from None
+        return Response(ReviewSummarySerializer(summary).data)
