@@ -114,3 +114,17 @@ def test_lists_are_paginated(api):
     assert page["count"] == 3 and len(page["results"]) == 2 and page["next"]
     assert api.get(page["next"]).json()["previous"] is not None
     assert api.get(URL, {"page": 9}).json()["code"] == "not_found"
+
+
+def test_demo_partner_is_seeded_once_with_a_working_key(settings):
+    from partners.demo import DEMO_API_KEY
+
+    settings.DEBUG = True
+    call_command("seed_demo")
+    call_command("seed_demo")
+    assert Partner.objects.count() == 1
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {DEMO_API_KEY}")
+    customers = client.get(URL).json()
+    assert customers["count"] >= 5
+    assert any(c["email"] == "anna@example.com" for c in customers["results"])
