@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -17,7 +19,15 @@ from partners import services
 from partners.api import PartnerAPIView
 from partners.errors import Conflict
 from partners.idempotency import HEADER
-from partners.schema import COMMON_ERRORS, IDEMPOTENCY_KEY, NOT_FOUND, POST_ERRORS, error
+from partners.schema import (
+    BAD_QUERY,
+    COMMON_ERRORS,
+    IDEMPOTENCY_KEY,
+    LIST_ERRORS,
+    NOT_FOUND,
+    POST_ERRORS,
+    error,
+)
 from partners.selectors import partner_conversions, partner_customers, partner_voucher
 from partners.serializers import (
     ConversionInSerializer,
@@ -45,10 +55,22 @@ from reviews.models import Subject
 from reviews.selectors import published_reviews, review_summary
 
 
-class CustomerScopedView(PartnerAPIView):
-    """A view about one customer, who must be linked to the partner asking."""
+class PublicIdLookupMixin:
+    """Objects found by their public id (a UUID) in the URL; anything else is a 404."""
 
     lookup_field = "public_id"
+
+    def get_object(self):
+        try:
+            uuid.UUID(self.kwargs[self.lookup_url_kwarg])
+        except ValueError:
+            raise Http404 from None
+        return super().get_object()
+
+
+class CustomerScopedView(PublicIdLookupMixin, PartnerAPIView):
+    """A view about one customer, who must be linked to the partner asking."""
+
     lookup_url_kwarg = "customer_id"
 
     def get_queryset(self):
@@ -61,7 +83,7 @@ class CustomerListView(CustomerScopedView):
     @extend_schema(
         operation_id="customers_list",
         parameters=[CustomerLookupSerializer],
-        responses={200: CustomerSerializer(many=True), **COMMON_ERRORS},
+        responses={200: CustomerSerializer(many=True), **LIST_ERRORS},
     )
     def get(self, request):
         """Customers linked to this partner; `email` or `external_id` look one up."""
@@ -86,7 +108,6 @@ class CustomerListView(CustomerScopedView):
             200: OpenApiResponse(
                 CustomerSerializer, description="The email's customer was linked instead."
             ),
-            400: OpenApiResponse(description="Field errors, e.g. an unknown `referral_code`."),
             **POST_ERRORS,
         },
     )
@@ -130,7 +151,7 @@ class CustomerDetailView(CustomerScopedView):
 class CustomerTransactionsView(CustomerScopedView):
     serializer_class = TransactionSerializer
 
-    @extend_schema(responses={200: TransactionSerializer(many=True), **NOT_FOUND, **COMMON_ERRORS})
+    @extend_schema(responses={200: TransactionSerializer(many=True), **LIST_ERRORS, **NOT_FOUND})
     def get(self, request, customer_id):
         """The customer's ledger history, newest first."""
         page = self.paginate_queryset(customer_history(customer=self.get_object()))
@@ -185,7 +206,6 @@ class ConversionListView(PartnerAPIView):
         parameters=[IDEMPOTENCY_KEY],
         responses={
             201: ConversionSerializer,
-            400: OpenApiResponse(description="Field errors: amount, currency, customer."),
             **POST_ERRORS,
             409: error("`duplicate_order` (this order was reported before) or "
                        "`request_in_progress`."),
@@ -216,9 +236,8 @@ class ConversionListView(PartnerAPIView):
         return Response(ConversionSerializer(outcome).data, status=status.HTTP_201_CREATED)
 
 
-class ConversionRefundView(PartnerAPIView):
+class ConversionRefundView(PublicIdLookupMixin, PartnerAPIView):
     serializer_class = RefundInSerializer
-    lookup_field = "public_id"
     lookup_url_kwarg = "conversion_id"
 
     def get_queryset(self):
@@ -229,7 +248,6 @@ class ConversionRefundView(PartnerAPIView):
         parameters=[IDEMPOTENCY_KEY],
         responses={
             200: ConversionSerializer,
-            400: OpenApiResponse(description="`amount` is more than what is left to refund."),
             **NOT_FOUND,
             **POST_ERRORS,
         },
@@ -253,7 +271,7 @@ class ConversionRefundView(PartnerAPIView):
 class RewardListView(PartnerAPIView):
     serializer_class = RewardSerializer
 
-    @extend_schema(responses={200: RewardSerializer(many=True), **COMMON_ERRORS})
+    @extend_schema(responses={200: RewardSerializer(many=True), **LIST_ERRORS})
     def get(self, request):
         """The active catalog: rewards in date and in stock."""
         page = self.paginate_queryset(active_rewards())
@@ -268,7 +286,6 @@ class RedemptionListView(PartnerAPIView):
         parameters=[IDEMPOTENCY_KEY],
         responses={
             201: RedemptionSerializer,
-            400: OpenApiResponse(description="Field errors: unknown customer or reward."),
             **POST_ERRORS,
             409: error("`insufficient_points` (settled points do not cover the cost), "
                        "`reward_unavailable` or `request_in_progress`."),
@@ -346,7 +363,7 @@ class ReviewListView(PartnerAPIView):
 
     @extend_schema(
         parameters=[ReviewQuerySerializer],
-        responses={200: ReviewSerializer(many=True), **COMMON_ERRORS},
+        responses={200: ReviewSerializer(many=True), **LIST_ERRORS},
     )
     def get(self, request):
         """Published reviews, newest first, for widgets on partner pages."""
@@ -365,7 +382,7 @@ class ReviewSummaryView(PartnerAPIView):
 
     @extend_schema(
         parameters=[ReviewSummaryQuerySerializer],
-        responses={200: ReviewSummarySerializer, **NOT_FOUND, **COMMON_ERRORS},
+        responses={200: ReviewSummarySerializer, **NOT_FOUND, **BAD_QUERY, **COMMON_ERRORS},
     )
     def get(self, request):
         """Count, average and star distribution of a subject's published reviews."""
@@ -376,3 +393,12 @@ class ReviewSummaryView(PartnerAPIView):
         except Subject.DoesNotExist:
             raise Http404 from None
         return Response(ReviewSummarySerializer(summary).data)
+
+
+@extend_schema(exclude=True)
+class NotFoundView(PartnerAPIView):
+    """Any other path under the API: 404 with the API's error body, not an HTML page."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        raise Http404

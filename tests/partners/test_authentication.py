@@ -128,3 +128,21 @@ def test_demo_partner_is_seeded_once_with_a_working_key(settings):
     customers = client.get(URL).json()
     assert customers["count"] >= 5
     assert any(c["email"] == "anna@example.com" for c in customers["results"])
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/customers/not-a-uuid/", "/api/v1/nothing/here/", "/api/v1/customers"],
+)
+def test_unknown_paths_answer_the_api_404(api, path):
+    response = api.get(path)
+    assert response.status_code == 404
+    assert response.json() == {"detail": response.json()["detail"], "code": "not_found"}
+    assert api.post("/api/v1/conversions/not-a-uuid/refund/", {}).status_code == 404
+
+
+def test_an_undeclared_method_is_405_even_without_idempotency_key(api):
+    response = api.post("/api/v1/rewards/", {}, idempotency_key="")
+    assert response.status_code == 405
+    assert response.json()["code"] == "method_not_allowed"
+    assert api.delete("/api/v1/customers/").status_code == 405
