@@ -10,8 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from customers.models import Customer
-from loyalty.tiers import customer_tier
-from partners.selectors import ConversionOutcome
+from partners.selectors import ConversionOutcome, customer_tier_name
 from referrals.selectors import referral_url, referred_by_code
 
 
@@ -54,7 +53,9 @@ class CustomerSerializer(serializers.Serializer):
     referred_by = serializers.SerializerMethodField(
         help_text="The referral code of who referred the customer, or null."
     )
-    tier = serializers.SerializerMethodField(help_text="The name of the customer's tier.")
+    tier = serializers.SerializerMethodField(
+        help_text="The name of the customer's tier (may lag a minute behind the ledger)."
+    )
     points = PointsSerializer(source="*")
     created_at = serializers.DateTimeField()
 
@@ -65,8 +66,7 @@ class CustomerSerializer(serializers.Serializer):
         return referred_by_code(customer=customer)
 
     def get_tier(self, customer: Customer) -> str | None:
-        tier = customer_tier(customer=customer)
-        return tier.name if tier else None
+        return customer_tier_name(customer=customer)
 
 
 class CustomerLookupSerializer(serializers.Serializer):
