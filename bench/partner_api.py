@@ -1,227 +1,158 @@
-"""Partner API throughput and latency under gunicorn (4 workers) on PostgreSQL.
+"""Partner API under load: the customer read and the conversion post beside a bare view.
 
-Measures `GET /api/v1/customers/{id}/` and `POST /api/v1/conversions/` (fresh
-idempotency keys and order ids) beside a bare Django view on the same server
-doing one primary-key read (the ceiling), in the same run, with 16 keep-alive
-connections on loopback. Goals: the read at least 60% of the bare rate with
-p99 under 50 ms; the conversion at least 25% with p99 under 150 ms. Also counts
-the queries of each request with a short and a long ledger history (they must
-not grow with it).
+gunicorn (4 workers) on a scratch PostgreSQL database with production settings; wrk on
+loopback with 16 connections. Prints a table, then one JSON line of figures and ratios.
+Goals (issue 5): read >= 60% of the bare view's rate with p99 < 50 ms; conversion >= 25%
+with p99 < 150 ms; queries per request constant as a customer's history grows.
 
-The load comes from threads in this process (wrk and locust are not installed
-here); the bare view is measured the same way, so the ratios compare like with like.
-
-    REDIS_URL=redis://127.0.0.1:6379/5 .venv/bin/python bench/partner_api.py [--seconds 8]
+    .venv/bin/python bench/partner_api.py [--seconds 15]
 """
 
 from __future__ import annotations
 
 import argparse
-import http.client
-import itertools
 import json
 import os
-import signal
-import socket
-import statistics
-import subprocess
-import sys
-import threading
-import time
-from pathlib import Path
 
-from common import BASE_DIR, report, scratch_database
+from common import report, scratch_database
+from server import gunicorn, wrk
 
-SITE_MODULE = "partner_api_site"
-CONNECTIONS = 16
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/8")
+os.environ.update(HTTPS="0", ALLOWED_HOSTS="127.0.0.1,testserver", LOG_LEVEL="WARNING")
+
+CONVERSIONS_LUA = """
+local counter = 0
+function setup(thread)
+  counter = counter + 1
+  thread:set("tid", counter)
+end
+local customers = %(customers)s
+local n = 0
+function request()
+  n = n + 1
+  local key = "bench-" .. tid .. "-" .. n
+  local body = string.format(
+    '{"customer": "%%s", "order_id": "%%s", "amount": "25.00", "currency": "EUR"}',
+    customers[(n %% #customers) + 1], key)
+  return wrk.format("POST", "/api/v1/conversions/", {
+    ["Authorization"] = "Api-Key %(key)s",
+    ["Content-Type"] = "application/json",
+    ["Idempotency-Key"] = key,
+  }, body)
+end
+"""
+
+ROTATING_GET_LUA = """
+local paths = %(paths)s
+local n = 0
+wrk.headers["Authorization"] = "Api-Key %(key)s"
+function request()
+  n = n + 1
+  return wrk.format("GET", paths[(n %% #paths) + 1])
+end
+"""
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def lua_list(values: list[str]) -> str:
+    return "{" + ", ".join(json.dumps(value) for value in values) + "}"
 
 
-def seed() -> tuple[str, str, int]:
-    """A partner, its key, and one linked customer: (key, customer public id, customer pk)."""
+def seed(customers: int) -> tuple[str, list, object]:
     from partners.services import partner_create, partner_customer_upsert
 
     partner, key = partner_create(name="Bench shop")
-    customer, _created = partner_customer_upsert(
-        partner=partner, external_id="bench-1", email="bench@example.com", first_name="Bea"
-    )
-    return key, str(customer.public_id), customer.pk
+    linked = [
+        partner_customer_upsert(
+            partner=partner,
+            email=f"bench{number}@example.com",
+            external_id=f"ext-{number}",
+            first_name="Bench",
+        )[0]
+        for number in range(customers)
+    ]
+    return key, linked, partner
 
 
-def queries_per_request(key: str, customer_id: str, *, history: int) -> tuple[int, int, int]:
-    """Queries of one read and one conversion after `history` earlier conversions."""
+def queries_per_read(key: str, customer) -> int:
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
     client = Client(HTTP_AUTHORIZATION=f"Api-Key {key}")
-
-    def convert(order: str):
-        return client.post(
-            "/api/v1/conversions/",
-            {"customer": customer_id, "order_id": order, "amount": "12.50", "currency": "EUR"},
-            content_type="application/json",
-            HTTP_IDEMPOTENCY_KEY=f"seed-{order}",
-        )
-
-    for n in range(history):
-        convert(f"H-{history}-{n}")
-    with CaptureQueriesContext(connection) as read:
-        assert client.get(f"/api/v1/customers/{customer_id}/").status_code == 200
-    with CaptureQueriesContext(connection) as write:
-        assert convert(f"Q-{history}").status_code == 201
-    return history, len(read), len(write)
+    path = f"/api/v1/customers/{customer.public_id}/"
+    client.get(path)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(path).status_code == 200
+    return len(queries)
 
 
-class Server:
-    """gunicorn with 4 sync workers serving the project plus one bare view."""
+def grow_history(customer, transactions: int) -> None:
+    from loyalty.ledger import points_award
 
-    def __init__(self, env: dict):
-        self.port = free_port()
-        self.log = Path(env["VAR_DIR"]) / "bench-gunicorn.log"
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "config.wsgi", "--workers", "4",
-             "--bind", f"127.0.0.1:{self.port}", "--pythonpath", str(BASE_DIR / "bench"),
-             "--access-logfile", "-" if os.environ.get("BENCH_ACCESS_LOG") else "/dev/null"],
-            cwd=BASE_DIR, env=env, stdout=self.log.open("wb"), stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    return
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError(self.log.read_text())
-
-    def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        self.process.wait(30)
-
-
-def load(port: int, request, seconds: float) -> dict:
-    """Closed-loop load: CONNECTIONS threads, each sending `request(n)` until time is up."""
-    latencies: list[float] = []
-    errors = itertools.count()
-    counter = itertools.count()
-    lock = threading.Lock()
-    stop_at = time.monotonic() + seconds
-
-    def worker():
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        mine = []
-        while time.monotonic() < stop_at:
-            method, path, body, headers = request(next(counter))
-            started = time.perf_counter()
-            try:
-                connection.request(method, path, body=body, headers=headers)
-                response = connection.getresponse()
-                response.read()
-                ok = response.status < 300
-            except (OSError, http.client.HTTPException):
-                connection.close()
-                ok = False
-            mine.append(time.perf_counter() - started)
-            if not ok:
-                next(errors)
-        with lock:
-            latencies.extend(mine)
-
-    threads = [threading.Thread(target=worker) for _ in range(CONNECTIONS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    latencies.sort()
-    quantiles = statistics.quantiles(latencies, n=100)
-    return {
-        "rps": round(len(latencies) / seconds, 1),
-        "p50_ms": round(quantiles[49] * 1000, 1),
-        "p99_ms": round(quantiles[98] * 1000, 1),
-        "errors": next(errors),
-    }
+    for number in range(transactions):
+        points_award(customer=customer, points=1, kind="adjust", memo=f"Bench {number}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=float, default=8.0)
-    parser.add_argument("--history", type=int, default=200)
+    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--customers", type=int, default=300)
     args = parser.parse_args()
-    # Production settings, minus TLS (loopback) and with the test client's host allowed.
-    os.environ.update(HTTPS="0", ALLOWED_HOSTS="127.0.0.1,testserver")
-    with scratch_database("partner_api") as _database:
-        key, customer_id, customer_pk = seed()
-        counts = [queries_per_request(key, customer_id, history=n) for n in (0, args.history)]
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": SITE_MODULE,
-            "CONN_MAX_AGE": "600",
-            "PARTNER_API_RATE": "100000000/minute",
-            "LOG_LEVEL": "WARNING",
-        }
-        server = Server(env)
-        auth = {"Authorization": f"Api-Key {key}"}
-        run = f"{os.getpid()}"
 
-        def conversion_request(n: int):
-            order = {"customer": customer_id, "order_id": f"B-{run}-{n}", "amount": "12.50",
-                     "currency": "EUR"}  # fmt: skip
-            headers = {**auth, "Content-Type": "application/json",
-                       "Idempotency-Key": f"bench-{run}-{n}"}  # fmt: skip
-            return "POST", "/api/v1/conversions/", json.dumps(order), headers
+    with scratch_database("partner_api"):
+        key, customers, _partner = seed(args.customers)
+        ids = [str(customer.public_id) for customer in customers]
+        queries_small = queries_per_read(key, customers[0])
+        grow_history(customers[0], 1000)
+        queries_big = queries_per_read(key, customers[0])
 
-        try:
-            load(server.port, lambda n: ("GET", f"/bench/bare/{customer_pk}/", None, {}), 1)
-            bare = load(
-                server.port,
-                lambda n: ("GET", f"/bench/bare/{customer_pk}/", None, {}),
-                args.seconds,
+        with gunicorn(workers=4) as (url, _master):
+            bare = wrk(
+                url,
+                script=ROTATING_GET_LUA
+                % {"paths": lua_list([f"/bench/bare/{c.pk}/" for c in customers]), "key": key},
+                seconds=args.seconds,
             )
-            read = load(
-                server.port,
-                lambda n: ("GET", f"/api/v1/customers/{customer_id}/", None, auth),
-                args.seconds,
+            read = wrk(
+                url,
+                script=ROTATING_GET_LUA
+                % {"paths": lua_list([f"/api/v1/customers/{i}/" for i in ids]), "key": key},
+                seconds=args.seconds,
             )
-            convert = load(server.port, conversion_request, args.seconds)
-        finally:
-            server.stop()
+            convert = wrk(
+                url,
+                script=CONVERSIONS_LUA % {"customers": lua_list(ids), "key": key},
+                seconds=args.seconds,
+            )
+        from django.core.management import call_command
+
+        call_command("audit_ledger", verbosity=0)
+
     figures = {
-        "bare": bare,
-        "customer_read": read,
-        "conversion": convert,
-        "read_ratio": round(read["rps"] / bare["rps"], 3),
-        "conversion_ratio": round(convert["rps"] / bare["rps"], 3),
-        "queries": [
-            {"history": history, "customer_read": r, "conversion": w} for history, r, w in counts
-        ],
+        "bare_rps": bare.requests_per_second,
+        "read_rps": read.requests_per_second,
+        "read_p50_ms": read.p50_ms,
+        "read_p99_ms": read.p99_ms,
+        "read_ratio": round(read.requests_per_second / bare.requests_per_second, 3),
+        "conversion_rps": convert.requests_per_second,
+        "conversion_p50_ms": convert.p50_ms,
+        "conversion_p99_ms": convert.p99_ms,
+        "conversion_ratio": round(convert.requests_per_second / bare.requests_per_second, 3),
+        "errors": bare.errors + read.errors + convert.errors,
+        "queries_per_read_small_history": queries_small,
+        "queries_per_read_1000_transactions": queries_big,
     }
-
-    def line(result: dict) -> str:
-        return (
-            f"{result['rps']:>8} req/s  p50 {result['p50_ms']:>6} ms  "
-            f"p99 {result['p99_ms']:>6} ms  errors {result['errors']}"
-        )
-
-    report(
-        f"Partner API on gunicorn (4 workers), {CONNECTIONS} connections, {args.seconds:g} s each",
-        [
-            ("bare view (one pk read)", line(bare)),
-            ("GET /customers/{id}/", line(read)),
-            ("POST /conversions/", line(convert)),
-            ("read / bare (goal >= 0.60)", f"{figures['read_ratio']}"),
-            ("conversion / bare (goal >= 0.25)", f"{figures['conversion_ratio']}"),
-            *(
-                (f"queries, history {history}", f"read {r}, conversion {w}")
-                for history, r, w in counts
-            ),
-        ],
-        figures,
-    )
+    rows = [
+        ("bare pk view (ceiling)", f"{bare.requests_per_second:.0f} req/s, p99 {bare.p99_ms:.1f}"),
+        ("GET customer", f"{read.requests_per_second:.0f} req/s, p50 {read.p50_ms:.1f} ms, "
+         f"p99 {read.p99_ms:.1f} ms, ratio {figures['read_ratio']} (goal 0.60, p99 < 50)"),
+        ("POST conversion", f"{convert.requests_per_second:.0f} req/s, p50 {convert.p50_ms:.1f} "
+         f"ms, p99 {convert.p99_ms:.1f} ms, ratio {figures['conversion_ratio']} "
+         "(goal 0.25, p99 < 150)"),
+        ("non-2xx or socket errors", str(figures["errors"])),
+        ("queries per read (1 vs 1000 transactions)", f"{queries_small} vs {queries_big}"),
+    ]  # fmt: skip
+    report("Partner API: gunicorn 4 workers, wrk 16 connections", rows, figures)
 
 
 if __name__ == "__main__":

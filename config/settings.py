@@ -185,6 +185,8 @@ INVITATION_SEND_ATTEMPTS = env.int("INVITATION_SEND_ATTEMPTS", default=6)
 INVITATION_REMINDER_DAYS = env.int("INVITATION_REMINDER_DAYS", default=3)
 INVITATION_EXPIRY_DAYS = env.int("INVITATION_EXPIRY_DAYS", default=30)
 INVITATION_RESEND_COOLDOWN_HOURS = env.int("INVITATION_RESEND_COOLDOWN_HOURS", default=24)
+# Addresses of people who never joined are forgotten this long after their invitation ended.
+INVITEE_RETENTION_DAYS = env.int("INVITEE_RETENTION_DAYS", default=30)
 # An invitation still queued after this long is re-enqueued by the sweeper.
 INVITATION_SWEEP_AFTER_SECONDS = env.int("INVITATION_SWEEP_AFTER_SECONDS", default=300)
 
@@ -298,6 +300,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     },
     # reviews: NPS survey emails whose send_after has passed.
     "send-due-surveys": {"task": "reviews.tasks.email_surveys_due", "schedule": 300.0},
+    # referrals: forget the addresses of invitees who never joined (data minimisation).
+    "forget-old-invitees": {
+        "task": "referrals.tasks.invitees_forget",
+        "schedule": crontab(hour=4, minute=30),
+    },
     # partners: webhook retries that are due, and events a lost broker message left behind.
     "deliver-due-webhooks": {"task": "partners.tasks.webhook_deliver_due", "schedule": 30.0},
 }

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+from django.conf import settings
 from django.db.models import Q
 from django.dispatch import receiver
 from django.utils import timezone
@@ -62,3 +65,23 @@ def erase(sender, *, customer: Customer, email: str, **kwargs) -> None:
         status=Invitation.Status.CANCELLED, finished_at=timezone.now()
     )
     invitations.update(email="", note="", last_error="")
+
+
+def invitees_forget(*, now: datetime | None = None) -> int:
+    """Blank the address and note of invitations that ended without the friend joining.
+
+    Runs daily; the hash of the address stays for the suppression list and fraud rules.
+    Returns how many invitations were cleared.
+    """
+    cutoff = (now or timezone.now()) - timedelta(days=settings.INVITEE_RETENTION_DAYS)
+    ended = [
+        Invitation.Status.EXPIRED,
+        Invitation.Status.BOUNCED,
+        Invitation.Status.FAILED,
+        Invitation.Status.CANCELLED,
+    ]
+    return (
+        Invitation.objects.filter(status__in=ended, finished_at__lt=cutoff)
+        .exclude(email="", note="")
+        .update(email="", note="", last_error="")
+    )

@@ -293,6 +293,7 @@ def test_erasure_removes_invitations_and_export_lists_referrals(anna, ben):
     assert section.records["referrals"][0]["role"] == "referrer"
 
     customer_erase(customer=anna, source="customer")
-    assert not anna.invitations.exists()
+    invitation = anna.invitations.get()
+    assert (invitation.email, invitation.note, invitation.status) == ("", "", "cancelled")
     assert Referral.objects.get().referrer == anna
     assert referrer_by_code(code=anna.referral_code) is None
