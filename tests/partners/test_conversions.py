@@ -208,3 +208,35 @@ def test_another_partners_conversion_is_404(api, other_api, linked_customer):
     response = other_api.post(f"{URL}{conversion['id']}/refund/", {})
     assert response.status_code == 404
     assert Conversion.objects.get().status == "recorded"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_purchases_of_one_referred_friend_reward_the_referral_once():
+    from tests.loyalty.helpers import run_in_threads
+    from tests.partners.conftest import PartnerClient
+    from tests.partners.factories import PartnerFactory
+
+    referrer = CustomerFactory()
+    partner = PartnerFactory()
+    friend = (
+        PartnerClient(partner)
+        .post(
+            "/api/v1/customers/",
+            {
+                "external_id": "f",
+                "email": "fay@example.com",
+                "referral_code": referrer.referral_code,
+            },
+        )
+        .json()
+    )
+
+    def buy(index):
+        response = PartnerClient(partner).post(URL, _order(friend["id"], order_id=f"C-{index}"))
+        return response.status_code, response.json().get("referral_reward")
+
+    results = run_in_threads(6, buy)
+    assert [status for status, _reward in results] == [201] * 6, results
+    assert sum(1 for _status, reward in results if reward) == 1
+    assert Transaction.objects.filter(kind="referral_reward").count() == 1
+    assert Transaction.objects.filter(kind="earn").count() == 6
