@@ -8,8 +8,11 @@ from customers.models import Conversion, Customer
 from loyalty import ledger
 from loyalty.models import ExchangeRate, Transaction
 from loyalty.selectors import balance
-from referrals.models import Referral
+from referrals.models import Referral, ReferralProgram
 from tests.factories import CustomerFactory
+from tests.loyalty.helpers import run_in_threads
+from tests.partners.conftest import PartnerClient
+from tests.partners.factories import PartnerFactory
 from tests.referrals.factories import active_program
 
 pytestmark = pytest.mark.django_db
@@ -212,10 +215,11 @@ def test_another_partners_conversion_is_404(api, other_api, linked_customer):
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_purchases_of_one_referred_friend_reward_the_referral_once():
-    from tests.loyalty.helpers import run_in_threads
-    from tests.partners.conftest import PartnerClient
-    from tests.partners.factories import PartnerFactory
-
+    # A transactional test may run after another emptied the tables of the data migrations.
+    ReferralProgram.objects.get_or_create(
+        is_active=True,
+        defaults={"name": "Default", "starts_at": timezone.now(), "friend_offer": "250 points"},
+    )
     referrer = CustomerFactory()
     partner = PartnerFactory()
     friend = (
