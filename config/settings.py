@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.management.utils import get_random_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -184,6 +185,8 @@ INVITATION_SEND_ATTEMPTS = env.int("INVITATION_SEND_ATTEMPTS", default=6)
 INVITATION_REMINDER_DAYS = env.int("INVITATION_REMINDER_DAYS", default=3)
 INVITATION_EXPIRY_DAYS = env.int("INVITATION_EXPIRY_DAYS", default=30)
 INVITATION_RESEND_COOLDOWN_HOURS = env.int("INVITATION_RESEND_COOLDOWN_HOURS", default=24)
+# Addresses of people who never joined are forgotten this long after their invitation ended.
+INVITEE_RETENTION_DAYS = env.int("INVITEE_RETENTION_DAYS", default=30)
 # An invitation still queued after this long is re-enqueued by the sweeper.
 INVITATION_SWEEP_AFTER_SECONDS = env.int("INVITATION_SWEEP_AFTER_SECONDS", default=300)
 
@@ -286,6 +289,24 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "partners.tasks.idempotency_purge_expired",
         "schedule": 3600.0,
     },
+    # loyalty: daily expiry (reminders first) and birthday gifts.
+    "loyalty-points-expire": {
+        "task": "loyalty.tasks.ledger_points_expire",
+        "schedule": crontab(hour=3, minute=0),
+    },
+    "loyalty-birthday-gifts": {
+        "task": "loyalty.tasks.ledger_birthday_gifts",
+        "schedule": crontab(hour=7, minute=0),
+    },
+    # reviews: NPS survey emails whose send_after has passed.
+    "send-due-surveys": {"task": "reviews.tasks.email_surveys_due", "schedule": 300.0},
+    # referrals: forget the addresses of invitees who never joined (data minimisation).
+    "forget-old-invitees": {
+        "task": "referrals.tasks.invitees_forget",
+        "schedule": crontab(hour=4, minute=30),
+    },
+    # partners: webhook retries that are due, and events a lost broker message left behind.
+    "deliver-due-webhooks": {"task": "partners.tasks.webhook_deliver_due", "schedule": 30.0},
 }
 CELERY_TIMEZONE = TIME_ZONE
 
@@ -303,6 +324,9 @@ SPECTACULAR_SETTINGS = {
 # Partner API: requests per API key (DRF rate syntax) and the largest request body.
 PARTNER_API_RATE = env.str("PARTNER_API_RATE", default="1200/minute")
 PARTNER_API_MAX_BODY_BYTES = env.int("PARTNER_API_MAX_BODY_BYTES", default=64 * 1024)
+# Webhooks: seconds to wait for the partner's answer; first retry delay (doubles each time).
+PARTNER_WEBHOOK_TIMEOUT = env.int("PARTNER_WEBHOOK_TIMEOUT", default=10)
+PARTNER_WEBHOOK_RETRY_BASE_SECONDS = env.int("PARTNER_WEBHOOK_RETRY_BASE_SECONDS", default=30)
 
 LOGGING = {
     "version": 1,

@@ -1,10 +1,14 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
+from loyalty.gifts import gift_campaign_create
 from loyalty.models import (
     Account,
     EarnRule,
     Entry,
     ExchangeRate,
+    Gift,
+    GiftCampaign,
     Redemption,
     Reward,
     Tier,
@@ -116,3 +120,39 @@ class VoucherAdmin(ReadOnlyAdmin):
     list_filter = ["status", "reward"]
     search_fields = ["code", "customer__user__email", "used_order_id"]
     list_select_related = ["customer__user", "reward"]
+
+
+@admin.register(GiftCampaign)
+class GiftCampaignAdmin(admin.ModelAdmin):
+    """Staff start a campaign here; a Celery task gives the gifts and counts its progress."""
+
+    list_display = ["name", "segment", "points", "reward", "status", "progress", "created_at"]
+    list_filter = ["status", "segment"]
+    fields = ["name", "points", "reward", "note", "segment", "customer", "tier", "min_referrals"]
+    autocomplete_fields = ["customer"]
+    readonly_fields = ["status", "total", "done", "stopped_reason", "created_by", "finished_at"]
+
+    @admin.display(description=_("progress"))
+    def progress(self, campaign: GiftCampaign) -> str:
+        return f"{campaign.done} / {campaign.total}"
+
+    def get_fields(self, request, obj=None):
+        return self.fields if obj is None else self.fields + self.readonly_fields
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        fields = {name: form.cleaned_data[name] for name in self.fields}
+        obj.pk = gift_campaign_create(actor=request.user, **fields).pk
+
+
+@admin.register(Gift)
+class GiftAdmin(ReadOnlyAdmin):
+    list_display = ["recipient", "sender", "campaign", "points", "reward", "created_at"]
+    list_filter = ["campaign"]
+    search_fields = ["recipient__user__email", "sender__user__email"]
+    list_select_related = ["recipient__user", "sender__user", "campaign", "reward"]

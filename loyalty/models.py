@@ -6,8 +6,10 @@ Only `loyalty.ledger` writes Account balances, Transaction and Entry rows.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -42,6 +44,14 @@ class Account(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        indexes = [
+            # The daily expiry run reads only accounts holding points, oldest activity first.
+            models.Index(
+                fields=["last_activity_at"],
+                condition=models.Q(settled_balance__gt=0, customer__isnull=False),
+                name="account_expiry_candidates",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(customer__isnull=False, system_code__isnull=True)
@@ -277,6 +287,14 @@ class Reward(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.points_cost} points)"
 
+    def is_open(self, now: datetime) -> bool:
+        """Offered at `now` (active and within its dates), stock aside."""
+        return (
+            self.is_active
+            and (self.active_from is None or self.active_from <= now)
+            and (self.active_until is None or now < self.active_until)
+        )
+
 
 class Redemption(models.Model):
     """A customer spent settled points on a reward; the voucher is what they use."""
@@ -336,3 +354,125 @@ class Voucher(models.Model):
     def normalise_code(code: str) -> str:
         """A code as a person typed it, as stored: upper case, without spaces or dashes."""
         return "".join(code.split()).replace("-", "").upper()
+
+
+class GiftCampaign(models.Model):
+    """Staff sending points or a reward to one customer or a segment, run by a Celery task."""
+
+    class Segment(models.TextChoices):
+        ONE_CUSTOMER = "one_customer", _("One customer")
+        TIER = "tier", _("Everyone in a tier")
+        BIRTHDAY_THIS_MONTH = "birthday_month", _("Birthday this month")
+        REFERRERS = "referrers", _("Referred at least N friends")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        STOPPED = "stopped", _("Stopped")
+
+    name = models.CharField(_("name"), max_length=120)
+    points = models.PositiveIntegerField(_("points"), null=True, blank=True)
+    reward = models.ForeignKey(
+        Reward, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("reward")
+    )
+    note = models.CharField(_("note to the customers"), max_length=500, blank=True)
+    segment = models.CharField(_("who"), max_length=20, choices=Segment.choices)
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("customer")
+    )
+    tier = models.ForeignKey(
+        Tier, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("tier")
+    )
+    min_referrals = models.PositiveIntegerField(_("at least N referrals"), null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    stopped_reason = models.CharField(max_length=255, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(points__isnull=False, reward__isnull=True)
+                | models.Q(points__isnull=True, reward__isnull=False),
+                name="giftcampaign_points_or_reward",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if (self.points is None) == (self.reward_id is None):
+            raise ValidationError(_("Give either points or a reward."))
+        needed = {
+            self.Segment.ONE_CUSTOMER: ("customer", self.customer_id),
+            self.Segment.TIER: ("tier", self.tier_id),
+            self.Segment.REFERRERS: ("min_referrals", self.min_referrals),
+        }.get(self.segment)
+        if needed and not needed[1]:
+            raise ValidationError({needed[0]: _("Required for this choice of who receives it.")})
+
+
+class Gift(models.Model):
+    """Points or a reward given to a customer, by a friend or by staff (in a campaign)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    sender = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="gifts_sent"
+    )
+    recipient = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="gifts_received")
+    campaign = models.ForeignKey(
+        GiftCampaign, on_delete=models.PROTECT, null=True, blank=True, related_name="gifts"
+    )
+    points = models.PositiveIntegerField(null=True, blank=True)
+    reward = models.ForeignKey(Reward, on_delete=models.PROTECT, null=True, blank=True)
+    note = models.CharField(max_length=500, blank=True)
+    transaction = models.OneToOneField(
+        Transaction, on_delete=models.PROTECT, null=True, blank=True, related_name="gift"
+    )
+    voucher = models.OneToOneField(
+        Voucher, on_delete=models.PROTECT, null=True, blank=True, related_name="gift"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # A campaign that runs twice (a retried task) gives each customer one gift.
+            models.UniqueConstraint(
+                fields=["campaign", "recipient"],
+                condition=models.Q(campaign__isnull=False),
+                name="gift_once_per_campaign",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Gift to {self.recipient}"
+
+
+class ExpiryNotice(models.Model):
+    """The reminder sent before an account's points expire, once per stretch of inactivity."""
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="expiry_notices")
+    last_activity_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    points = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "last_activity_at"], name="expirynotice_once_per_inactivity"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account}: {self.points} points expire {self.expires_at:%Y-%m-%d}"

@@ -48,22 +48,15 @@ def customer_history(*, customer: Customer) -> QuerySet[Entry]:
     )
 
 
-def _available_now(now: datetime) -> Q:
-    return (
+def active_rewards(*, now: datetime | None = None) -> QuerySet[Reward]:
+    """The catalog as customers and partners see it: active, in date, in stock."""
+    now = now or timezone.now()
+    return Reward.objects.filter(
         Q(is_active=True)
         & (Q(active_from__isnull=True) | Q(active_from__lte=now))
         & (Q(active_until__isnull=True) | Q(active_until__gt=now))
         & (Q(stock__isnull=True) | Q(stock__gt=0))
     )
-
-
-def active_rewards(*, now: datetime | None = None) -> QuerySet[Reward]:
-    """The catalog as customers and partners see it: active, in date, in stock."""
-    return Reward.objects.filter(_available_now(now or timezone.now()))
-
-
-def reward_is_available(reward: Reward, *, now: datetime | None = None) -> bool:
-    return active_rewards(now=now).filter(pk=reward.pk).exists()
 
 
 def voucher_by_code(code: str) -> Voucher | None:

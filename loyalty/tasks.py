@@ -1,9 +1,53 @@
 from celery import shared_task
+from django.conf import settings
 
+from loyalty.expiry import expiry_reminder_send, expiry_reminders_queue, points_expire_due
+from loyalty.gifts import birthday_gifts_award, gift_campaign_run, gift_email_send
 from loyalty.ledger import settle_due
+from loyalty.vouchers import vouchers_expire
 
 
 @shared_task
 def ledger_settle_due() -> int:
     """Beat: settle what is due. Safe to overlap with another run or a manual one."""
     return settle_due()
+
+
+@shared_task
+def ledger_points_expire() -> dict[str, int]:
+    """Beat, daily: remind, then expire points of inactive accounts; mark vouchers past date."""
+    return {
+        "reminded": expiry_reminders_queue(),
+        "expired": points_expire_due(),
+        "vouchers_expired": vouchers_expire(),
+    }
+
+
+@shared_task
+def ledger_birthday_gifts() -> int:
+    """Beat, daily: birthday points, once per customer and year however often it runs."""
+    return birthday_gifts_award()
+
+
+@shared_task
+def ledger_gift_campaign_run(campaign_id: int) -> None:
+    """Give a staff campaign's gifts; a re-delivered task skips who already has one."""
+    gift_campaign_run(campaign_id=campaign_id)
+
+
+EMAIL_RETRIES = {
+    "autoretry_for": (OSError,),
+    "retry_backoff": settings.EMAIL_RETRY_BACKOFF,
+    "retry_backoff_max": 3600,
+    "max_retries": 8,
+}
+
+
+@shared_task(**EMAIL_RETRIES)
+def email_gift_received(gift_id: int) -> None:
+    gift_email_send(gift_id=gift_id)
+
+
+@shared_task(**EMAIL_RETRIES)
+def email_points_expiring(notice_id: int) -> None:
+    expiry_reminder_send(notice_id=notice_id)

@@ -18,7 +18,6 @@ from django.utils import timezone
 from customers.models import Customer, User
 from loyalty.ledger import LedgerError, points_spend, reverse
 from loyalty.models import Account, Redemption, Reward, Transaction, Voucher
-from loyalty.selectors import reward_is_available
 from loyalty.signals import voucher_issued
 
 VOUCHER_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -80,8 +79,11 @@ def voucher_issue(
 
 
 def reward_take_one(*, reward: Reward, now: datetime | None = None) -> None:
-    """Check the reward can be had now and take one from its stock (a conditional update)."""
-    if not reward_is_available(reward, now=now):
+    """Check the reward is offered now and take one from its stock (a conditional update).
+
+    Run it inside the caller's transaction, so a later refusal puts the stock back.
+    """
+    if not reward.is_open(now or timezone.now()):
         raise RewardUnavailable(f"{reward.name} is not available now.")
     if reward.stock is not None:
         taken = Reward.objects.filter(pk=reward.pk, stock__gt=0).update(stock=F("stock") - 1)
@@ -95,11 +97,16 @@ class _Replayed(Exception):
 
 
 def reward_redeem(
-    *, customer: Customer, reward: Reward, idempotency_key: str | None = None
+    *,
+    customer: Customer,
+    reward: Reward,
+    idempotency_key: str | None = None,
+    recipient: Customer | None = None,
 ) -> Redemption:
     """Spend settled points on a reward and issue its voucher, all or nothing.
 
-    Raises `InsufficientPoints` (pending points do not count) or
+    The voucher goes to `recipient` when the customer gives the reward as a
+    gift. Raises `InsufficientPoints` (pending points do not count) or
     `RewardUnavailable`. With an `idempotency_key` used before, the earlier
     redemption is returned and nothing changes, also when two calls race.
     """
@@ -116,8 +123,10 @@ def reward_redeem(
                 customer=customer,
                 points=reward.points_cost,
                 sink=Account.System.REDEMPTIONS,
-                kind=Transaction.Kind.REDEEM,
-                memo=f"Redeemed: {reward.name}",
+                kind=Transaction.Kind.GIFT if recipient else Transaction.Kind.REDEEM,
+                memo=f"Gift for a friend: {reward.name}"
+                if recipient
+                else f"Redeemed: {reward.name}",
                 idempotency_key=key,
                 cause="redemption",
                 cause_ref=str(public_id),
@@ -132,7 +141,7 @@ def reward_redeem(
                 points_spent=reward.points_cost,
                 transaction=spent,
             )
-            voucher_issue(customer=customer, reward=reward, redemption=redemption)
+            voucher_issue(customer=recipient or customer, reward=reward, redemption=redemption)
     except _Replayed as replay:
         return replay.redemption
     return redemption

@@ -1,8 +1,18 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from rest_framework_api_key.admin import APIKeyModelAdmin
 from rest_framework_api_key.models import APIKey
 
-from partners.models import IdempotencyRecord, Partner, PartnerAPIKey, PartnerCustomer
+from partners.models import (
+    IdempotencyRecord,
+    Partner,
+    PartnerAPIKey,
+    PartnerCustomer,
+    WebhookDelivery,
+    WebhookEvent,
+)
+from partners.webhooks import webhook_resend
 
 # Partners authenticate with PartnerAPIKey; the library's own key model is unused.
 admin.site.unregister(APIKey)
@@ -59,6 +69,64 @@ class IdempotencyRecordAdmin(admin.ModelAdmin):
     list_filter = ["status", "partner"]
     search_fields = ["key"]
     list_select_related = ["partner"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class WebhookDeliveryInline(admin.TabularInline):
+    model = WebhookDelivery
+    fields = ["attempt", "created_at", "url", "response_status", "duration_ms", "error"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(admin.ModelAdmin):
+    """The outbox: every event, its attempts, and a resend for staff."""
+
+    list_display = ["public_id", "type", "partner", "status", "attempts", "next_attempt_at",
+                    "created_at"]  # fmt: skip
+    list_filter = ["status", "type", "partner"]
+    search_fields = ["public_id"]
+    list_select_related = ["partner"]
+    readonly_fields = ["public_id", "partner", "type", "data", "status", "attempts",
+                       "next_attempt_at", "created_at", "delivered_at"]  # fmt: skip
+    inlines = [WebhookDeliveryInline]
+    actions = ["resend"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Resend the selected events now"), permissions=["view"])
+    def resend(self, request, queryset):
+        count = webhook_resend(events=queryset)
+        self.message_user(
+            request,
+            ngettext("%d event queued for delivery.", "%d events queued for delivery.", count)
+            % count,
+            messages.SUCCESS,
+        )
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = ["event", "attempt", "response_status", "succeeded", "duration_ms",
+                    "created_at"]  # fmt: skip
+    list_filter = ["succeeded", "event__partner"]
+    list_select_related = ["event__partner"]
+    readonly_fields = ["event", "attempt", "url", "response_status", "error", "duration_ms",
+                       "succeeded", "created_at"]  # fmt: skip
 
     def has_add_permission(self, request):
         return False

@@ -6,4 +6,5 @@ class PartnersConfig(AppConfig):
     name = "partners"
 
     def ready(self) -> None:
-        from partners import privacy, schema  # noqa: F401 - receivers; API-key scheme for the schema
+        # The webhook and data-rights receivers; the API-key scheme for the schema.
+        from partners import privacy, receivers, schema  # noqa: F401

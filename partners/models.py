@@ -108,3 +108,67 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.partner_id}: {self.key}"
+
+
+class WebhookEvent(models.Model):
+    """Something a partner is told about, written in the same transaction as the change
+    (an outbox); delivered and retried by `partners.webhooks`. The public id is the
+    event's `id`, the same on every attempt, so the partner can drop duplicates."""
+
+    class Type(models.TextChoices):
+        REFERRAL_QUALIFIED = "referral.qualified", "referral.qualified"
+        REWARD_SETTLED = "reward.settled", "reward.settled"
+        REWARD_VOIDED = "reward.voided", "reward.voided"
+        VOUCHER_ISSUED = "voucher.issued", "voucher.issued"
+        REVIEW_PUBLISHED = "review.published", "review.published"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for delivery")
+        DELIVERED = "delivered", _("Delivered")
+        FAILED = "failed", _("Failed (gave up)")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="webhook_events")
+    type = models.CharField(max_length=32, choices=Type.choices)
+    data = models.JSONField(encoder=DjangoJSONEncoder)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("webhook event")
+        verbose_name_plural = _("webhook events")
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(status="pending"),
+                name="webhook_event_due",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} → {self.partner} ({self.public_id})"
+
+
+class WebhookDelivery(models.Model):
+    """One attempt to deliver an event: what the partner answered, or the error."""
+
+    event = models.ForeignKey(WebhookEvent, on_delete=models.CASCADE, related_name="deliveries")
+    attempt = models.PositiveIntegerField()
+    url = models.URLField(max_length=500)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    duration_ms = models.PositiveIntegerField()
+    succeeded = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("webhook delivery attempt")
+        verbose_name_plural = _("webhook delivery attempts")
+
+    def __str__(self) -> str:
+        return f"#{self.attempt} {self.response_status or self.error[:40]}"

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db.models import F, QuerySet, Value
 from django.db.models.functions import Coalesce
 
-from customers.models import Customer
+from customers.models import Conversion, Customer
+from loyalty.models import Transaction
 from partners.models import Partner
+from referrals.models import Referral
 
 
 def partner_customers(*, partner: Partner) -> QuerySet[Customer]:
@@ -24,4 +28,39 @@ def partner_customers(*, partner: Partner) -> QuerySet[Customer]:
             points_pending=Coalesce(F("points_account__pending_balance"), Value(0)),
         )
         .order_by("-partner_links__created_at", "-pk")
+    )
+
+
+def partner_conversions(*, partner: Partner) -> QuerySet[Conversion]:
+    """The purchases this partner reported (order ids are unique per partner)."""
+    return Conversion.objects.filter(channel=str(partner.public_id)).select_related("customer")
+
+
+@dataclass(frozen=True)
+class ConversionOutcome:
+    """A purchase and what it earned: ordinary points and the referral it qualified."""
+
+    conversion: Conversion
+    points_earned: int
+    referral: Referral | None
+
+
+def conversion_outcome(*, conversion: Conversion) -> ConversionOutcome:
+    """What a recorded purchase earned, read back from the ledger and its referral."""
+    first_earn = (
+        Transaction.objects.filter(
+            kind=Transaction.Kind.EARN, cause="conversion", cause_ref=str(conversion.public_id)
+        )
+        .order_by("pk")
+        .values_list("entries__amount", flat=True)
+        .filter(entries__amount__gt=0)
+        .first()
+    )
+    referral = (
+        Referral.objects.filter(conversion=conversion)
+        .select_related("referrer", "reward_transaction")
+        .first()
+    )
+    return ConversionOutcome(
+        conversion=conversion, points_earned=first_earn or 0, referral=referral
     )

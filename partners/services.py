@@ -3,14 +3,27 @@ orchestration of the lower apps' services behind each endpoint."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from decimal import Decimal
+
 from django.db import IntegrityError, transaction
 
-from customers.models import Customer
+from customers.conversions import RefundTooLarge, conversion_record, conversion_refund
+from customers.models import Conversion, Customer
 from customers.selectors import customer_by_email
 from customers.services import user_create
+from loyalty.earning import conversion_earn, conversion_unwind
 from loyalty.ledger import points_award
 from loyalty.models import Transaction
 from partners.models import Partner, PartnerAPIKey, PartnerCustomer
+from partners.selectors import ConversionOutcome, conversion_outcome
+from referrals.selectors import referrer_by_code
+from referrals.services import (
+    UnknownReferralCode,
+    referral_attribute,
+    referral_conversion_qualify,
+    referral_conversion_refund,
+)
 
 
 class ExternalIdTaken(Exception):
@@ -53,19 +66,26 @@ def partner_customer_upsert(
     email: str,
     first_name: str = "",
     last_name: str = "",
+    referral_code: str = "",
 ) -> tuple[Customer, bool]:
     """Create a customer (with a portal account) or link the one who owns the email.
 
-    Returns the customer and whether it was created. Two partners creating the
-    same email at once both end with one customer: the loser of the race on
-    the unique email links the winner's customer instead.
+    Returns the customer and whether it was created. A new customer is
+    attributed to the owner of `referral_code` (`UnknownReferralCode` before
+    anything is written); an existing one keeps their attribution. Two
+    partners creating the same email at once both end with one customer: the
+    loser of the race on the unique email links the winner's customer instead.
     """
+    if referral_code and referrer_by_code(code=referral_code) is None:
+        raise UnknownReferralCode(referral_code)
     customer = customer_by_email(email)
     if customer is None:
         try:
             with transaction.atomic():
                 customer = user_create(email=email, first_name=first_name, last_name=last_name)
                 _customer_link(partner=partner, customer=customer, external_id=external_id)
+                if referral_code:
+                    referral_attribute(customer=customer, code=referral_code, source="partner")
                 return customer, True
         except IntegrityError:
             customer = customer_by_email(email)
@@ -88,3 +108,55 @@ def partner_points_award(
         cause="partner",
         cause_ref=str(partner.public_id),
     )
+
+
+class RefundNotPossible(Exception):
+    """Nothing is left to refund, or the amount is more than what is left."""
+
+
+def partner_conversion_record(
+    *,
+    partner: Partner,
+    customer: Customer,
+    order_id: str,
+    amount: Decimal,
+    currency: str,
+    occurred_at: datetime | None = None,
+) -> ConversionOutcome:
+    """A purchase a partner reports, all in one database transaction: record it, earn
+    points by the earn rules and tier, qualify the buyer's referral.
+
+    Raises `DuplicateOrder` (the partner reported this order before) or
+    `UnknownCurrency`; either way nothing was written.
+    """
+    with transaction.atomic():
+        conversion = conversion_record(
+            customer=customer,
+            channel=str(partner.public_id),
+            order_id=order_id,
+            amount=amount,
+            currency=currency,
+            occurred_at=occurred_at,
+        )
+        earned = conversion_earn(conversion=conversion)
+        referral = referral_conversion_qualify(conversion=conversion)
+    return ConversionOutcome(
+        conversion=conversion,
+        points_earned=earned.entries.get(amount__gt=0).amount if earned else 0,
+        referral=referral,
+    )
+
+
+def partner_conversion_refund(
+    *, conversion: Conversion, amount: Decimal | None = None
+) -> ConversionOutcome:
+    """Refund all or part of a purchase and take back what it earned, in one transaction:
+    its points in proportion, and the referral rewards it qualified."""
+    with transaction.atomic():
+        try:
+            conversion = conversion_refund(conversion=conversion, amount=amount)
+        except RefundTooLarge as error:
+            raise RefundNotPossible(str(error)) from None
+        conversion_unwind(conversion=conversion, refunded_amount=conversion.refunded_amount)
+        referral_conversion_refund(conversion=conversion)
+    return conversion_outcome(conversion=conversion)

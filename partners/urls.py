@@ -20,4 +20,11 @@ urlpatterns = [
         views.CustomerPointsView.as_view(),
         name="customer-points",
     ),
+    path("referral-codes/<str:code>/", views.ReferralCodeView.as_view(), name="referral-code"),
+    path("conversions/", views.ConversionListView.as_view(), name="conversions"),
+    path(
+        "conversions/<uuid:conversion_id>/refund/",
+        views.ConversionRefundView.as_view(),
+        name="conversion-refund",
+    ),
 ]

@@ -2,23 +2,32 @@
 
 from __future__ import annotations
 
+from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.response import Response
 
+from customers.conversions import DuplicateOrder
+from loyalty.earning import UnknownCurrency
 from loyalty.selectors import customer_history
 from partners import services
 from partners.api import PartnerAPIView
 from partners.errors import Conflict
-from partners.schema import COMMON_ERRORS, IDEMPOTENCY_KEY, NOT_FOUND, POST_ERRORS
-from partners.selectors import partner_customers
+from partners.schema import COMMON_ERRORS, IDEMPOTENCY_KEY, NOT_FOUND, POST_ERRORS, error
+from partners.selectors import partner_conversions, partner_customers
 from partners.serializers import (
+    ConversionInSerializer,
+    ConversionSerializer,
     CustomerInSerializer,
     CustomerLookupSerializer,
     CustomerSerializer,
     PointsAwardSerializer,
+    ReferralCodeSerializer,
+    RefundInSerializer,
     TransactionSerializer,
 )
+from referrals.selectors import friend_offer, referrer_by_code
+from referrals.services import UnknownReferralCode
 
 
 class CustomerScopedView(PartnerAPIView):
@@ -78,7 +87,12 @@ class CustomerListView(CustomerScopedView):
                 email=data["email"],
                 first_name=data.get("first_name", ""),
                 last_name=data.get("last_name", ""),
+                referral_code=data.get("referral_code") or "",
             )
+        except UnknownReferralCode:
+            raise serializers.ValidationError(
+                {"referral_code": ["No customer has this referral code."]}
+            ) from None
         except services.ExternalIdTaken as taken:
             raise Conflict(
                 "This external_id belongs to another of your customers.", code=taken.code
@@ -126,3 +140,95 @@ class CustomerPointsView(CustomerScopedView):
         )
         entry = transaction.entries.get(account__customer=customer)
         return Response(TransactionSerializer(entry).data, status=status.HTTP_201_CREATED)
+
+
+class ReferralCodeView(PartnerAPIView):
+    serializer_class = ReferralCodeSerializer
+
+    @extend_schema(responses={200: ReferralCodeSerializer, **NOT_FOUND, **COMMON_ERRORS})
+    def get(self, request, code):
+        """Who a referral code belongs to (first name only) and the friend's offer."""
+        referrer = referrer_by_code(code=code)
+        if referrer is None:
+            raise Http404
+        return Response(
+            ReferralCodeSerializer(
+                {
+                    "code": referrer.referral_code,
+                    "referrer": {"first_name": referrer.first_name},
+                    "offer": friend_offer(),
+                }
+            ).data
+        )
+
+
+class ConversionListView(PartnerAPIView):
+    serializer_class = ConversionInSerializer
+
+    @extend_schema(
+        request=ConversionInSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={
+            201: ConversionSerializer,
+            400: OpenApiResponse(description="Field errors: amount, currency, customer."),
+            **POST_ERRORS,
+            409: error("`duplicate_order` (this order was reported before) or "
+                       "`request_in_progress`."),
+        },
+    )  # fmt: skip
+    def post(self, request):
+        """Report a purchase: it earns points and may qualify the buyer's referral."""
+        given = ConversionInSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        data = given.validated_data
+        customer = partner_customers(partner=self.partner).filter(public_id=data["customer"])
+        if not customer:
+            raise serializers.ValidationError({"customer": ["Unknown customer."]})
+        try:
+            outcome = services.partner_conversion_record(
+                partner=self.partner,
+                customer=customer[0],
+                order_id=data["order_id"],
+                amount=data["amount"],
+                currency=data["currency"].upper(),
+                occurred_at=data.get("occurred_at"),
+            )
+        except DuplicateOrder:
+            raise Conflict("This order was reported before.", code="duplicate_order") from None
+        except UnknownCurrency as unknown:
+            raise serializers.ValidationError({"currency": [str(unknown)]}) from None
+        return Response(ConversionSerializer(outcome).data, status=status.HTTP_201_CREATED)
+
+
+class ConversionRefundView(PartnerAPIView):
+    serializer_class = RefundInSerializer
+    lookup_field = "public_id"
+    lookup_url_kwarg = "conversion_id"
+
+    def get_queryset(self):
+        return partner_conversions(partner=self.partner)
+
+    @extend_schema(
+        request=RefundInSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={
+            200: ConversionSerializer,
+            400: OpenApiResponse(description="`amount` is more than what is left to refund."),
+            **NOT_FOUND,
+            **POST_ERRORS,
+        },
+    )
+    def post(self, request, conversion_id):
+        """Refund all or part of a purchase; its rewards are voided or reversed."""
+        conversion = self.get_object()
+        if conversion.status == conversion.Status.REFUNDED:
+            raise Conflict("This purchase is refunded already.", code="already_refunded")
+        given = RefundInSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        try:
+            outcome = services.partner_conversion_refund(
+                conversion=conversion, amount=given.validated_data.get("amount")
+            )
+        except services.RefundNotPossible as refused:
+            raise serializers.ValidationError({"amount": [str(refused)]}) from None
+        return Response(ConversionSerializer(outcome).data)

@@ -1,7 +1,10 @@
-"""The referrals app's part of data rights: its export section and what erasure removes."""
+"""The referrals app's part of data rights: its export section and erasure (customers.signals)."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+from django.conf import settings
 from django.db.models import Q
 from django.dispatch import receiver
 from django.utils import timezone
@@ -15,46 +18,70 @@ from referrals.rules import email_key
 
 @receiver(personal_data_collect, dispatch_uid="referrals.referrals_section")
 def referrals_section(sender, *, customer: Customer, **kwargs) -> DataSection:
-    referrals = Referral.objects.filter(Q(referrer=customer) | Q(referee=customer)).select_related(
-        "referrer__user", "referee__user"
-    )
+    referrals = Referral.objects.filter(Q(referrer=customer) | Q(referee=customer))
     return DataSection(
         name="referrals",
         models=(Referral, Invitation, LinkVisit),
         records={
-            "referred_by": [
-                {"referrer": referral.referrer.name, "created_at": referral.created_at}
-                for referral in referrals
-                if referral.referee_id == customer.pk
-            ],
-            "friends_referred": [
+            "referrals": [
                 {
-                    "friend": referral.referee.name,
+                    "role": "referrer" if referral.referrer_id == customer.pk else "friend",
                     "status": referral.status,
+                    "source": referral.source,
                     "created_at": referral.created_at,
+                    "qualified_at": referral.qualified_at,
                 }
                 for referral in referrals
-                if referral.referrer_id == customer.pk
             ],
-            "invitations_sent": list(
-                customer.invitations.values("email", "note", "status", "created_at", "sent_at")
-            ),
-            "link_visits": list(
-                LinkVisit.objects.filter(referrer=customer).values("day", "visits")
-            ),
+            "invitations_sent": [
+                {
+                    "email": invitation.email,
+                    "note": invitation.note,
+                    "status": invitation.status,
+                    "created_at": invitation.created_at,
+                }
+                for invitation in Invitation.objects.filter(sender=customer)
+            ],
+            "link_visits": [
+                {"day": visit.day, "visits": visit.visits}
+                for visit in LinkVisit.objects.filter(referrer=customer)
+            ],
         },
     )
 
 
-@receiver(customer_erased, dispatch_uid="referrals.invitations_forget")
-def invitations_forget(sender, *, customer: Customer, email: str, **kwargs) -> None:
-    """Drop the addresses and notes of their invitations, and invitations sent to them.
+@receiver(customer_erased, dispatch_uid="referrals.erase")
+def erase(sender, *, customer: Customer, email: str, **kwargs) -> None:
+    """Invitations hold addresses and notes: those the customer sent, and those sent to them.
 
-    The address hash stays: the suppression list and the one-open-invitation rule need it.
+    Open ones are cancelled; the address hash stays, for the suppression list and the
+    one-open-invitation rule. Referrals stay (the ledger's rewards point at them) but hold
+    no personal data of their own; the referral code stops working with the account.
     """
-    now = timezone.now()
-    mine_or_to_me = Invitation.objects.filter(Q(sender=customer) | Q(email_key=email_key(email)))
-    mine_or_to_me.filter(status__in=Invitation.OPEN_STATUSES).update(
-        status=Invitation.Status.CANCELLED, finished_at=now
+    invitations = Invitation.objects.filter(
+        Q(sender=customer) | Q(referrals__referee=customer) | Q(email_key=email_key(email))
     )
-    mine_or_to_me.update(email="", note="", last_error="")
+    invitations.filter(status__in=Invitation.OPEN_STATUSES).update(
+        status=Invitation.Status.CANCELLED, finished_at=timezone.now()
+    )
+    invitations.update(email="", note="", last_error="")
+
+
+def invitees_forget(*, now: datetime | None = None) -> int:
+    """Blank the address and note of invitations that ended without the friend joining.
+
+    Runs daily; the hash of the address stays for the suppression list and fraud rules.
+    Returns how many invitations were cleared.
+    """
+    cutoff = (now or timezone.now()) - timedelta(days=settings.INVITEE_RETENTION_DAYS)
+    ended = [
+        Invitation.Status.EXPIRED,
+        Invitation.Status.BOUNCED,
+        Invitation.Status.FAILED,
+        Invitation.Status.CANCELLED,
+    ]
+    return (
+        Invitation.objects.filter(status__in=ended, finished_at__lt=cutoff)
+        .exclude(email="", note="")
+        .update(email="", note="", last_error="")
+    )

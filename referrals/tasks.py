@@ -8,7 +8,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 
-from referrals import invitations
+from referrals import invitations, privacy
 
 
 @shared_task
@@ -52,3 +52,9 @@ def invitations_remind() -> int:
 def invitations_expire() -> int:
     """Beat: expire unanswered invitations."""
     return invitations.invitations_expire()
+
+
+@shared_task
+def invitees_forget() -> int:
+    """Beat: forget addresses of invitees who never joined, once the retention has passed."""
+    return privacy.invitees_forget()

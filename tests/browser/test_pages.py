@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.accessibility import LOW_CONTRAST_TEXT, UNLABELLED_FIELDS, assert_accessible
+from tests.browser.accessibility import assert_accessible, serious_violations
 from tests.browser.conftest import log_in
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -62,7 +62,7 @@ def test_accessibility_checks_catch_what_they_look_for(page):
         '<p style="color:#bbb">faint</p><input name="nameless">'
         '<div style="width:2000px">wide</div></main></body></html>'
     )
+    found = {violation.split(":")[0] for violation in serious_violations(page)}
+    assert {"color-contrast", "label"} <= found
     with pytest.raises(AssertionError):
         assert_accessible(page)
-    assert page.evaluate(UNLABELLED_FIELDS) == ['<input name="nameless">']
-    assert len(page.evaluate(LOW_CONTRAST_TEXT)) == 1

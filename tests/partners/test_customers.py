@@ -16,7 +16,8 @@ CUSTOMER_FIELDS = {
 
 
 def test_new_email_creates_a_customer_with_a_portal_account(api, linked_customer):
-    assert set(linked_customer) >= CUSTOMER_FIELDS - {"referral_url", "referred_by", "tier"}
+    assert set(linked_customer) == CUSTOMER_FIELDS
+    assert linked_customer["referred_by"] is None and linked_customer["tier"] == "Bronze"
     assert linked_customer["external_id"] == "shop-1"
     assert linked_customer["email"] == "anna@example.com"
     assert linked_customer["points"] == {"balance": 0, "pending": 0}
@@ -142,13 +143,19 @@ def test_bad_award_is_a_field_error_and_changes_nothing(api, linked_customer, bo
     assert Transaction.objects.count() == 0
 
 
-def test_customer_read_takes_a_constant_number_of_queries(
-    api, linked_customer, django_assert_max_num_queries
-):
+def test_customer_read_takes_as_many_queries_with_a_long_history(api, linked_customer):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    url = f"{URL}{linked_customer['id']}/"
     customer = Customer.objects.get(public_id=linked_customer["id"])
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert api.get(url).status_code == 200
+        return len(captured)
+
+    before = queries()
     for n in range(20):
         points_award(customer=customer, points=n + 1, kind="earn", memo=f"#{n}")
-    with django_assert_max_num_queries(4):
-        api.get(f"{URL}{linked_customer['id']}/")
-    with django_assert_max_num_queries(5):
-        api.get(URL)
+    assert queries() == before <= 8

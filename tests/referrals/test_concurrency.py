@@ -10,8 +10,7 @@ from tests.factories import CustomerFactory
 from tests.loyalty.helpers import run_in_threads
 from tests.referrals.factories import active_program, purchase
 
-# serialized_rollback: each test starts with the default program the data migration made.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("default_program")]
 
 
 def test_simultaneous_purchases_reward_the_referral_once():

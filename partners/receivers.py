@@ -1,0 +1,94 @@
+"""Webhook events from the lower apps' signals (see each app's signals.py).
+
+Each receiver runs inside the sender's database transaction, so the events
+commit (or roll back) with the change they announce.
+"""
+
+from __future__ import annotations
+
+from django.dispatch import receiver
+
+from loyalty.models import Entry, Transaction
+from loyalty.signals import transaction_voided, transactions_settled, voucher_issued
+from partners.models import WebhookEvent
+from partners.webhooks import webhook_emit
+from referrals.signals import referral_qualified
+
+
+def _reward_items(transaction_ids) -> list[tuple[int, dict]]:
+    """The customer's credit in each transaction, as event data."""
+    credits = Entry.objects.filter(
+        transaction_id__in=transaction_ids, amount__gt=0, account__customer__isnull=False
+    ).values(
+        "amount",
+        "account__customer_id",
+        "account__customer__public_id",
+        "transaction__public_id",
+        "transaction__kind",
+        "transaction__status",
+        "transaction__memo",
+        "transaction__posted_at",
+        "transaction__voided_at",
+    )
+    return [
+        (
+            credit["account__customer_id"],
+            {
+                "transaction": str(credit["transaction__public_id"]),
+                "customer": str(credit["account__customer__public_id"]),
+                "kind": credit["transaction__kind"],
+                "status": credit["transaction__status"],
+                "points": credit["amount"],
+                "memo": credit["transaction__memo"],
+                "settled_at": credit["transaction__posted_at"],
+                "voided_at": credit["transaction__voided_at"],
+            },
+        )
+        for credit in credits
+    ]
+
+
+@receiver(transactions_settled, dispatch_uid="partners.reward_settled")
+def reward_settled(sender, *, transaction_ids: list[int], **kwargs) -> None:
+    webhook_emit(type=WebhookEvent.Type.REWARD_SETTLED, items=_reward_items(transaction_ids))
+
+
+@receiver(transaction_voided, dispatch_uid="partners.reward_voided")
+def reward_voided(sender, *, transaction: Transaction, **kwargs) -> None:
+    webhook_emit(type=WebhookEvent.Type.REWARD_VOIDED, items=_reward_items([transaction.pk]))
+
+
+@receiver(voucher_issued, dispatch_uid="partners.voucher_issued")
+def voucher_issued_event(sender, *, voucher, **kwargs) -> None:
+    data = {
+        "code": voucher.code,
+        "status": voucher.status,
+        "reward": str(voucher.reward.public_id),
+        "customer": str(voucher.customer.public_id),
+        "expires_at": voucher.expires_at,
+    }
+    webhook_emit(type=WebhookEvent.Type.VOUCHER_ISSUED, items=[(voucher.customer_id, data)])
+
+
+@receiver(referral_qualified, dispatch_uid="partners.referral_qualified")
+def referral_qualified_event(sender, *, referral, **kwargs) -> None:
+    """Told to the partners of the referrer and of the friend (each partner once)."""
+    reward = referral.reward_transaction
+    data = {
+        "referral": str(referral.public_id),
+        "referrer": str(referral.referrer.public_id),
+        "customer": str(referral.referee.public_id),
+        "conversion": str(referral.conversion.public_id) if referral.conversion else None,
+        "reward": {
+            "points": reward.entries.get(amount__gt=0).amount,
+            "status": reward.status,
+            "settles_at": reward.settles_at,
+        }
+        if reward
+        else None,
+    }
+    webhook_emit(
+        type=WebhookEvent.Type.REFERRAL_QUALIFIED,
+        items=[(referral.referrer_id, data), (referral.referee_id, data)],
+        once_per_partner=True,
+    )

@@ -1,0 +1,187 @@
+"""Signed webhooks: events written to an outbox with the change, delivered with retries.
+
+Delivery is claimed by a compare-and-swap on the event's `next_attempt_at`
+(a lease), so two workers, or a worker and the sweeper, never post the same
+attempt twice; a failed attempt schedules the next with exponential backoff
+until the retry window (over 24 hours) has passed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.utils import timezone
+
+from partners.models import PartnerCustomer, WebhookDelivery, WebhookEvent
+
+SIGNATURE_HEADER = "Kindred-Signature"
+RETRY_WINDOW = timedelta(hours=25)
+MAX_BACKOFF = timedelta(hours=6)
+# Longer than the request timeout: a lease that ran out means the worker died.
+LEASE = timedelta(minutes=5)
+
+
+def webhook_signature(*, secret: str, timestamp: int, body: bytes) -> str:
+    """The header value: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`."""
+    signed = f"{timestamp}.".encode() + body
+    digest = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def webhook_body(event: WebhookEvent) -> bytes:
+    """The same bytes on every attempt (the event's id and content never change)."""
+    return json.dumps(
+        {
+            "id": str(event.public_id),
+            "type": event.type,
+            "created_at": event.created_at.isoformat(),
+            "data": event.data,
+        },
+        cls=DjangoJSONEncoder,
+        separators=(",", ":"),
+    ).encode()
+
+
+def webhook_emit(
+    *, type: str, items: Iterable[tuple[int, dict]], once_per_partner: bool = False
+) -> list[WebhookEvent]:
+    """Write an event for every partner with a webhook URL linked to each customer.
+
+    `items` pairs a customer's primary key with the event's data; with
+    `once_per_partner`, the items are one piece of news about several
+    customers, and a partner linked to more than one hears it once. Call it
+    inside the transaction that made the change: the events commit with it,
+    and are queued for delivery only once committed.
+    """
+    items = list(items)
+    if not items:
+        return []
+    links: dict[int, list[int]] = {}
+    for customer_id, partner_id in PartnerCustomer.objects.filter(
+        customer_id__in={customer_id for customer_id, _data in items},
+        partner__active=True,
+        partner__webhook_url__gt="",
+    ).values_list("customer_id", "partner_id"):
+        links.setdefault(customer_id, []).append(partner_id)
+    now = timezone.now()
+    pending, told = [], set()
+    for customer_id, data in items:
+        for partner_id in links.get(customer_id, []):
+            if once_per_partner and partner_id in told:
+                continue
+            told.add(partner_id)
+            pending.append(
+                WebhookEvent(partner_id=partner_id, type=type, data=data, next_attempt_at=now)
+            )
+    events = WebhookEvent.objects.bulk_create(pending)
+    _enqueue_on_commit([event.pk for event in events])
+    return events
+
+
+def _enqueue_on_commit(event_ids: list[int]) -> None:
+    from partners.tasks import webhook_deliver
+
+    if event_ids:
+        transaction.on_commit(lambda: [webhook_deliver.delay(pk) for pk in event_ids])
+
+
+def backoff(attempts: int) -> timedelta:
+    """The wait after the `attempts`-th failure: doubling from the base, capped."""
+    base = timedelta(seconds=settings.PARTNER_WEBHOOK_RETRY_BASE_SECONDS)
+    return min(base * 2 ** (attempts - 1), MAX_BACKOFF)
+
+
+def webhook_deliver(*, event_id: int) -> bool | None:
+    """Make one delivery attempt if the event is due; True if the partner accepted it,
+    False if it failed, None if it was not due or another worker holds it."""
+    now = timezone.now()
+    claimed = WebhookEvent.objects.filter(
+        pk=event_id, status=WebhookEvent.Status.PENDING, next_attempt_at__lte=now
+    ).update(next_attempt_at=now + LEASE)
+    if not claimed:
+        return None
+    event = WebhookEvent.objects.select_related("partner").get(pk=event_id)
+    attempt = event.attempts + 1
+    status, error, duration_ms = _post(event)
+    succeeded = status is not None and 200 <= status < 300
+    WebhookDelivery.objects.create(
+        event=event,
+        attempt=attempt,
+        url=event.partner.webhook_url[:500],
+        response_status=status,
+        error=error,
+        duration_ms=duration_ms,
+        succeeded=succeeded,
+    )
+    finished = timezone.now()
+    if succeeded:
+        changes = {"status": WebhookEvent.Status.DELIVERED, "delivered_at": finished}
+    elif finished - event.created_at >= RETRY_WINDOW:
+        changes = {"status": WebhookEvent.Status.FAILED, "next_attempt_at": None}
+    else:
+        changes = {"next_attempt_at": finished + backoff(attempt)}
+    WebhookEvent.objects.filter(pk=event.pk).update(attempts=attempt, **changes)
+    return succeeded
+
+
+def _post(event: WebhookEvent) -> tuple[int | None, str, int]:
+    """POST the signed event; returns (HTTP status or None, error text, milliseconds)."""
+    partner = event.partner
+    if not partner.webhook_url or not partner.active:
+        return None, "The partner has no webhook URL or is inactive.", 0
+    body = webhook_body(event)
+    request = urllib.request.Request(  # noqa: S310 - staff set http(s) URLs in the admin
+        partner.webhook_url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "User-Agent": "Kindred-Webhooks/1",
+            SIGNATURE_HEADER: webhook_signature(
+                secret=partner.webhook_secret, timestamp=int(time.time()), body=body
+            ),
+        },
+    )
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(  # noqa: S310
+            request, timeout=settings.PARTNER_WEBHOOK_TIMEOUT
+        ) as response:
+            status, error = response.status, ""
+    except urllib.error.HTTPError as refused:
+        status, error = refused.code, f"HTTP {refused.code} {refused.reason}"
+    except (urllib.error.URLError, OSError, ValueError) as failure:
+        status, error = None, f"{type(failure).__name__}: {failure}"[:2000]
+    return status, error, int((time.monotonic() - started) * 1000)
+
+
+def webhook_events_due(*, limit: int = 1000) -> list[int]:
+    """Pending events whose next attempt is due (also those a dead worker left leased)."""
+    return list(
+        WebhookEvent.objects.filter(
+            status=WebhookEvent.Status.PENDING, next_attempt_at__lte=timezone.now()
+        )
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def webhook_resend(*, events: Iterable[WebhookEvent]) -> int:
+    """Staff: deliver these events again now, whatever became of them (same event id)."""
+    ids = [event.pk for event in events]
+    with transaction.atomic():
+        WebhookEvent.objects.filter(pk__in=ids).update(
+            status=WebhookEvent.Status.PENDING, next_attempt_at=timezone.now()
+        )
+        _enqueue_on_commit(ids)
+    return len(ids)

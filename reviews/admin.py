@@ -1,0 +1,295 @@
+"""Staff tools: moderation, replies, the feedback queue, surveys, policy and CSV exports."""
+
+from __future__ import annotations
+
+import csv
+
+from django import forms
+from django.contrib import admin, messages
+from django.http import HttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from reviews.models import (
+    FeedbackAlert,
+    HelpfulVote,
+    Review,
+    ReviewPhoto,
+    ReviewPolicy,
+    ReviewReply,
+    Subject,
+    Survey,
+)
+from reviews.services import (
+    feedback_alert_answer,
+    review_publish,
+    review_reject,
+    review_reply_set,
+)
+
+
+def _csv_response(name: str, header: list[str], rows) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    stamp = timezone.now().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(header)
+    for row in rows:
+        # A cell starting with = + - @ would run as a formula in a spreadsheet.
+        writer.writerow(
+            [f"'{cell}" if isinstance(cell, str) and cell[:1] in "=+-@" else cell for cell in row]
+        )
+    return response
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows written only by the app's services; staff look, never type."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Subject)
+class SubjectAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "kind", "is_active", "created_at"]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(ReviewPolicy)
+class ReviewPolicyAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "auto_publish_high_ratings", "survey_delay_hours"]
+
+    def has_add_permission(self, request):
+        return not ReviewPolicy.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReviewPhotoInline(admin.TabularInline):
+    model = ReviewPhoto
+    fields = ["image", "thumbnail", "created_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class ReviewReplyInline(admin.StackedInline):
+    model = ReviewReply
+    fields = ["body", "author", "updated_at"]
+    readonly_fields = ["author", "updated_at"]
+    extra = 1
+    max_num = 1
+    can_delete = False
+    verbose_name = _("public reply (signed with your name and photo)")
+
+
+class ModerationForm(forms.ModelForm):
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        required=False,
+        choices=[("", _("No change")), ("publish", _("Publish")), ("reject", _("Reject"))],
+    )
+
+    class Meta:
+        model = Review
+        fields = ["rejection_reason"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("decision") == "reject" and not cleaned.get("rejection_reason", "").strip():
+            self.add_error("rejection_reason", _("Tell the author why."))
+        return cleaned
+
+
+@admin.register(Review)
+class ReviewAdmin(admin.ModelAdmin):
+    form = ModerationForm
+    list_display = [
+        "title",
+        "subject",
+        "rating",
+        "author",
+        "status",
+        "flagged_words",
+        "verified_purchase",
+        "incentivised",
+        "helpful_count",
+        "created_at",
+    ]
+    list_filter = ["status", "rating", "verified_purchase", "incentivised", "subject"]
+    search_fields = ["title", "body", "author__user__email", "subject__name", "flagged_words"]
+    list_select_related = ["subject", "author__user"]
+    date_hierarchy = "created_at"
+    readonly_fields = [
+        "public_id",
+        "subject",
+        "author",
+        "rating",
+        "title",
+        "body",
+        "status",
+        "flagged_words",
+        "verified_purchase",
+        "incentivised",
+        "helpful_count",
+        "moderated_by",
+        "moderated_at",
+        "published_at",
+        "created_at",
+        "updated_at",
+    ]
+    fields = [*readonly_fields[:7], "decision", "rejection_reason", *readonly_fields[7:]]
+    inlines = [ReviewPhotoInline, ReviewReplyInline]
+    actions = ["publish_selected", "export_csv"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        # Moderation goes through the services, which keep the rules and send the signal.
+        decision = form.cleaned_data.get("decision")
+        if decision == "publish":
+            review_publish(review=obj, by=request.user)
+        elif decision == "reject":
+            review_reject(review=obj, by=request.user, reason=form.cleaned_data["rejection_reason"])
+
+    def save_formset(self, request, form, formset, change):
+        for reply_form in formset.forms:
+            body = reply_form.cleaned_data.get("body", "")
+            if reply_form.has_changed() and body.strip():
+                review_reply_set(review=form.instance, author=request.user, body=body)
+
+    @admin.action(description=_("Publish selected reviews"))
+    def publish_selected(self, request, queryset):
+        published = sum(review_publish(review=review, by=request.user) for review in queryset)
+        self.message_user(request, _("%(n)d reviews published.") % {"n": published})
+
+    @admin.action(description=_("Export selected reviews as CSV"))
+    def export_csv(self, request, queryset):
+        rows = queryset.select_related("subject", "author__user").values_list(
+            "public_id",
+            "subject__slug",
+            "author__user__email",
+            "rating",
+            "title",
+            "body",
+            "status",
+            "verified_purchase",
+            "incentivised",
+            "helpful_count",
+            "created_at",
+        )
+        header = [
+            "id",
+            "subject",
+            "author_email",
+            "rating",
+            "title",
+            "body",
+            "status",
+            "verified_purchase",
+            "incentivised",
+            "helpful_count",
+            "created_at",
+        ]
+        return _csv_response("reviews", header, rows.iterator())
+
+
+@admin.register(ReviewPhoto)
+class ReviewPhotoAdmin(ReadOnlyAdmin):
+    list_display = ["review", "image", "created_at"]
+    list_select_related = ["review"]
+
+
+@admin.register(ReviewReply)
+class ReviewReplyAdmin(ReadOnlyAdmin):
+    list_display = ["review", "author", "created_at", "updated_at"]
+    list_select_related = ["review", "author"]
+
+
+@admin.register(HelpfulVote)
+class HelpfulVoteAdmin(ReadOnlyAdmin):
+    list_display = ["review", "customer", "created_at"]
+    list_select_related = ["review", "customer__user"]
+
+
+@admin.register(Survey)
+class SurveyAdmin(ReadOnlyAdmin):
+    list_display = ["conversion", "customer", "status", "score", "send_after", "answered_at"]
+    list_filter = ["status", "score"]
+    search_fields = ["customer__user__email", "conversion__order_id", "comment"]
+    list_select_related = ["conversion", "customer__user"]
+    date_hierarchy = "created_at"
+    actions = ["export_csv"]
+
+    @admin.action(description=_("Export selected survey answers as CSV"))
+    def export_csv(self, request, queryset):
+        rows = queryset.values_list(
+            "public_id",
+            "customer__user__email",
+            "conversion__order_id",
+            "status",
+            "score",
+            "comment",
+            "sent_at",
+            "answered_at",
+        )
+        header = ["id", "email", "order_id", "status", "score", "comment", "sent_at", "answered_at"]
+        return _csv_response("survey-answers", header, rows.iterator())
+
+
+class FeedbackAlertForm(forms.ModelForm):
+    mark_answered = forms.BooleanField(label=_("Mark as answered"), required=False)
+
+    class Meta:
+        model = FeedbackAlert
+        fields = ["note"]
+
+
+@admin.register(FeedbackAlert)
+class FeedbackAlertAdmin(admin.ModelAdmin):
+    """The feedback queue: open alerts first; answering one records who and when."""
+
+    form = FeedbackAlertForm
+    list_display = ["__str__", "kind", "status", "created_at", "emailed_at", "answered_by"]
+    list_filter = ["status", "kind"]
+    search_fields = ["customer__user__email", "note"]
+    list_select_related = ["customer__user", "answered_by"]
+    readonly_fields = [
+        "kind",
+        "status",
+        "customer",
+        "survey",
+        "review",
+        "emailed_at",
+        "answered_by",
+        "answered_at",
+        "created_at",
+    ]
+    fields = [*readonly_fields, "note", "mark_answered"]
+    actions = ["mark_answered"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        FeedbackAlert.objects.filter(pk=obj.pk).update(note=obj.note)
+        if form.cleaned_data.get("mark_answered"):
+            feedback_alert_answer(alert=obj, by=request.user, note=obj.note)
+
+    @admin.action(description=_("Mark selected alerts as answered"))
+    def mark_answered(self, request, queryset):
+        answered = sum(feedback_alert_answer(alert=alert, by=request.user) for alert in queryset)
+        self.message_user(request, _("%(n)d alerts answered.") % {"n": answered}, messages.SUCCESS)

@@ -1,0 +1,12 @@
+"""What the reviews app announces to the apps above it (the partner API's webhooks listen).
+
+Each signal is sent inside the database transaction that made the change, so a
+receiver can write its own rows (an outbox) atomically with it; work outside
+the database belongs in `transaction.on_commit`.
+"""
+
+from django.dispatch import Signal
+
+# A review became visible to the public (first publication or again after an
+# edit was approved). Arguments: `review` (Review, with `subject` and `author`).
+review_published = Signal()

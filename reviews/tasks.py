@@ -1,0 +1,41 @@
+"""Celery tasks: each takes ids, re-reads the rows and does nothing when the work is done."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+
+from reviews.services import (
+    feedback_alert_send,
+    review_bonus_grant,
+    survey_send,
+    surveys_enqueue_due,
+)
+
+_EMAIL_RETRY = {
+    "autoretry_for": (OSError,),
+    "retry_backoff": settings.EMAIL_RETRY_BACKOFF,
+    "retry_backoff_max": 3600,
+    "max_retries": 8,
+}
+
+
+@shared_task
+def email_surveys_due() -> int:
+    """Beat: enqueue one `email_survey` per survey whose `send_after` has passed."""
+    return surveys_enqueue_due()
+
+
+@shared_task(**_EMAIL_RETRY)
+def email_survey(survey_id: int) -> bool:
+    return survey_send(survey_id=survey_id)
+
+
+@shared_task(**_EMAIL_RETRY)
+def email_feedback_alert(alert_id: int) -> bool:
+    return feedback_alert_send(alert_id=alert_id)
+
+
+@shared_task
+def ledger_review_bonus(review_id: int) -> bool:
+    return review_bonus_grant(review_id=review_id)

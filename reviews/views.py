@@ -1,0 +1,209 @@
+"""Public subject pages, the customer's own reviews and the NPS survey pages."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from customers.models import Customer
+from customers.services import customer_create
+from reviews.forms import ReviewForm, SurveyCommentForm
+from reviews.models import Review, Subject, Survey
+from reviews.selectors import (
+    SORTS,
+    helpful_review_ids,
+    published_reviews,
+    review_summary,
+    reviews_by,
+    subjects_with_ratings,
+)
+from reviews.services import (
+    ReviewError,
+    SurveyLinkError,
+    helpful_vote_add,
+    referral_url,
+    review_create,
+    review_update,
+    survey_answer,
+    survey_comment_add,
+    survey_from_token,
+)
+
+REVIEWS_PER_PAGE = 10
+SORT_LABELS = {
+    "newest": gettext_lazy("Newest"),
+    "highest": gettext_lazy("Highest rated"),
+    "lowest": gettext_lazy("Lowest rated"),
+    "helpful": gettext_lazy("Most helpful"),
+}
+
+
+def _customer(request) -> Customer:
+    try:
+        return request.user.customer
+    except Customer.DoesNotExist:
+        # Users made outside the signup flow (createsuperuser) get their profile here.
+        return customer_create(user=request.user)
+
+
+def subject_list(request):
+    return render(request, "reviews/subject_list.html", {"subjects": subjects_with_ratings()})
+
+
+def subject_detail(request, slug: str):
+    subject = get_object_or_404(Subject, slug=slug)
+    sort = request.GET.get("sort") if request.GET.get("sort") in SORTS else "newest"
+    page = Paginator(published_reviews(subject_slug=slug, sort=sort), REVIEWS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    summary = review_summary(subject_slug=slug)
+    most = max(summary["distribution"].values()) or 1
+    bars = [
+        (
+            stars,
+            summary["distribution"][str(stars)],
+            round(100 * summary["distribution"][str(stars)] / most),
+        )
+        for stars in range(5, 0, -1)
+    ]
+    customer = _customer(request) if request.user.is_authenticated else None
+    return render(
+        request,
+        "reviews/subject_detail.html",
+        {
+            "subject": subject,
+            "summary": summary,
+            "bars": bars,
+            "page": page,
+            "sort": sort,
+            "sorts": SORT_LABELS,
+            "customer": customer,
+            "voted": helpful_review_ids(customer=customer, reviews=page) if customer else set(),
+            "own_review": Review.objects.filter(author=customer, subject=subject).first()
+            if customer
+            else None,
+        },
+    )
+
+
+@login_required
+def review_write(request, slug: str):
+    """Write one's review of a subject, or edit it (edits go back through moderation)."""
+    subject = get_object_or_404(Subject, slug=slug)
+    customer = _customer(request)
+    review = Review.objects.filter(author=customer, subject=subject).first()
+    initial = (
+        {"rating": review.rating, "title": review.title, "body": review.body} if review else None
+    )
+    form = ReviewForm(request.POST or None, request.FILES or None, review=review, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if review is None:
+                review = review_create(
+                    author=customer,
+                    subject=subject,
+                    rating=data["rating"],
+                    title=data["title"],
+                    body=data["body"],
+                    photos=data["photos"],
+                )
+            else:
+                review = review_update(
+                    review=review,
+                    rating=data["rating"],
+                    title=data["title"],
+                    body=data["body"],
+                    add_photos=data["photos"],
+                    remove_photo_ids=[photo.pk for photo in data["remove_photos"]],
+                )
+        except ValidationError as error:
+            form.add_error(None, error)
+        except ReviewError as error:
+            form.add_error(None, str(error))
+        else:
+            if review.status == Review.Status.PUBLISHED:
+                messages.success(request, _("Thank you! Your review is published."))
+            else:
+                messages.success(
+                    request, _("Thank you! Your review will appear once we have read it.")
+                )
+            return redirect("reviews:mine")
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "reviews/review_form.html",
+        {"subject": subject, "review": review, "form": form},
+        status=status,
+    )
+
+
+@login_required
+def my_reviews(request):
+    return render(
+        request, "reviews/my_reviews.html", {"reviews": reviews_by(customer=_customer(request))}
+    )
+
+
+@login_required
+@require_POST
+def helpful(request, public_id):
+    review = get_object_or_404(Review.objects.select_related("subject"), public_id=public_id)
+    try:
+        helpful_vote_add(review=review, customer=_customer(request))
+    except ReviewError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("Thank you for your vote."))
+    return redirect("reviews:subject", slug=review.subject.slug)
+
+
+def _survey_error(request, error: SurveyLinkError):
+    return render(request, "reviews/survey_error.html", {"error": error}, status=error.status)
+
+
+def survey_click(request, token: str, score: int):
+    """The one-click answer from the email: the score is stored, then the comment page shows."""
+    try:
+        survey = survey_from_token(token)
+        survey_answer(survey=survey, score=score)
+    except SurveyLinkError as error:
+        return _survey_error(request, error)
+    return redirect("reviews:survey_comment", token=token)
+
+
+def survey_comment(request, token: str):
+    try:
+        survey = survey_from_token(token)
+    except SurveyLinkError as error:
+        return _survey_error(request, error)
+    if survey.status != Survey.Status.ANSWERED:
+        return _survey_error(
+            request,
+            SurveyLinkError(_("Please choose a score first."), code="not_answered", status=400),
+        )
+    form = SurveyCommentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            survey_comment_add(survey=survey, comment=form.cleaned_data["comment"])
+        except SurveyLinkError as error:
+            return _survey_error(request, error)
+        messages.success(request, _("Thank you for telling us."))
+        return redirect("reviews:survey_comment", token=token)
+    return render(
+        request,
+        "reviews/survey_thanks.html",
+        {
+            "survey": survey,
+            "form": None if survey.comment else form,
+            "promoter": survey.group == Survey.Group.PROMOTER,
+            "referral_url": referral_url(survey.customer),
+        },
+        status=400 if form.errors else 200,
+    )

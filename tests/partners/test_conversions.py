@@ -1,0 +1,210 @@
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from customers.models import Conversion, Customer
+from loyalty import ledger
+from loyalty.models import ExchangeRate, Transaction
+from loyalty.selectors import balance
+from referrals.models import Referral
+from tests.factories import CustomerFactory
+from tests.referrals.factories import active_program
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/conversions/"
+
+
+@pytest.fixture
+def referrer():
+    return CustomerFactory(email="rita@example.com", first_name="Rita")
+
+
+@pytest.fixture
+def friend(api, referrer):
+    """A customer the partner created with Rita's referral code."""
+    response = api.post(
+        "/api/v1/customers/",
+        {"external_id": "f-1", "email": "fred@example.com", "first_name": "Fred",
+         "referral_code": referrer.referral_code.lower()},
+    )  # fmt: skip
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def _order(customer_id, order_id="A-1001", amount="120.00", currency="EUR", **extra):
+    return {"customer": customer_id, "order_id": order_id, "amount": amount,
+            "currency": currency, **extra}  # fmt: skip
+
+
+def test_customer_created_with_a_referral_code_is_attributed(friend, referrer):
+    assert friend["referred_by"] == referrer.referral_code
+    assert friend["tier"] == "Bronze"
+    assert friend["referral_url"].endswith(f"/r/{friend['referral_code']}/")
+
+
+def test_unknown_referral_code_is_a_field_error_and_creates_nobody(api):
+    response = api.post(
+        "/api/v1/customers/",
+        {"external_id": "x", "email": "new@example.com", "referral_code": "NOSUCHCODE"},
+    )
+    assert response.status_code == 400 and "referral_code" in response.json()
+    assert not Customer.objects.filter(user__email="new@example.com").exists()
+
+
+def test_own_code_and_existing_customers_are_not_attributed(api, referrer):
+    linked = api.post(
+        "/api/v1/customers/",
+        {"external_id": "r", "email": "rita@example.com", "referral_code": referrer.referral_code},
+    )
+    assert linked.status_code == 200 and linked.json()["referred_by"] is None
+    other = CustomerFactory()
+    relinked = api.post(
+        "/api/v1/customers/",
+        {"external_id": "o", "email": other.user.email, "referral_code": referrer.referral_code},
+    )
+    assert relinked.status_code == 200 and relinked.json()["referred_by"] is None
+    assert not Referral.objects.exists()
+
+
+def test_referral_code_lookup(api, referrer):
+    active_program(friend_offer="250 welcome points on your first order")
+    response = api.get(f"/api/v1/referral-codes/{referrer.referral_code.lower()}/")
+    assert response.status_code == 200
+    assert response.json() == {
+        "code": referrer.referral_code,
+        "referrer": {"first_name": "Rita"},
+        "offer": "250 welcome points on your first order",
+    }
+    missing = api.get("/api/v1/referral-codes/NOPE2345/")
+    assert missing.status_code == 404 and missing.json()["code"] == "not_found"
+
+
+def test_first_purchase_of_a_referred_friend_earns_points_and_pending_rewards(
+    api, friend, referrer
+):
+    response = api.post(URL, _order(friend["id"]))
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["customer"] == friend["id"] and body["order_id"] == "A-1001"
+    assert body["amount"] == "120.00" and body["currency"] == "EUR"
+    assert body["status"] == "recorded" and body["points_earned"] == 120
+    reward = body["referral_reward"]
+    assert reward["referrer"] == str(referrer.public_id)
+    assert reward["points"] == 500 and reward["status"] == "pending"
+    settles_at = dt.datetime.fromisoformat(reward["settles_at"])
+    assert settles_at - timezone.now() > dt.timedelta(days=13)
+    assert balance(customer=referrer).pending == 500
+    friend_points = api.get(f"/api/v1/customers/{friend['id']}/").json()["points"]
+    assert friend_points == {"balance": 120, "pending": 250}
+
+
+def test_purchase_without_referral_has_no_reward(api, linked_customer):
+    body = api.post(URL, _order(linked_customer["id"], amount="9.99")).json()
+    assert body["referral_reward"] is None and body["points_earned"] == 9
+
+
+def test_only_the_first_purchase_qualifies(api, friend):
+    api.post(URL, _order(friend["id"], order_id="A-1"))
+    second = api.post(URL, _order(friend["id"], order_id="A-2")).json()
+    assert second["referral_reward"] is None
+    assert Transaction.objects.filter(kind="referral_reward").count() == 1
+
+
+def test_same_order_under_a_new_key_is_409_duplicate_order(api, linked_customer):
+    assert api.post(URL, _order(linked_customer["id"])).status_code == 201
+    again = api.post(URL, _order(linked_customer["id"], amount="5.00"))
+    assert again.status_code == 409
+    assert again.json() == {"detail": again.json()["detail"], "code": "duplicate_order"}
+    assert Conversion.objects.count() == 1
+
+
+def test_another_partner_may_use_the_same_order_id(api, other_api, linked_customer):
+    other = other_api.post(
+        "/api/v1/customers/", {"external_id": "x", "email": "anna@example.com"}
+    ).json()
+    assert api.post(URL, _order(linked_customer["id"])).status_code == 201
+    assert other_api.post(URL, _order(other["id"])).status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"amount": "0"}, "amount"),
+        ({"amount": "-5.00"}, "amount"),
+        ({"amount": "abc"}, "amount"),
+        ({"currency": "EURO"}, "currency"),
+        ({"currency": "XYZ"}, "currency"),
+        ({"customer": "not-a-uuid"}, "customer"),
+        ({"customer": "00000000-0000-0000-0000-000000000000"}, "customer"),
+        ({"order_id": ""}, "order_id"),
+    ],
+)
+def test_bad_purchase_is_a_field_error_and_records_nothing(api, linked_customer, changes, field):
+    response = api.post(URL, {**_order(linked_customer["id"]), **changes})
+    assert response.status_code == 400
+    assert field in response.json(), response.json()
+    assert not Conversion.objects.exists() and not Transaction.objects.exists()
+
+
+def test_another_partners_customer_cannot_be_given_a_purchase(other_api, linked_customer):
+    response = other_api.post(URL, _order(linked_customer["id"]))
+    assert response.status_code == 400 and "customer" in response.json()
+    assert not Conversion.objects.exists()
+
+
+def test_purchase_in_a_currency_with_a_rate_earns_converted_points(api, linked_customer):
+    ExchangeRate.objects.create(currency="USD", rate=Decimal("0.5"))
+    body = api.post(URL, _order(linked_customer["id"], currency="usd")).json()
+    assert body["currency"] == "USD" and body["points_earned"] == 60
+
+
+def test_full_refund_before_settlement_voids_the_rewards(api, friend, referrer):
+    conversion = api.post(URL, _order(friend["id"])).json()
+    response = api.post(f"{URL}{conversion['id']}/refund/", {})
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["status"] == "refunded" and body["id"] == conversion["id"]
+    assert body["referral_reward"]["status"] == "voided"
+    assert balance(customer=referrer).pending == 0
+    assert api.get(f"/api/v1/customers/{friend['id']}/").json()["points"] == {
+        "balance": 0,
+        "pending": 0,
+    }
+    again = api.post(f"{URL}{conversion['id']}/refund/", {})
+    assert again.status_code == 409 and again.json()["code"] == "already_refunded"
+
+
+def test_refund_after_settlement_reverses_and_never_goes_below_zero(api, friend, referrer):
+    conversion = api.post(URL, _order(friend["id"])).json()
+    ledger.settle_due(as_of=timezone.now() + dt.timedelta(days=30))
+    assert balance(customer=referrer).settled == 500
+    body = api.post(f"{URL}{conversion['id']}/refund/", {}).json()
+    assert body["referral_reward"]["status"] == "posted"
+    assert balance(customer=referrer).settled == 0
+    assert Transaction.objects.filter(kind="reversal").count() == 3
+
+
+def test_partial_refund_takes_back_a_share_of_the_points(api, linked_customer):
+    conversion = api.post(URL, _order(linked_customer["id"], amount="100.00")).json()
+    body = api.post(f"{URL}{conversion['id']}/refund/", {"amount": "40.00"}).json()
+    assert body["status"] == "partially_refunded" and body["points_earned"] == 100
+    points = api.get(f"/api/v1/customers/{linked_customer['id']}/").json()["points"]
+    assert points == {"balance": 60, "pending": 0}
+
+
+@pytest.mark.parametrize("amount", ["0", "-1", "100.01", "lots"])
+def test_bad_refund_amount_is_a_field_error_and_changes_nothing(api, linked_customer, amount):
+    conversion = api.post(URL, _order(linked_customer["id"], amount="100.00")).json()
+    response = api.post(f"{URL}{conversion['id']}/refund/", {"amount": amount})
+    assert response.status_code == 400 and "amount" in response.json()
+    assert Conversion.objects.get().status == "recorded"
+
+
+def test_another_partners_conversion_is_404(api, other_api, linked_customer):
+    conversion = api.post(URL, _order(linked_customer["id"])).json()
+    response = other_api.post(f"{URL}{conversion['id']}/refund/", {})
+    assert response.status_code == 404
+    assert Conversion.objects.get().status == "recorded"
