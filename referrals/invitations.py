@@ -21,7 +21,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import get_connection
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
@@ -227,17 +227,17 @@ def invitations_send(*, invitation_ids: list[int]) -> dict[int, SendOutcome]:
     if not claimed:
         return outcomes
     offer = friend_offer()
-    connection = get_connection()
+    smtp = get_connection()
     try:
         # Opened once for the batch; if it cannot be, each send tries and fails on its own.
-        connection.open()
+        smtp.open()
     except OSError:
-        connection.close()
+        smtp.close()
     try:
         for invitation in claimed:
-            outcomes[invitation.pk] = _send_claimed(invitation, connection=connection, offer=offer)
+            outcomes[invitation.pk] = _send_claimed(invitation, smtp=smtp, offer=offer)
     finally:
-        connection.close()
+        smtp.close()
     return outcomes
 
 
@@ -246,13 +246,13 @@ def invitation_send(*, invitation_id: int) -> SendOutcome:
     return invitations_send(invitation_ids=[invitation_id])[invitation_id]
 
 
-def _send_claimed(invitation: Invitation, *, connection, offer: str) -> SendOutcome:
+def _send_claimed(invitation: Invitation, *, smtp, offer: str) -> SendOutcome:
     still_queued = Invitation.objects.filter(pk=invitation.pk, status=Invitation.Status.QUEUED)
     try:
-        _deliver(invitation, template="referrals/invitation", connection=connection, offer=offer)
+        _deliver(invitation, template="referrals/invitation", smtp=smtp, offer=offer)
     except OSError as error:  # smtplib.SMTPException is an OSError, as are refused connections
         # A broken connection is reopened by the next send of the batch.
-        connection.close()
+        smtp.close()
         finished = timezone.now()
         if _is_bounce(error):
             status, retry_in = Invitation.Status.BOUNCED, None
@@ -268,13 +268,19 @@ def _send_claimed(invitation: Invitation, *, connection, offer: str) -> SendOutc
             finished_at=None if retry_in else finished,
         )
         return SendOutcome(status=status, retry_in=retry_in)
-    still_queued.update(
-        status=Invitation.Status.SENT, sent_at=timezone.now(), claimed_until=None, last_error=""
-    )
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # Not waiting for the disk on each mail doubles the sending rate; a database crash
+            # that loses this mark only means the invitation is sent again after its claim.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        still_queued.update(
+            status=Invitation.Status.SENT, sent_at=timezone.now(), claimed_until=None, last_error=""
+        )
     return SendOutcome(status=Invitation.Status.SENT)
 
 
-def _deliver(invitation: Invitation, *, template: str, offer: str, connection=None) -> None:
+def _deliver(invitation: Invitation, *, template: str, offer: str, smtp=None) -> None:
     stop = suppress_url(invitation.email)
     email_send(
         to=invitation.email,
@@ -290,7 +296,7 @@ def _deliver(invitation: Invitation, *, template: str, offer: str, connection=No
             "List-Unsubscribe": f"<{stop}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         },
-        connection=connection,
+        connection=smtp,
     )
 
 
