@@ -5,25 +5,16 @@ from __future__ import annotations
 import pytest
 
 from referrals.invitations import invitations_create, suppress_url
-from referrals.models import ReferralProgram
 from tests.browser.accessibility import assert_accessible
 from tests.browser.conftest import log_in
+from tests.referrals.factories import active_program
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture(autouse=True)
 def program(transactional_db):
-    from django.utils import timezone
-
-    ReferralProgram.objects.get_or_create(
-        is_active=True,
-        defaults={
-            "name": "Give points, get points",
-            "starts_at": timezone.now(),
-            "friend_offer": "250 welcome points with your first purchase",
-        },
-    )
+    active_program()
 
 
 def test_customer_invites_friends_and_sees_refused_lines(page, customer):

@@ -1,7 +1,5 @@
 import pytest
-from django.utils import timezone
 
-from referrals.models import ReferralProgram
 from tests.support import CeleryWorker
 
 
@@ -17,18 +15,3 @@ def invitation_worker(transactional_db, smtp_sink):
     ).start()
     yield worker
     worker.stop()
-
-
-@pytest.fixture
-def default_program(transactional_db):
-    """The program the data migration makes, again: a transactional test before this one
-    flushed the tables (migration data included)."""
-    program, _ = ReferralProgram.objects.get_or_create(
-        is_active=True,
-        defaults={
-            "name": "Give points, get points",
-            "starts_at": timezone.now(),
-            "friend_offer": "250 welcome points with your first purchase",
-        },
-    )
-    return program

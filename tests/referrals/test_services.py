@@ -290,11 +290,12 @@ def test_erasure_forgets_invitation_addresses_and_export_lists_referrals(anna, b
     _attribute(ben, anna)
     (section,) = [s for s in personal_data_sections(customer=anna) if s.name == "referrals"]
     assert section.records["invitations_sent"][0]["email"] == "friend@example.org"
-    assert section.records["referrals"][0]["role"] == "referrer"
+    assert section.records["friends_referred"][0]["friend"] == ben.name
 
     customer_erase(customer=anna, source="customer")
-    invitation = anna.invitations.get()
-    assert (invitation.email, invitation.note, invitation.status) == ("", "", "cancelled")
+    (invitation,) = anna.invitations.all()
+    assert invitation.email == invitation.note == ""
+    assert invitation.status == invitation.Status.CANCELLED
     assert Referral.objects.get().referrer == anna
     assert referrer_by_code(code=anna.referral_code) is None
 
