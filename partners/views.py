@@ -22,6 +22,8 @@ from partners.idempotency import HEADER
 from partners.schema import (
     BAD_QUERY,
     COMMON_ERRORS,
+    CONVERSION_EXAMPLES,
+    CUSTOMER_EXAMPLES,
     IDEMPOTENCY_KEY,
     LIST_ERRORS,
     NOT_FOUND,
@@ -103,6 +105,7 @@ class CustomerListView(CustomerScopedView):
         operation_id="customers_create",
         request=CustomerInSerializer,
         parameters=[IDEMPOTENCY_KEY],
+        examples=CUSTOMER_EXAMPLES,
         responses={
             201: OpenApiResponse(CustomerSerializer, description="A new customer was created."),
             200: OpenApiResponse(
@@ -204,6 +207,7 @@ class ConversionListView(PartnerAPIView):
     @extend_schema(
         request=ConversionInSerializer,
         parameters=[IDEMPOTENCY_KEY],
+        examples=CONVERSION_EXAMPLES,
         responses={
             201: ConversionSerializer,
             **POST_ERRORS,
