@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 
 from customers.conversions import RefundTooLarge, conversion_record, conversion_refund
+from customers.db import transient_retry
 from customers.models import Conversion, Customer
 from customers.selectors import customer_by_email
 from customers.services import user_create
@@ -59,6 +60,7 @@ def _customer_link(*, partner: Partner, customer: Customer, external_id: str) ->
         raise ExternalIdTaken(external_id) from None
 
 
+@transient_retry
 def partner_customer_upsert(
     *,
     partner: Partner,
@@ -95,6 +97,7 @@ def partner_customer_upsert(
     return customer, False
 
 
+@transient_retry
 def partner_points_award(
     *, partner: Partner, customer: Customer, points: int, reason: str
 ) -> Transaction:
@@ -114,6 +117,7 @@ class RefundNotPossible(Exception):
     """Nothing is left to refund, or the amount is more than what is left."""
 
 
+@transient_retry
 def partner_conversion_record(
     *,
     partner: Partner,
@@ -147,6 +151,7 @@ def partner_conversion_record(
     )
 
 
+@transient_retry
 def partner_conversion_refund(
     *, conversion: Conversion, amount: Decimal | None = None
 ) -> ConversionOutcome:
