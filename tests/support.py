@@ -153,6 +153,12 @@ class CeleryWorker:
         self.process.kill()
         self.process.wait(10)
 
+    def idle(self) -> bool:
+        """True when every task the worker received (since it started) has finished."""
+        log = self.log()
+        finished = log.count("] succeeded") + log.count("] retry") + log.count("] raised")
+        return log.count("] received") <= finished
+
     def restart(self) -> CeleryWorker:
         """Start again after `kill`, keeping what is still queued (as a supervisor would)."""
         self._log.close()

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 
 import pytest
 
+from config.celery import app as celery_app
 from tests.partners.conftest import PartnerClient
 from tests.partners.factories import PartnerFactory
 from tests.support import RedisServer
@@ -28,3 +30,26 @@ def redis_server():
     server = RedisServer().start()
     yield server
     server.stop()
+
+
+@contextmanager
+def producer_broker(url: str):
+    """Make this process publish tasks to the broker at `url` (a private Redis) for a while.
+
+    The Celery app keeps its connection pools: they are dropped so that the next
+    publish connects to the new URL, and dropped again on the way out.
+    """
+    conf = celery_app.conf
+    saved = conf.broker_url, conf.broker_transport_options
+
+    def switch(broker_url: str, options: dict) -> None:
+        conf.broker_url, conf.broker_transport_options = broker_url, options
+        celery_app._pool = None
+        celery_app.amqp._producer_pool = None
+
+    # Timeouts: a publish to a dead broker must fail, not hang.
+    switch(url, {"socket_connect_timeout": 2, "socket_timeout": 5})
+    try:
+        yield
+    finally:
+        switch(*saved)

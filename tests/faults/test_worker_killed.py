@@ -56,7 +56,7 @@ def test_worker_killed_inside_a_settlement_batch_settles_each_transaction_once(m
         ledger_settle_due.delay()
         ledger_settle_due.delay()
         wait_for(lambda: not Transaction.objects.filter(status="pending").exists(), timeout=60)
-        wait_for(lambda: not worker_busy(worker), timeout=30)
+        wait_for(worker.idle, timeout=30)
     finally:
         worker.stop()
     assert Transaction.objects.filter(status="posted").count() == 60
@@ -102,15 +102,9 @@ def test_worker_killed_while_sending_invitations_sends_each_once(slow_smtp):
             lambda: not Invitation.objects.exclude(status=Invitation.Status.SENT).exists(),
             timeout=60,
         )
-        wait_for(lambda: not worker_busy(worker), timeout=30)
+        wait_for(worker.idle, timeout=30)
     finally:
         worker.stop()
     counts = {address: slow_smtp.count_to(address) for address in addresses}
     assert counts.pop(in_flight) in (1, 2), counts
     assert set(counts.values()) == {1}, counts
-
-
-def worker_busy(worker: CeleryWorker) -> bool:
-    """True while the worker's log shows a task received that has not finished yet."""
-    log = worker.log()
-    return log.count("] received") > log.count("] succeeded") + log.count("] retry")
