@@ -17,6 +17,13 @@ def api():
 
 
 @pytest.fixture
+def markers(tmp_path, monkeypatch):
+    """The folder where tests/faults/tasks.py leaves its marks (workers inherit the variable)."""
+    monkeypatch.setenv("FAULTS_MARKER_DIR", str(tmp_path))
+    return tmp_path
+
+
+@pytest.fixture
 def redis_server():
     """A private Redis to stop and start; the shared one is never touched.
 

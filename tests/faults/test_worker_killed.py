@@ -24,12 +24,6 @@ from tests.support import CeleryWorker, SmtpSink, wait_for
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def markers(tmp_path, monkeypatch):
-    monkeypatch.setenv("FAULTS_MARKER_DIR", str(tmp_path))
-    return tmp_path
-
-
 def _worker(**env) -> CeleryWorker:
     return CeleryWorker(env={k: str(v) for k, v in env.items()}, include="tests.faults.tasks")
 
