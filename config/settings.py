@@ -315,6 +315,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
 }
 CELERY_TIMEZONE = TIME_ZONE
 
+# Loyalty: staff adjustments of more points than this (either way) need a second staff member.
+LOYALTY_ADJUSTMENT_APPROVAL_THRESHOLD = env.int(
+    "LOYALTY_ADJUSTMENT_APPROVAL_THRESHOLD", default=1000
+)
+
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "partners.errors.exception_handler",

@@ -1,12 +1,18 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
+from loyalty.adjustments import adjustment_decide, adjustment_request
 from loyalty.gifts import gift_campaign_create
+from loyalty.ledger import LedgerError, transaction_unwind
 from loyalty.models import (
     Account,
+    AdjustmentRequest,
     EarnRule,
     Entry,
     ExchangeRate,
+    ExpiryNotice,
     Gift,
     GiftCampaign,
     Redemption,
@@ -15,6 +21,8 @@ from loyalty.models import (
     Transaction,
     Voucher,
 )
+from loyalty.selectors import balance
+from loyalty.vouchers import VoucherError, voucher_void
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -49,10 +57,59 @@ class AccountAdmin(ReadOnlyAdmin):
     list_select_related = ["customer__user"]
 
 
+class WrittenOffFilter(admin.SimpleListFilter):
+    """The write-off list: reversals that could not take everything back from a customer."""
+
+    title = _("write-off")
+    parameter_name = "written_off"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Has a write-off"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(entries__account__system_code=Account.System.WRITE_OFF)
+        return queryset
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+def _with_reason(model_admin, request, queryset, *, action, title, explanation, change):
+    """An admin action that first asks for a reason, then applies `change(obj, reason)`."""
+    form = ReasonForm(request.POST if "reason" in request.POST else None)
+    if not form.is_valid():
+        return TemplateResponse(
+            request,
+            "admin/loyalty/with_reason.html",
+            {
+                **model_admin.admin_site.each_context(request),
+                "title": title,
+                "explanation": explanation,
+                "objects": queryset,
+                "action": action,
+                "form": form,
+                "opts": model_admin.model._meta,
+            },
+        )
+    done = 0
+    for obj in queryset:
+        try:
+            change(obj, form.cleaned_data["reason"])
+        except (LedgerError, VoucherError) as error:
+            model_admin.message_user(request, f"{obj}: {error}", messages.ERROR)
+        else:
+            done += 1
+    model_admin.message_user(request, _("%(count)d done.") % {"count": done})
+    return None
+
+
 @admin.register(Transaction)
 class TransactionAdmin(ReadOnlyAdmin):
     list_display = ["public_id", "kind", "status", "memo", "created_at", "settles_at", "posted_at"]
-    list_filter = ["kind", "status", "cause"]
+    list_filter = [WrittenOffFilter, "kind", "status", "cause"]
+    actions = ["reverse_with_reason"]
     search_fields = [
         "public_id",
         "idempotency_key",
@@ -62,6 +119,23 @@ class TransactionAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     inlines = [EntryInline]
     show_full_result_count = False
+
+    @admin.action(description=_("Reverse (or void if pending) with a reason"))
+    def reverse_with_reason(self, request, queryset):
+        return _with_reason(
+            self,
+            request,
+            queryset,
+            action="reverse_with_reason",
+            title=_("Reverse transactions"),
+            explanation=_(
+                "Posted transactions are reversed; pending ones are voided. A customer never "
+                "goes below zero: what they no longer hold is written off."
+            ),
+            change=lambda txn, reason: transaction_unwind(
+                transaction=txn, reason=reason, actor=request.user
+            ),
+        )
 
 
 @admin.register(EarnRule)
@@ -120,6 +194,21 @@ class VoucherAdmin(ReadOnlyAdmin):
     list_filter = ["status", "reward"]
     search_fields = ["code", "customer__user__email", "used_order_id"]
     list_select_related = ["customer__user", "reward"]
+    actions = ["cancel_and_refund"]
+
+    @admin.action(description=_("Cancel and give the points back, with a reason"))
+    def cancel_and_refund(self, request, queryset):
+        return _with_reason(
+            self,
+            request,
+            queryset,
+            action="cancel_and_refund",
+            title=_("Cancel vouchers"),
+            explanation=_("Active vouchers are cancelled and the points spent on them returned."),
+            change=lambda voucher, reason: voucher_void(
+                voucher=voucher, reason=reason, actor=request.user
+            ),
+        )
 
 
 @admin.register(GiftCampaign)
@@ -156,3 +245,80 @@ class GiftAdmin(ReadOnlyAdmin):
     list_filter = ["campaign"]
     search_fields = ["recipient__user__email", "sender__user__email"]
     list_select_related = ["recipient__user", "sender__user", "campaign", "reward"]
+
+
+class AdjustmentForm(forms.ModelForm):
+    class Meta:
+        model = AdjustmentRequest
+        fields = ["customer", "points", "reason"]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("points") == 0:
+            self.add_error("points", _("Adjust by at least one point."))
+        if "reason" in data and not data["reason"].strip():
+            self.add_error("reason", _("A reason is required."))
+        points, customer = data.get("points"), data.get("customer")
+        if points and points < 0 and customer and balance(customer=customer).settled < -points:
+            self.add_error("points", _("The customer holds fewer settled points than that."))
+        return data
+
+
+@admin.register(AdjustmentRequest)
+class AdjustmentRequestAdmin(admin.ModelAdmin):
+    """The only way staff change points by hand: with a reason, and a second pair of eyes above
+    LOYALTY_ADJUSTMENT_APPROVAL_THRESHOLD."""
+
+    form = AdjustmentForm
+    list_display = ["customer", "points", "status", "requested_by", "decided_by", "created_at"]
+    list_filter = ["status"]
+    search_fields = ["customer__user__email", "reason"]
+    list_select_related = ["customer__user", "requested_by", "decided_by"]
+    autocomplete_fields = ["customer"]
+    actions = ["approve", "reject"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return ["customer", "points", "reason", "status", "requested_by", "decided_by",
+                "decided_at", "transaction"]  # fmt: skip
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        adjustment = adjustment_request(actor=request.user, **form.cleaned_data)
+        obj.pk, obj.status = adjustment.pk, adjustment.status
+        if adjustment.status == AdjustmentRequest.Status.PENDING:
+            self.message_user(
+                request,
+                _("Above the approval limit: a second staff member must approve it."),
+                messages.WARNING,
+            )
+
+    def _decide(self, request, queryset, *, approve: bool):
+        for adjustment in queryset:
+            try:
+                adjustment_decide(adjustment=adjustment, actor=request.user, approve=approve)
+            except LedgerError as error:
+                self.message_user(request, f"{adjustment}: {error}", messages.ERROR)
+            else:
+                self.message_user(request, f"{adjustment}: {adjustment.get_status_display()}")
+
+    @admin.action(description=_("Approve and post the selected adjustments"))
+    def approve(self, request, queryset):
+        self._decide(request, queryset, approve=True)
+
+    @admin.action(description=_("Reject the selected adjustments"))
+    def reject(self, request, queryset):
+        self._decide(request, queryset, approve=False)
+
+
+@admin.register(ExpiryNotice)
+class ExpiryNoticeAdmin(ReadOnlyAdmin):
+    list_display = ["account", "points", "expires_at", "created_at"]
+    search_fields = ["account__customer__user__email"]
+    list_select_related = ["account__customer__user"]

@@ -476,3 +476,41 @@ class ExpiryNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account}: {self.points} points expire {self.expires_at:%Y-%m-%d}"
+
+
+class AdjustmentRequest(models.Model):
+    """A staff adjustment of a customer's points; large ones wait for a second staff member."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for approval")
+        POSTED = "posted", _("Posted")
+        REJECTED = "rejected", _("Rejected")
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="adjustments", verbose_name=_("customer")
+    )
+    points = models.IntegerField(
+        _("points"), help_text=_("Positive to add points, negative to take them away.")
+    )
+    reason = models.TextField(_("reason"))
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    transaction = models.OneToOneField(
+        Transaction, on_delete=models.PROTECT, null=True, blank=True, related_name="adjustment"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(points=0), name="adjustment_not_zero"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.points:+d} points for {self.customer}"

@@ -8,7 +8,15 @@ from django.dispatch import receiver
 from customers.models import Customer
 from customers.privacy import DataSection
 from customers.signals import customer_erased, personal_data_collect
-from loyalty.models import Account, Gift, GiftCampaign, Redemption, Transaction, Voucher
+from loyalty.models import (
+    Account,
+    AdjustmentRequest,
+    Gift,
+    GiftCampaign,
+    Redemption,
+    Transaction,
+    Voucher,
+)
 from loyalty.selectors import balance, customer_history
 
 
@@ -37,13 +45,13 @@ def points_section(sender, *, customer: Customer, **kwargs) -> DataSection:
 
 @receiver(personal_data_collect, dispatch_uid="loyalty.rewards_section")
 def rewards_section(sender, *, customer: Customer, **kwargs) -> DataSection:
-    """Redemptions, vouchers and gifts; campaigns are staff's, listed only by name."""
+    """Redemptions, vouchers, gifts and staff adjustments; campaigns are listed only by name."""
     gifts = Gift.objects.filter(Q(sender=customer) | Q(recipient=customer)).select_related(
         "reward", "campaign"
     )
     return DataSection(
         name="rewards",
-        models=(Redemption, Voucher, Gift, GiftCampaign),
+        models=(Redemption, Voucher, Gift, GiftCampaign, AdjustmentRequest),
         records={
             "redemptions": list(
                 customer.redemptions.values(
@@ -52,6 +60,9 @@ def rewards_section(sender, *, customer: Customer, **kwargs) -> DataSection:
             ),
             "vouchers": list(
                 customer.vouchers.values("code", "reward__name", "status", "expires_at", "used_at")
+            ),
+            "adjustments": list(
+                customer.adjustments.values("points", "reason", "status", "created_at")
             ),
             "gifts": [
                 {

@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from rest_framework_api_key.admin import APIKeyModelAdmin
@@ -37,6 +38,7 @@ class PartnerAdmin(admin.ModelAdmin):
     search_fields = ["name", "contact_name", "contact_email"]
     readonly_fields = ["public_id", "webhook_secret", "created_at"]
     inlines = [PartnerAPIKeyInline]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(PartnerAPIKey)

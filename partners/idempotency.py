@@ -22,7 +22,8 @@ from partners.models import IdempotencyRecord, Partner
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
-KEY_PATTERN = re.compile(r"[\x20-\x7e]{1,255}")
+# Printable ASCII, 1 to 255 characters; no space at either end, since HTTP trims it.
+KEY_PATTERN = re.compile(r"^[\x21-\x7e](?:[\x20-\x7e]{0,253}[\x21-\x7e])?$")
 # Replays are promised for 24 hours; the purge keeps an hour's margin.
 RETENTION = timedelta(hours=25)
 # A claim older than this belongs to a process that died mid-request (requests
@@ -105,8 +106,8 @@ class IdempotentPostMixin:
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        if request.method != "POST":
-            return
+        if request.method != "POST" or not hasattr(self, "post"):
+            return  # a view without POST answers 405, not 400
         self._idempotency_record = idempotency_claim(
             partner=request.user.partner,
             key=request.headers.get(HEADER, ""),

@@ -13,6 +13,7 @@ from loyalty.signals import transaction_voided, transactions_settled, voucher_is
 from partners.models import WebhookEvent
 from partners.webhooks import webhook_emit
 from referrals.signals import referral_qualified
+from reviews.signals import review_published
 
 
 def _reward_items(transaction_ids) -> list[tuple[int, dict]]:
@@ -92,3 +93,16 @@ def referral_qualified_event(sender, *, referral, **kwargs) -> None:
         items=[(referral.referrer_id, data), (referral.referee_id, data)],
         once_per_partner=True,
     )
+
+
+@receiver(review_published, dispatch_uid="partners.review_published")
+def review_published_event(sender, *, review, **kwargs) -> None:
+    data = {
+        "review": str(review.public_id),
+        "subject": review.subject.slug,
+        "customer": str(review.author.public_id),
+        "rating": review.rating,
+        "title": review.title,
+        "verified_purchase": review.verified_purchase,
+    }
+    webhook_emit(type=WebhookEvent.Type.REVIEW_PUBLISHED, items=[(review.author_id, data)])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 
-from partners.idempotency import HEADER
+from partners.idempotency import HEADER, KEY_PATTERN
 from partners.serializers import ErrorSerializer
 
 
@@ -28,6 +28,7 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     str,
     OpenApiParameter.HEADER,
     required=True,
+    pattern=KEY_PATTERN.pattern,
     description="1 to 255 printable characters; a retry with the same key, path and body "
     "replays the first response (header `Idempotent-Replayed: true`).",
 )
@@ -42,8 +43,13 @@ COMMON_ERRORS = {
     429: error("Too many requests for this key (`throttled`); see Retry-After."),
 }
 NOT_FOUND = {404: error("Unknown, or not visible to this partner (`not_found`).")}
+BAD_QUERY = {400: OpenApiResponse(description="Invalid query parameters: a map of field errors.")}
+LIST_ERRORS = {**COMMON_ERRORS, **BAD_QUERY, 404: error("No such page (`not_found`).")}
 POST_ERRORS = {
     **COMMON_ERRORS,
+    400: OpenApiResponse(
+        description="A map of field errors; or `idempotency_key_required`, `parse_error`."
+    ),
     409: error("`request_in_progress`: the first request with this key is still running."),
     413: error("`request_too_large`."),
     422: error("`idempotency_key_reused`: same key, different path or body."),

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.db.models import F, QuerySet, Value
 from django.db.models.functions import Coalesce
 
 from customers.models import Conversion, Customer
-from loyalty.models import Transaction
+from loyalty.models import Transaction, Voucher
+from loyalty.tiers import customer_tier
 from partners.models import Partner
 from referrals.models import Referral
 
@@ -29,6 +31,22 @@ def partner_customers(*, partner: Partner) -> QuerySet[Customer]:
         )
         .order_by("-partner_links__created_at", "-pk")
     )
+
+
+# A tier is recomputed from a year of ledger history (several aggregates), and changes
+# only when points are earned or taken back: partners may read it this many seconds late.
+TIER_CACHE_SECONDS = 60
+
+
+def customer_tier_name(*, customer: Customer) -> str | None:
+    """The name of the customer's tier, cached briefly for the API's hottest read."""
+    key = f"partners:tier:{customer.public_id}"
+    name = cache.get(key)
+    if name is None:
+        tier = customer_tier(customer=customer)
+        name = tier.name if tier else ""
+        cache.set(key, name, TIER_CACHE_SECONDS)
+    return name or None
 
 
 def partner_conversions(*, partner: Partner) -> QuerySet[Conversion]:
@@ -63,4 +81,13 @@ def conversion_outcome(*, conversion: Conversion) -> ConversionOutcome:
     )
     return ConversionOutcome(
         conversion=conversion, points_earned=first_earn or 0, referral=referral
+    )
+
+
+def partner_voucher(*, partner: Partner, code: str) -> Voucher | None:
+    """The voucher for a code as typed, if its customer is linked to this partner."""
+    return (
+        Voucher.objects.select_related("reward", "customer")
+        .filter(code=Voucher.normalise_code(code), customer__partner_links__partner=partner)
+        .first()
     )

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.conf import settings
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from customers.models import Customer
-from loyalty.tiers import customer_tier
-from partners.selectors import ConversionOutcome
+from partners.selectors import ConversionOutcome, customer_tier_name
 from referrals.selectors import referral_url, referred_by_code
 
 
@@ -52,7 +53,9 @@ class CustomerSerializer(serializers.Serializer):
     referred_by = serializers.SerializerMethodField(
         help_text="The referral code of who referred the customer, or null."
     )
-    tier = serializers.SerializerMethodField(help_text="The name of the customer's tier.")
+    tier = serializers.SerializerMethodField(
+        help_text="The name of the customer's tier (may lag a minute behind the ledger)."
+    )
     points = PointsSerializer(source="*")
     created_at = serializers.DateTimeField()
 
@@ -63,8 +66,7 @@ class CustomerSerializer(serializers.Serializer):
         return referred_by_code(customer=customer)
 
     def get_tier(self, customer: Customer) -> str | None:
-        tier = customer_tier(customer=customer)
-        return tier.name if tier else None
+        return customer_tier_name(customer=customer)
 
 
 class CustomerLookupSerializer(serializers.Serializer):
@@ -105,6 +107,12 @@ class ConversionInSerializer(serializers.Serializer):
     amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
     currency = serializers.RegexField(r"^[A-Za-z]{3}$", help_text="ISO 4217 code.")
     occurred_at = serializers.DateTimeField(required=False)
+    subject = serializers.SlugField(
+        max_length=100,
+        required=False,
+        help_text="What was bought (a reviews subject slug), so its review shows "
+        "as a verified purchase.",
+    )
 
 
 class RefundInSerializer(serializers.Serializer):
@@ -144,3 +152,105 @@ class ConversionSerializer(serializers.Serializer):
         if referral is None or referral.reward_transaction is None:
             return None
         return ReferralRewardSerializer(referral).data
+
+
+class RewardSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id")
+    name = serializers.CharField()
+    description = serializers.CharField()
+    points_cost = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=["discount_percent", "discount_amount",
+                                            "free_product", "gift_card"])  # fmt: skip
+    value = serializers.DecimalField(max_digits=10, decimal_places=2)
+
+
+class RedemptionInSerializer(serializers.Serializer):
+    customer = serializers.UUIDField(help_text="The customer's id.")
+    reward = serializers.UUIDField(help_text="The reward's id.")
+
+
+class VoucherStatusField(serializers.ChoiceField):
+    """An active voucher past its date reads as expired before the nightly sweep marks it."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=["active", "used", "expired", "void"], source="*", **kwargs)
+
+    def to_representation(self, voucher) -> str:
+        if voucher.status == "active" and voucher.expires_at <= timezone.now():
+            return "expired"
+        return voucher.status
+
+
+class RedemptionVoucherSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    status = VoucherStatusField()
+    expires_at = serializers.DateTimeField()
+
+
+class RedemptionSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id")
+    customer = serializers.UUIDField(source="customer.public_id")
+    reward = serializers.UUIDField(source="reward.public_id")
+    points_spent = serializers.IntegerField()
+    voucher = RedemptionVoucherSerializer()
+
+
+class VoucherSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    status = VoucherStatusField()
+    reward = serializers.UUIDField(source="reward.public_id")
+    customer = serializers.UUIDField(source="customer.public_id")
+    expires_at = serializers.DateTimeField()
+
+
+class VoucherUseSerializer(serializers.Serializer):
+    order_id = serializers.CharField(max_length=255)
+
+
+class ReviewQuerySerializer(serializers.Serializer):
+    subject = serializers.SlugField(required=False, help_text="Only reviews of this subject.")
+    min_rating = serializers.IntegerField(required=False, min_value=1, max_value=5)
+
+
+class ReviewSummaryQuerySerializer(serializers.Serializer):
+    subject = serializers.SlugField()
+
+
+class ReviewReplySerializer(serializers.Serializer):
+    body = serializers.CharField()
+    author = serializers.CharField(source="author_name")
+    created_at = serializers.DateTimeField()
+
+
+class ReviewSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id")
+    subject = serializers.SlugField(source="subject.slug")
+    rating = serializers.IntegerField()
+    title = serializers.CharField()
+    body = serializers.CharField()
+    author = serializers.CharField(
+        source="author_display", help_text="First name and last initial."
+    )
+    verified_purchase = serializers.BooleanField()
+    photos = serializers.SerializerMethodField()
+    reply = ReviewReplySerializer(source="public_reply", allow_null=True)
+    helpful_count = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+
+    def get_photos(self, review) -> list[str]:
+        """Absolute URLs: the widget shows them on the partner's own site."""
+        return [url if "://" in url else settings.SITE_URL + url for url in review.photo_urls]
+
+
+class ReviewDistributionSerializer(serializers.Serializer):
+    """How many published reviews gave each number of stars."""
+
+    def get_fields(self):
+        return {str(stars): serializers.IntegerField() for stars in range(1, 6)}
+
+
+class ReviewSummarySerializer(serializers.Serializer):
+    subject = serializers.SlugField()
+    count = serializers.IntegerField()
+    average = serializers.FloatField(allow_null=True, help_text="2 decimals; null if none.")
+    distribution = ReviewDistributionSerializer()

@@ -3,6 +3,7 @@ orchestration of the lower apps' services behind each endpoint."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from decimal import Decimal
 
@@ -15,7 +16,8 @@ from customers.selectors import customer_by_email
 from customers.services import user_create
 from loyalty.earning import conversion_earn, conversion_unwind
 from loyalty.ledger import points_award
-from loyalty.models import Transaction
+from loyalty.models import Redemption, Reward, Transaction
+from loyalty.vouchers import reward_redeem
 from partners.models import Partner, PartnerAPIKey, PartnerCustomer
 from partners.selectors import ConversionOutcome, conversion_outcome
 from referrals.selectors import referrer_by_code
@@ -25,6 +27,7 @@ from referrals.services import (
     referral_conversion_qualify,
     referral_conversion_refund,
 )
+from reviews.services import survey_schedule
 
 
 class ExternalIdTaken(Exception):
@@ -126,9 +129,10 @@ def partner_conversion_record(
     amount: Decimal,
     currency: str,
     occurred_at: datetime | None = None,
+    subject_slug: str = "",
 ) -> ConversionOutcome:
     """A purchase a partner reports, all in one database transaction: record it, earn
-    points by the earn rules and tier, qualify the buyer's referral.
+    points by the earn rules and tier, qualify the buyer's referral, plan the NPS survey.
 
     Raises `DuplicateOrder` (the partner reported this order before) or
     `UnknownCurrency`; either way nothing was written.
@@ -141,9 +145,11 @@ def partner_conversion_record(
             amount=amount,
             currency=currency,
             occurred_at=occurred_at,
+            subject_slug=subject_slug,
         )
         earned = conversion_earn(conversion=conversion)
         referral = referral_conversion_qualify(conversion=conversion)
+        survey_schedule(conversion=conversion)
     return ConversionOutcome(
         conversion=conversion,
         points_earned=earned.entries.get(amount__gt=0).amount if earned else 0,
@@ -165,3 +171,16 @@ def partner_conversion_refund(
         conversion_unwind(conversion=conversion, refunded_amount=conversion.refunded_amount)
         referral_conversion_refund(conversion=conversion)
     return conversion_outcome(conversion=conversion)
+
+
+def partner_reward_redeem(
+    *, partner: Partner, customer: Customer, reward: Reward, idempotency_key: str
+) -> Redemption:
+    """Spend the customer's settled points on a reward for them; its voucher is issued.
+
+    The API request's key goes to the ledger too (scoped to the partner), so a
+    retry after a crash half-way still redeems once. Raises `InsufficientPoints`
+    or `RewardUnavailable`, with nothing changed.
+    """
+    scoped_key = hashlib.sha256(f"{partner.public_id}:{idempotency_key}".encode()).hexdigest()
+    return reward_redeem(customer=customer, reward=reward, idempotency_key=f"partner:{scoped_key}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -9,12 +11,24 @@ from rest_framework.response import Response
 
 from customers.conversions import DuplicateOrder
 from loyalty.earning import UnknownCurrency
-from loyalty.selectors import customer_history
+from loyalty.ledger import InsufficientPoints
+from loyalty.models import Voucher
+from loyalty.selectors import active_rewards, customer_history
+from loyalty.vouchers import RewardUnavailable, VoucherError, voucher_use
 from partners import services
 from partners.api import PartnerAPIView
 from partners.errors import Conflict
-from partners.schema import COMMON_ERRORS, IDEMPOTENCY_KEY, NOT_FOUND, POST_ERRORS, error
-from partners.selectors import partner_conversions, partner_customers
+from partners.idempotency import HEADER
+from partners.schema import (
+    BAD_QUERY,
+    COMMON_ERRORS,
+    IDEMPOTENCY_KEY,
+    LIST_ERRORS,
+    NOT_FOUND,
+    POST_ERRORS,
+    error,
+)
+from partners.selectors import partner_conversions, partner_customers, partner_voucher
 from partners.serializers import (
     ConversionInSerializer,
     ConversionSerializer,
@@ -22,18 +36,41 @@ from partners.serializers import (
     CustomerLookupSerializer,
     CustomerSerializer,
     PointsAwardSerializer,
+    RedemptionInSerializer,
+    RedemptionSerializer,
     ReferralCodeSerializer,
     RefundInSerializer,
+    ReviewQuerySerializer,
+    ReviewSerializer,
+    ReviewSummaryQuerySerializer,
+    ReviewSummarySerializer,
+    RewardSerializer,
     TransactionSerializer,
+    VoucherSerializer,
+    VoucherUseSerializer,
 )
 from referrals.selectors import friend_offer, referrer_by_code
 from referrals.services import UnknownReferralCode
+from reviews.models import Subject
+from reviews.selectors import published_reviews, review_summary
 
 
-class CustomerScopedView(PartnerAPIView):
-    """A view about one customer, who must be linked to the partner asking."""
+class PublicIdLookupMixin:
+    """Objects found by their public id (a UUID) in the URL; anything else is a 404."""
 
     lookup_field = "public_id"
+
+    def get_object(self):
+        try:
+            uuid.UUID(self.kwargs[self.lookup_url_kwarg])
+        except ValueError:
+            raise Http404 from None
+        return super().get_object()
+
+
+class CustomerScopedView(PublicIdLookupMixin, PartnerAPIView):
+    """A view about one customer, who must be linked to the partner asking."""
+
     lookup_url_kwarg = "customer_id"
 
     def get_queryset(self):
@@ -46,7 +83,7 @@ class CustomerListView(CustomerScopedView):
     @extend_schema(
         operation_id="customers_list",
         parameters=[CustomerLookupSerializer],
-        responses={200: CustomerSerializer(many=True), **COMMON_ERRORS},
+        responses={200: CustomerSerializer(many=True), **LIST_ERRORS},
     )
     def get(self, request):
         """Customers linked to this partner; `email` or `external_id` look one up."""
@@ -71,7 +108,6 @@ class CustomerListView(CustomerScopedView):
             200: OpenApiResponse(
                 CustomerSerializer, description="The email's customer was linked instead."
             ),
-            400: OpenApiResponse(description="Field errors, e.g. an unknown `referral_code`."),
             **POST_ERRORS,
         },
     )
@@ -115,7 +151,7 @@ class CustomerDetailView(CustomerScopedView):
 class CustomerTransactionsView(CustomerScopedView):
     serializer_class = TransactionSerializer
 
-    @extend_schema(responses={200: TransactionSerializer(many=True), **NOT_FOUND, **COMMON_ERRORS})
+    @extend_schema(responses={200: TransactionSerializer(many=True), **LIST_ERRORS, **NOT_FOUND})
     def get(self, request, customer_id):
         """The customer's ledger history, newest first."""
         page = self.paginate_queryset(customer_history(customer=self.get_object()))
@@ -170,7 +206,6 @@ class ConversionListView(PartnerAPIView):
         parameters=[IDEMPOTENCY_KEY],
         responses={
             201: ConversionSerializer,
-            400: OpenApiResponse(description="Field errors: amount, currency, customer."),
             **POST_ERRORS,
             409: error("`duplicate_order` (this order was reported before) or "
                        "`request_in_progress`."),
@@ -192,6 +227,7 @@ class ConversionListView(PartnerAPIView):
                 amount=data["amount"],
                 currency=data["currency"].upper(),
                 occurred_at=data.get("occurred_at"),
+                subject_slug=data.get("subject", ""),
             )
         except DuplicateOrder:
             raise Conflict("This order was reported before.", code="duplicate_order") from None
@@ -200,9 +236,8 @@ class ConversionListView(PartnerAPIView):
         return Response(ConversionSerializer(outcome).data, status=status.HTTP_201_CREATED)
 
 
-class ConversionRefundView(PartnerAPIView):
+class ConversionRefundView(PublicIdLookupMixin, PartnerAPIView):
     serializer_class = RefundInSerializer
-    lookup_field = "public_id"
     lookup_url_kwarg = "conversion_id"
 
     def get_queryset(self):
@@ -213,7 +248,6 @@ class ConversionRefundView(PartnerAPIView):
         parameters=[IDEMPOTENCY_KEY],
         responses={
             200: ConversionSerializer,
-            400: OpenApiResponse(description="`amount` is more than what is left to refund."),
             **NOT_FOUND,
             **POST_ERRORS,
         },
@@ -232,3 +266,139 @@ class ConversionRefundView(PartnerAPIView):
         except services.RefundNotPossible as refused:
             raise serializers.ValidationError({"amount": [str(refused)]}) from None
         return Response(ConversionSerializer(outcome).data)
+
+
+class RewardListView(PartnerAPIView):
+    serializer_class = RewardSerializer
+
+    @extend_schema(responses={200: RewardSerializer(many=True), **LIST_ERRORS})
+    def get(self, request):
+        """The active catalog: rewards in date and in stock."""
+        page = self.paginate_queryset(active_rewards())
+        return self.get_paginated_response(RewardSerializer(page, many=True).data)
+
+
+class RedemptionListView(PartnerAPIView):
+    serializer_class = RedemptionInSerializer
+
+    @extend_schema(
+        request=RedemptionInSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={
+            201: RedemptionSerializer,
+            **POST_ERRORS,
+            409: error("`insufficient_points` (settled points do not cover the cost), "
+                       "`reward_unavailable` or `request_in_progress`."),
+        },
+    )  # fmt: skip
+    def post(self, request):
+        """Redeem a customer's settled points for a reward; a voucher is issued."""
+        given = RedemptionInSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        data = given.validated_data
+        customer = partner_customers(partner=self.partner).filter(public_id=data["customer"])
+        if not customer:
+            raise serializers.ValidationError({"customer": ["Unknown customer."]})
+        reward = active_rewards().filter(public_id=data["reward"]).first()
+        if reward is None:
+            raise serializers.ValidationError({"reward": ["No such reward in the catalog."]})
+        try:
+            redemption = services.partner_reward_redeem(
+                partner=self.partner,
+                customer=customer[0],
+                reward=reward,
+                idempotency_key=request.headers[HEADER],
+            )
+        except (InsufficientPoints, RewardUnavailable) as refused:
+            raise Conflict(str(refused), code=refused.code) from None
+        return Response(RedemptionSerializer(redemption).data, status=status.HTTP_201_CREATED)
+
+
+class VoucherScopedView(PartnerAPIView):
+    """A voucher of a customer linked to the partner; any other code is 404."""
+
+    def get_voucher(self, code: str) -> Voucher:
+        voucher = partner_voucher(partner=self.partner, code=code)
+        if voucher is None:
+            raise Http404
+        return voucher
+
+
+class VoucherDetailView(VoucherScopedView):
+    serializer_class = VoucherSerializer
+
+    @extend_schema(responses={200: VoucherSerializer, **NOT_FOUND, **COMMON_ERRORS})
+    def get(self, request, code):
+        return Response(VoucherSerializer(self.get_voucher(code)).data)
+
+
+class VoucherUseView(VoucherScopedView):
+    serializer_class = VoucherUseSerializer
+
+    @extend_schema(
+        request=VoucherUseSerializer,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={
+            200: VoucherSerializer,
+            **NOT_FOUND,
+            **POST_ERRORS,
+            409: error("`voucher_used`, `voucher_expired`, `voucher_void` or "
+                       "`request_in_progress`."),
+        },
+    )  # fmt: skip
+    def post(self, request, code):
+        """Use a voucher for an order, once."""
+        voucher = self.get_voucher(code)
+        given = VoucherUseSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        try:
+            voucher = voucher_use(code=voucher.code, order_id=given.validated_data["order_id"])
+        except VoucherError as refused:
+            raise Conflict(str(refused), code=refused.code) from None
+        return Response(VoucherSerializer(voucher).data)
+
+
+class ReviewListView(PartnerAPIView):
+    serializer_class = ReviewSerializer
+
+    @extend_schema(
+        parameters=[ReviewQuerySerializer],
+        responses={200: ReviewSerializer(many=True), **LIST_ERRORS},
+    )
+    def get(self, request):
+        """Published reviews, newest first, for widgets on partner pages."""
+        query = ReviewQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        reviews = published_reviews(
+            subject_slug=query.validated_data.get("subject"),
+            min_rating=query.validated_data.get("min_rating"),
+        )
+        page = self.paginate_queryset(reviews)
+        return self.get_paginated_response(ReviewSerializer(page, many=True).data)
+
+
+class ReviewSummaryView(PartnerAPIView):
+    serializer_class = ReviewSummarySerializer
+
+    @extend_schema(
+        parameters=[ReviewSummaryQuerySerializer],
+        responses={200: ReviewSummarySerializer, **NOT_FOUND, **BAD_QUERY, **COMMON_ERRORS},
+    )
+    def get(self, request):
+        """Count, average and star distribution of a subject's published reviews."""
+        query = ReviewSummaryQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        try:
+            summary = review_summary(subject_slug=query.validated_data["subject"])
+        except Subject.DoesNotExist:
+            raise Http404 from None
+        return Response(ReviewSummarySerializer(summary).data)
+
+
+@extend_schema(exclude=True)
+class NotFoundView(PartnerAPIView):
+    """Any other path under the API: 404 with the API's error body, not an HTML page."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        raise Http404

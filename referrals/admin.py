@@ -38,9 +38,13 @@ class ReferralProgramAdmin(admin.ModelAdmin):
         "hold_days",
     ]
     list_filter = ["is_active", "qualifying_event"]
+    autocomplete_fields = ["friend_reward"]
     fieldsets = [
         (None, {"fields": ["name", "is_active", "starts_at", "ends_at"]}),
-        (_("Rewards"), {"fields": ["referrer_points", "friend_points", "friend_offer"]}),
+        (
+            _("Rewards"),
+            {"fields": ["referrer_points", "friend_points", "friend_reward", "friend_offer"]},
+        ),
         (
             _("Qualification"),
             {

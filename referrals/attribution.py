@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
+from referrals.models import Invitation
+from referrals.rules import email_key
 from referrals.selectors import program_active
 
 COOKIE_NAME = "kindred_referral"
@@ -52,3 +54,17 @@ def attribution_from_request(request: HttpRequest | None) -> Remembered | None:
         return None
     code, _, invitation = value.partition(":")
     return Remembered(code=code, invitation_id=int(invitation) if invitation.isdigit() else None)
+
+
+def attribution_by_invitation(email: str) -> Remembered | None:
+    """Without a cookie, a friend who signs up with an invited address is that inviter's
+    (the earliest open invitation wins)."""
+    invitation = (
+        Invitation.objects.filter(email_key=email_key(email), status__in=Invitation.OPEN_STATUSES)
+        .select_related("sender")
+        .order_by("created_at")
+        .first()
+    )
+    if invitation is None:
+        return None
+    return Remembered(code=invitation.sender.referral_code, invitation_id=invitation.pk)

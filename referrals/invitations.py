@@ -19,21 +19,25 @@ from datetime import timedelta
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
+from django.core.mail import get_connection
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from customers.emails import email_send
 from customers.models import Customer, User
-from referrals.models import Invitation, SuppressedEmail
-from referrals.rules import email_canonical, email_key, is_disposable, is_suppressed
+from referrals.models import DisposableDomain, Invitation, SuppressedEmail
+from referrals.rules import email_canonical, email_key, is_suppressed
 from referrals.selectors import friend_offer, program_active
 
 MAX_ADDRESSES = 50
+# Invitations per sending task: enough to reuse an SMTP connection, few enough to spread
+# a large paste over all the email workers' threads.
+SEND_BATCH = 10
 DEFAULT_DAILY_CAP = 50
 # How long a sender holds its claim on a row; a worker killed mid-send frees it after this.
 CLAIM_SECONDS = 120
@@ -98,23 +102,49 @@ def addresses_parse(raw: str) -> tuple[list[str], list[tuple[str, str]]]:
     return good, refused
 
 
-def _refusal(*, sender: Customer, address: str) -> str | None:
-    if email_canonical(address) == email_canonical(sender.user.email):
-        return "That's your own address."
-    if User.objects.filter(email__iexact=address).exists():
-        return "This person is already a member."
-    if is_suppressed(address) or is_disposable(address):
-        return "This address can't be invited."
-    return None
+def _refusals(*, sender: Customer, addresses: list[str]) -> dict[str, str]:
+    """Why some addresses of a paste cannot be invited: three queries for the whole paste.
+
+    Suppressed and disposable addresses get the same words, so the sender does
+    not learn that someone opted out.
+    """
+    own = email_canonical(sender.user.email)
+    members = set(
+        User.objects.annotate(address=Lower("email"))
+        .filter(address__in=addresses)
+        .values_list("address", flat=True)
+    )
+    suppressed = set(
+        SuppressedEmail.objects.filter(
+            email_key__in=[email_key(address) for address in addresses]
+        ).values_list("email_key", flat=True)
+    )
+    disposable = set(
+        DisposableDomain.objects.filter(
+            domain__in={address.rpartition("@")[2] for address in addresses}
+        ).values_list("domain", flat=True)
+    )
+    refusals = {}
+    for address in addresses:
+        if email_canonical(address) == own:
+            refusals[address] = "That's your own address."
+        elif address in members:
+            refusals[address] = "This person is already a member."
+        elif email_key(address) in suppressed or address.rpartition("@")[2] in disposable:
+            refusals[address] = "This address can't be invited."
+    return refusals
 
 
 def _enqueue(invitation_ids: list[int]) -> None:
-    """Hand the rows to Celery after the commit; if the broker is down, the sweeper sends later."""
-    from referrals.tasks import email_invitation_send
+    """Hand the rows to Celery after the commit, in batches that share one SMTP connection.
+
+    If the broker is down the rows stay queued and the sweeper sends them later.
+    """
+    from referrals.tasks import email_invitations_send
 
     def send() -> None:
-        for invitation_id in invitation_ids:
-            email_invitation_send.delay(invitation_id)
+        for start in range(0, len(invitation_ids), SEND_BATCH):
+            email_invitations_send.delay(invitation_ids[start : start + SEND_BATCH])
 
     if invitation_ids:
         transaction.on_commit(send, robust=True)
@@ -133,8 +163,9 @@ def invitations_create(*, sender: Customer, addresses: str, note: str = "") -> I
         sent_today = Invitation.objects.filter(
             sender=sender, created_at__gte=now - timedelta(days=1)
         ).count()
+        refusals = _refusals(sender=sender, addresses=good)
         for address in good:
-            reason = _refusal(sender=sender, address=address)
+            reason = refusals.get(address)
             if reason is None and sent_today >= daily_cap:
                 reason = "You reached today's invitation limit; try again tomorrow."
             if reason is None:
@@ -178,21 +209,50 @@ def _is_bounce(error: Exception) -> bool:
     return False
 
 
-def invitation_send(*, invitation_id: int) -> SendOutcome:
-    """Send a queued invitation once; on a temporary failure say when to try again."""
+def invitations_send(*, invitation_ids: list[int]) -> dict[int, SendOutcome]:
+    """Send a batch of queued invitations over one SMTP connection; outcomes by id.
+
+    The batch is claimed with one compare-and-swap (the claim's timestamp marks
+    the rows it won); each row is marked sent as soon as its mail is accepted.
+    """
     now = timezone.now()
-    claimed = (
-        Invitation.objects.filter(pk=invitation_id, status=Invitation.Status.QUEUED)
-        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-        .update(claimed_until=now + timedelta(seconds=CLAIM_SECONDS), attempts=F("attempts") + 1)
+    claim = now + timedelta(seconds=CLAIM_SECONDS)
+    Invitation.objects.filter(pk__in=invitation_ids, status=Invitation.Status.QUEUED).filter(
+        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+    ).update(claimed_until=claim, attempts=F("attempts") + 1)
+    claimed = Invitation.objects.select_related("sender__user").filter(
+        pk__in=invitation_ids, status=Invitation.Status.QUEUED, claimed_until=claim
     )
+    outcomes = dict.fromkeys(invitation_ids, SendOutcome(status="skipped"))
     if not claimed:
-        return SendOutcome(status="skipped")
-    invitation = Invitation.objects.select_related("sender__user").get(pk=invitation_id)
-    still_queued = Invitation.objects.filter(pk=invitation_id, status=Invitation.Status.QUEUED)
+        return outcomes
+    offer = friend_offer()
+    connection = get_connection()
     try:
-        _deliver(invitation, template="referrals/invitation")
+        # Opened once for the batch; if it cannot be, each send tries and fails on its own.
+        connection.open()
+    except OSError:
+        connection.close()
+    try:
+        for invitation in claimed:
+            outcomes[invitation.pk] = _send_claimed(invitation, connection=connection, offer=offer)
+    finally:
+        connection.close()
+    return outcomes
+
+
+def invitation_send(*, invitation_id: int) -> SendOutcome:
+    """Send one queued invitation (see `invitations_send`)."""
+    return invitations_send(invitation_ids=[invitation_id])[invitation_id]
+
+
+def _send_claimed(invitation: Invitation, *, connection, offer: str) -> SendOutcome:
+    still_queued = Invitation.objects.filter(pk=invitation.pk, status=Invitation.Status.QUEUED)
+    try:
+        _deliver(invitation, template="referrals/invitation", connection=connection, offer=offer)
     except OSError as error:  # smtplib.SMTPException is an OSError, as are refused connections
+        # A broken connection is reopened by the next send of the batch.
+        connection.close()
         finished = timezone.now()
         if _is_bounce(error):
             status, retry_in = Invitation.Status.BOUNCED, None
@@ -214,7 +274,7 @@ def invitation_send(*, invitation_id: int) -> SendOutcome:
     return SendOutcome(status=Invitation.Status.SENT)
 
 
-def _deliver(invitation: Invitation, *, template: str) -> None:
+def _deliver(invitation: Invitation, *, template: str, offer: str, connection=None) -> None:
     stop = suppress_url(invitation.email)
     email_send(
         to=invitation.email,
@@ -222,7 +282,7 @@ def _deliver(invitation: Invitation, *, template: str) -> None:
         context={
             "invitation": invitation,
             "sender": invitation.sender,
-            "offer": friend_offer(),
+            "offer": offer,
             "accept_url": invitation_accept_url(invitation),
             "suppress_url": stop,
         },
@@ -230,6 +290,7 @@ def _deliver(invitation: Invitation, *, template: str) -> None:
             "List-Unsubscribe": f"<{stop}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         },
+        connection=connection,
     )
 
 
@@ -364,7 +425,7 @@ def invitation_remind_send(*, invitation_id: int) -> bool:
         return False
     if is_suppressed(invitation.email):
         return False
-    _deliver(invitation, template="referrals/reminder")
+    _deliver(invitation, template="referrals/reminder", offer=friend_offer())
     return True
 
 

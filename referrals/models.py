@@ -6,11 +6,12 @@ import uuid
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer
-from loyalty.models import Transaction
+from loyalty.models import Reward, Transaction, Voucher
 
 
 class ReferralProgram(models.Model):
@@ -29,6 +30,15 @@ class ReferralProgram(models.Model):
     referrer_points = models.PositiveIntegerField(_("referrer's reward (points)"), default=500)
     friend_points = models.PositiveIntegerField(
         _("friend's welcome gift (points)"), default=250, help_text=_("0 for no points.")
+    )
+    friend_reward = models.ForeignKey(
+        Reward,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("friend's welcome gift (catalog reward)"),
+        help_text=_("Optional: a voucher for this reward, besides or instead of points."),
     )
     friend_offer = models.CharField(
         _("friend's offer"),
@@ -85,6 +95,17 @@ class ReferralProgram(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        if self.ends_at and self.starts_at and self.ends_at <= self.starts_at:
+            raise ValidationError({"ends_at": _("The end must come after the start.")})
+        if (
+            self.is_active
+            and ReferralProgram.objects.filter(is_active=True).exclude(pk=self.pk).exists()
+        ):
+            raise ValidationError(
+                {"is_active": _("Another program is active. Switch it off first.")}
+            )
+
 
 class Referral(models.Model):
     """A customer (the referee) brought by another (the referrer): one per referee, ever."""
@@ -128,6 +149,9 @@ class Referral(models.Model):
     )
     friend_transaction = models.OneToOneField(
         Transaction, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    friend_voucher = models.OneToOneField(
+        Voucher, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

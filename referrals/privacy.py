@@ -18,34 +18,33 @@ from referrals.rules import email_key
 
 @receiver(personal_data_collect, dispatch_uid="referrals.referrals_section")
 def referrals_section(sender, *, customer: Customer, **kwargs) -> DataSection:
-    referrals = Referral.objects.filter(Q(referrer=customer) | Q(referee=customer))
+    referrals = Referral.objects.filter(Q(referrer=customer) | Q(referee=customer)).select_related(
+        "referrer__user", "referee__user"
+    )
     return DataSection(
         name="referrals",
         models=(Referral, Invitation, LinkVisit),
         records={
-            "referrals": [
+            "referred_by": [
+                {"referrer": referral.referrer.name, "created_at": referral.created_at}
+                for referral in referrals
+                if referral.referee_id == customer.pk
+            ],
+            "friends_referred": [
                 {
-                    "role": "referrer" if referral.referrer_id == customer.pk else "friend",
+                    "friend": referral.referee.name,
                     "status": referral.status,
-                    "source": referral.source,
                     "created_at": referral.created_at,
-                    "qualified_at": referral.qualified_at,
                 }
                 for referral in referrals
+                if referral.referrer_id == customer.pk
             ],
-            "invitations_sent": [
-                {
-                    "email": invitation.email,
-                    "note": invitation.note,
-                    "status": invitation.status,
-                    "created_at": invitation.created_at,
-                }
-                for invitation in Invitation.objects.filter(sender=customer)
-            ],
-            "link_visits": [
-                {"day": visit.day, "visits": visit.visits}
-                for visit in LinkVisit.objects.filter(referrer=customer)
-            ],
+            "invitations_sent": list(
+                customer.invitations.values("email", "note", "status", "created_at", "sent_at")
+            ),
+            "link_visits": list(
+                LinkVisit.objects.filter(referrer=customer).values("day", "visits")
+            ),
         },
     )
 

@@ -6,7 +6,7 @@ from allauth.account.signals import user_signed_up
 from django.dispatch import receiver
 
 from loyalty.signals import transactions_settled
-from referrals.attribution import attribution_from_request
+from referrals.attribution import attribution_by_invitation, attribution_from_request
 from referrals.models import Referral
 from referrals.services import UnknownReferralCode, referral_attribute, referrals_mark_rewarded
 
@@ -14,7 +14,7 @@ from referrals.services import UnknownReferralCode, referral_attribute, referral
 @receiver(user_signed_up, dispatch_uid="referrals.attribute_signup")
 def attribute_signup(sender, request, user, **kwargs) -> None:
     """A friend who arrived through a link or an invitation is attributed at signup."""
-    remembered = attribution_from_request(request)
+    remembered = attribution_from_request(request) or attribution_by_invitation(user.email)
     if remembered is None or not hasattr(user, "customer"):
         return
     source = Referral.Source.INVITATION if remembered.invitation_id else Referral.Source.LINK

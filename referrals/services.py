@@ -7,6 +7,8 @@ retried call never grants twice.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
@@ -16,11 +18,20 @@ from django.utils import timezone
 from customers.models import Conversion, Customer, User
 from customers.services import connection_befriend
 from loyalty import ledger
-from loyalty.models import Account, Transaction
+from loyalty.models import Account, Transaction, Voucher
+from loyalty.vouchers import (
+    RewardUnavailable,
+    VoucherError,
+    reward_take_one,
+    voucher_issue,
+    voucher_void,
+)
 from referrals.models import Invitation, LinkVisit, Referral, ReferralProgram
 from referrals.rules import email_key, is_disposable, same_mailbox
 from referrals.selectors import program_active, referrer_by_code
 from referrals.signals import referral_qualified
+
+logger = logging.getLogger(__name__)
 
 
 class UnknownReferralCode(Exception):
@@ -156,6 +167,7 @@ def _qualify(
             cause="referral",
             cause_ref=ref,
         )
+    referral.friend_voucher = _friend_voucher(referral)
     referral.status = Referral.Status.QUALIFIED
     referral.qualified_at = now
     referral.conversion = conversion
@@ -168,6 +180,7 @@ def _qualify(
             "reason",
             "reward_transaction",
             "friend_transaction",
+            "friend_voucher",
         ]
     )
     if conversion is not None and referral.invitation_id:
@@ -176,6 +189,22 @@ def _qualify(
         )
     referral_qualified.send(sender=Referral, referral=referral)
     return referral
+
+
+def _friend_voucher(referral: Referral) -> Voucher | None:
+    """The catalog reward of the friend's gift, if the program has one and it is in stock.
+
+    Issued once: the caller holds the referral's row lock and it is not yet qualified.
+    """
+    reward = referral.program.friend_reward
+    if reward is None:
+        return None
+    try:
+        reward_take_one(reward=reward)
+    except RewardUnavailable:
+        logger.warning("Referral %s: the friend's reward %s is unavailable", referral.pk, reward)
+        return None
+    return voucher_issue(customer=referral.referee, reward=reward)
 
 
 def _purchase_qualifies(*, referral: Referral, conversion: Conversion) -> bool:
@@ -260,6 +289,10 @@ def referral_conversion_refund(*, conversion: Conversion) -> None:
         _take_back(
             txn=referral.friend_transaction, reason=reason, key=f"referral:{ref}:friend:refund"
         )
+        if referral.friend_voucher is not None:
+            # Used or expired already: a gift the friend enjoyed is not taken back.
+            with contextlib.suppress(VoucherError):
+                voucher_void(voucher=referral.friend_voucher, reason=reason, refund=False)
         referral.status = Referral.Status.REJECTED
         referral.reason = reason
         referral.save(update_fields=["status", "reason"])

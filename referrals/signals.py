@@ -8,5 +8,6 @@ from django.dispatch import Signal
 
 # A referral qualified and its rewards were posted as pending.
 # Arguments: `referral` (Referral, with `referrer`, `referee`, `reward_transaction`,
-# `friend_transaction` and `conversion`, the purchase that qualified it or None).
+# `friend_transaction` and `friend_voucher` (each may be None but the first), and
+# `conversion`: the purchase that qualified it, or None when signing up qualifies).
 referral_qualified = Signal()

@@ -11,17 +11,19 @@ from django.conf import settings
 from referrals import invitations, privacy
 
 
-@shared_task(bind=True, max_retries=None)
-def email_invitation_send(self, invitation_id: int) -> str:
-    """Send one invitation; a temporary SMTP failure retries later with exponential backoff.
+@shared_task
+def email_invitations_send(invitation_ids: list[int]) -> dict[int, str]:
+    """Send a batch of invitations; each temporary SMTP failure is retried on its own later.
 
-    The number of attempts is counted on the row (not by Celery), so retries, a
-    redelivery and the sweeper share one budget and the invitation ends failed.
+    Attempts are counted on the row (not by Celery), so retries, a redelivery and
+    the sweeper share one budget, with exponential backoff, and the row ends
+    sent, bounced or failed.
     """
-    outcome = invitations.invitation_send(invitation_id=invitation_id)
-    if outcome.retry_in is not None:
-        raise self.retry(countdown=outcome.retry_in)
-    return outcome.status
+    outcomes = invitations.invitations_send(invitation_ids=invitation_ids)
+    for invitation_id, outcome in outcomes.items():
+        if outcome.retry_in is not None:
+            email_invitations_send.apply_async(([invitation_id],), countdown=outcome.retry_in)
+    return {invitation_id: outcome.status for invitation_id, outcome in outcomes.items()}
 
 
 @shared_task(

@@ -7,6 +7,8 @@ import csv
 from django import forms
 from django.contrib import admin, messages
 from django.http import HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -20,6 +22,7 @@ from reviews.models import (
     Subject,
     Survey,
 )
+from reviews.selectors import nps_by_week, rating_trends
 from reviews.services import (
     feedback_alert_answer,
     review_publish,
@@ -157,6 +160,30 @@ class ReviewAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def get_urls(self):
+        report = self.admin_site.admin_view(self.report_view)
+        return [path("report/", report, name="reviews_report"), *super().get_urls()]
+
+    def report_view(self, request):
+        """NPS per week and rating trends per subject, drawn as SVG bars."""
+        nps = nps_by_week()
+        for index, row in enumerate(nps):
+            row["x"] = index * 40 + 5
+            row["height"] = abs(row["nps"])
+            row["y"] = 110 - row["nps"] if row["nps"] >= 0 else 110
+        trends = rating_trends()
+        for weeks in trends.values():
+            for week in weeks:
+                week["width"] = round(week["average"] * 40)
+        context = {
+            **self.admin_site.each_context(request),
+            "nps": nps,
+            "nps_width": max(len(nps) * 40 + 10, 200),
+            "trends": sorted(trends.items()),
+            "open_alerts": FeedbackAlert.objects.filter(status=FeedbackAlert.Status.OPEN).count(),
+        }
+        return TemplateResponse(request, "admin/reviews/report.html", context)
+
     def save_model(self, request, obj, form, change):
         # Moderation goes through the services, which keep the rules and send the signal.
         decision = form.cleaned_data.get("decision")
@@ -166,6 +193,8 @@ class ReviewAdmin(admin.ModelAdmin):
             review_reject(review=obj, by=request.user, reason=form.cleaned_data["rejection_reason"])
 
     def save_formset(self, request, form, formset, change):
+        # Photos are the author's and read-only; the reply goes through its service.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         for reply_form in formset.forms:
             body = reply_form.cleaned_data.get("body", "")
             if reply_form.has_changed() and body.strip():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 from django.conf import settings
@@ -99,9 +100,10 @@ class ReviewPolicy(models.Model):
         return policy
 
     def banned_words_in(self, text: str) -> list[str]:
+        """Banned words or phrases found as whole words in any case ("scam", not "scampi")."""
         lowered = text.casefold()
         words = (line.strip().casefold() for line in self.banned_words.splitlines())
-        return [word for word in words if word and word in lowered]
+        return [word for word in words if word and re.search(rf"\b{re.escape(word)}\b", lowered)]
 
 
 class Review(models.Model):

@@ -516,8 +516,8 @@ def survey_comment_add(*, survey: Survey, comment: str) -> Survey:
 
 
 def referral_url(customer: Customer) -> str:
-    """The customer's referral link, as the referrals app serves it (`/r/<code>`)."""
-    return f"{settings.SITE_URL}/r/{customer.referral_code}"
+    """The customer's referral link, as the referrals app serves it (`/r/<code>/`)."""
+    return f"{settings.SITE_URL}/r/{customer.referral_code}/"
 
 
 # Points ----------------------------------------------------------------------

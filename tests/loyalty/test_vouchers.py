@@ -156,3 +156,14 @@ def test_expiry_sweep_marks_only_vouchers_past_their_date():
     assert voucher_by_code(old.code).status == Voucher.Status.EXPIRED
     assert voucher_by_code(f" {fresh.code[:4]}-{fresh.code[4:]} ").status == "active"
     assert list(customer_vouchers(fresh.customer)) == [fresh]
+
+
+def test_demo_seed_is_idempotent(settings):
+    from django.core.management import call_command
+
+    settings.DEBUG = True
+    call_command("seed_demo")
+    counts = (Transaction.objects.count(), Voucher.objects.count())
+    call_command("seed_demo")
+    assert (Transaction.objects.count(), Voucher.objects.count()) == counts
+    assert ledger_audit().clean

@@ -114,3 +114,35 @@ def test_lists_are_paginated(api):
     assert page["count"] == 3 and len(page["results"]) == 2 and page["next"]
     assert api.get(page["next"]).json()["previous"] is not None
     assert api.get(URL, {"page": 9}).json()["code"] == "not_found"
+
+
+def test_demo_partner_is_seeded_once_with_a_working_key(settings):
+    from partners.demo import DEMO_API_KEY
+
+    settings.DEBUG = True
+    call_command("seed_demo")
+    call_command("seed_demo")
+    assert Partner.objects.count() == 1
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {DEMO_API_KEY}")
+    customers = client.get(URL).json()
+    assert customers["count"] >= 5
+    assert any(c["email"] == "anna@example.com" for c in customers["results"])
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/customers/not-a-uuid/", "/api/v1/nothing/here/", "/api/v1/customers"],
+)
+def test_unknown_paths_answer_the_api_404(api, path):
+    response = api.get(path)
+    assert response.status_code == 404
+    assert response.json() == {"detail": response.json()["detail"], "code": "not_found"}
+    assert api.post("/api/v1/conversions/not-a-uuid/refund/", {}).status_code == 404
+
+
+def test_an_undeclared_method_is_405_even_without_idempotency_key(api):
+    response = api.post("/api/v1/rewards/", {}, idempotency_key="")
+    assert response.status_code == 405
+    assert response.json()["code"] == "method_not_allowed"
+    assert api.delete("/api/v1/customers/").status_code == 405

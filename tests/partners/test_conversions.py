@@ -8,8 +8,11 @@ from customers.models import Conversion, Customer
 from loyalty import ledger
 from loyalty.models import ExchangeRate, Transaction
 from loyalty.selectors import balance
-from referrals.models import Referral
+from referrals.models import Referral, ReferralProgram
 from tests.factories import CustomerFactory
+from tests.loyalty.helpers import run_in_threads
+from tests.partners.conftest import PartnerClient
+from tests.partners.factories import PartnerFactory
 from tests.referrals.factories import active_program
 
 pytestmark = pytest.mark.django_db
@@ -208,3 +211,36 @@ def test_another_partners_conversion_is_404(api, other_api, linked_customer):
     response = other_api.post(f"{URL}{conversion['id']}/refund/", {})
     assert response.status_code == 404
     assert Conversion.objects.get().status == "recorded"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_purchases_of_one_referred_friend_reward_the_referral_once():
+    # A transactional test may run after another emptied the tables of the data migrations.
+    ReferralProgram.objects.get_or_create(
+        is_active=True,
+        defaults={"name": "Default", "starts_at": timezone.now(), "friend_offer": "250 points"},
+    )
+    referrer = CustomerFactory()
+    partner = PartnerFactory()
+    friend = (
+        PartnerClient(partner)
+        .post(
+            "/api/v1/customers/",
+            {
+                "external_id": "f",
+                "email": "fay@example.com",
+                "referral_code": referrer.referral_code,
+            },
+        )
+        .json()
+    )
+
+    def buy(index):
+        response = PartnerClient(partner).post(URL, _order(friend["id"], order_id=f"C-{index}"))
+        return response.status_code, response.json().get("referral_reward")
+
+    results = run_in_threads(6, buy)
+    assert [status for status, _reward in results] == [201] * 6, results
+    assert sum(1 for _status, reward in results if reward) == 1
+    assert Transaction.objects.filter(kind="referral_reward").count() == 1
+    assert Transaction.objects.filter(kind="earn").count() == 6

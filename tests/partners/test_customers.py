@@ -159,3 +159,16 @@ def test_customer_read_takes_as_many_queries_with_a_long_history(api, linked_cus
     for n in range(20):
         points_award(customer=customer, points=n + 1, kind="earn", memo=f"#{n}")
     assert queries() == before <= 8
+
+
+def test_tier_is_read_from_the_ledger_then_cached_briefly(api, linked_customer, settings):
+    from django.core.cache import cache
+
+    from loyalty.models import Tier
+
+    url = f"{URL}{linked_customer['id']}/"
+    assert api.get(url).json()["tier"] == "Bronze"
+    Tier.objects.filter(name="Bronze").update(name="Copper")
+    assert api.get(url).json()["tier"] == "Bronze"
+    cache.clear()
+    assert api.get(url).json()["tier"] == "Copper"

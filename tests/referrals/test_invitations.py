@@ -63,21 +63,22 @@ def test_parser_refuses_more_than_fifty_and_an_empty_paste():
 def test_create_stores_hashed_token_and_enqueues_after_commit(
     anna, django_capture_on_commit_callbacks
 ):
-    with mock.patch("referrals.tasks.email_invitation_send.delay") as delay:
+    with mock.patch("referrals.tasks.email_invitations_send.delay") as delay:
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
             outcome = _invite(anna, "friend@example.org, pal@example.org", note="Try the beans!")
         assert delay.call_count == 0
         for callback in callbacks:
             callback()
     ids = {invitation.pk for invitation in outcome.invited}
-    assert {call.args[0] for call in delay.call_args_list} == ids
+    assert {i for call in delay.call_args_list for i in call.args[0]} == ids
     invitation = Invitation.objects.get(email="friend@example.org")
     assert invitation.status == Invitation.Status.QUEUED
     assert invitation.note == "Try the beans!"
     token = invitation_token(invitation)
     assert token not in invitation.token_hash and len(invitation.token_hash) == 64
     assert invitation_by_token(token=token) == invitation
-    assert invitation_by_token(token=token[:-1] + "0") is None
+    forged = token[:-1] + ("1" if token.endswith("0") else "0")
+    assert invitation_by_token(token=forged) is None
 
 
 def test_bad_addresses_are_refused_one_by_one_and_the_good_ones_go(anna):
@@ -127,6 +128,18 @@ def test_send_delivers_html_and_text_with_note_offer_and_opt_out(anna):
     # A redelivered task finds nothing to do.
     assert invitation_send(invitation_id=invitation.pk).status == "skipped"
     assert len(mail.outbox) == 1
+
+
+def test_a_large_paste_is_sent_in_batches(anna, django_capture_on_commit_callbacks):
+    with (
+        mock.patch("referrals.tasks.email_invitations_send.delay") as delay,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        outcome = _invite(anna, " ".join(f"f{i}@example.org" for i in range(25)))
+    assert [len(call.args[0]) for call in delay.call_args_list] == [10, 10, 5]
+    statuses = invitations.invitations_send(invitation_ids=[i.pk for i in outcome.invited])
+    assert {outcome.status for outcome in statuses.values()} == {Invitation.Status.SENT}
+    assert len(mail.outbox) == 25
 
 
 def test_send_failure_backs_off_then_ends_failed(anna, settings):
@@ -221,12 +234,12 @@ def test_sweeper_re_enqueues_stale_queued_once_per_interval(
     (stale,) = _invite(anna, "old@example.org").invited
     _invite(anna, "fresh@example.org")
     Invitation.objects.filter(pk=stale.pk).update(queued_at=timezone.now() - timedelta(minutes=6))
-    with mock.patch("referrals.tasks.email_invitation_send.delay") as delay:
+    with mock.patch("referrals.tasks.email_invitations_send.delay") as delay:
         with django_capture_on_commit_callbacks(execute=True):
             assert invitations_sweep() == 1
         with django_capture_on_commit_callbacks(execute=True):
             assert invitations_sweep() == 0
-    delay.assert_called_once_with(stale.pk)
+    delay.assert_called_once_with([stale.pk])
 
 
 def test_one_reminder_after_the_delay_then_expiry(anna, settings):

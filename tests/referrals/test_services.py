@@ -282,7 +282,7 @@ def test_refund_of_another_purchase_changes_nothing(anna, ben):
     assert referral.reward_transaction.status == Transaction.Status.PENDING
 
 
-def test_erasure_removes_invitations_and_export_lists_referrals(anna, ben):
+def test_erasure_forgets_invitation_addresses_and_export_lists_referrals(anna, ben):
     from customers.privacy import customer_erase, personal_data_sections
     from referrals.invitations import invitations_create
 
@@ -290,10 +290,61 @@ def test_erasure_removes_invitations_and_export_lists_referrals(anna, ben):
     _attribute(ben, anna)
     (section,) = [s for s in personal_data_sections(customer=anna) if s.name == "referrals"]
     assert section.records["invitations_sent"][0]["email"] == "friend@example.org"
-    assert section.records["referrals"][0]["role"] == "referrer"
+    assert section.records["friends_referred"][0]["friend"] == ben.name
 
     customer_erase(customer=anna, source="customer")
-    invitation = anna.invitations.get()
-    assert (invitation.email, invitation.note, invitation.status) == ("", "", "cancelled")
+    (invitation,) = anna.invitations.all()
+    assert invitation.email == invitation.note == ""
+    assert invitation.status == invitation.Status.CANCELLED
     assert Referral.objects.get().referrer == anna
     assert referrer_by_code(code=anna.referral_code) is None
+
+
+def test_catalog_reward_as_friend_gift_is_issued_once_and_voided_on_refund(anna, ben):
+    from loyalty.models import Reward, Voucher
+
+    mug = Reward.objects.create(name="Mug", kind="free_product", points_cost=300, stock=1)
+    active_program(friend_reward=mug, friend_points=0)
+    _attribute(ben, anna)
+    conversion = purchase(ben)
+    referral = referral_conversion_qualify(conversion=conversion)
+    assert (
+        referral_conversion_qualify(conversion=conversion).friend_voucher == referral.friend_voucher
+    )
+    assert referral.friend_transaction is None
+    voucher = referral.friend_voucher
+    assert voucher.customer == ben and voucher.reward == mug
+    assert Voucher.objects.count() == 1
+    mug.refresh_from_db()
+    assert mug.stock == 0
+
+    referral_conversion_refund(conversion=conversion_refund(conversion=conversion))
+    voucher.refresh_from_db()
+    assert voucher.status == Voucher.Status.VOID
+
+
+def test_an_out_of_stock_friend_reward_does_not_block_the_referral(anna, ben):
+    from loyalty.models import Reward
+
+    mug = Reward.objects.create(name="Mug", kind="free_product", points_cost=300, stock=0)
+    active_program(friend_reward=mug)
+    _attribute(ben, anna)
+    referral = referral_conversion_qualify(conversion=purchase(ben))
+    assert referral.status == Referral.Status.QUALIFIED and referral.friend_voucher is None
+    assert balance(customer=ben).pending == referral.program.friend_points
+
+
+def test_only_one_program_can_be_switched_on(anna):
+    from django.core.exceptions import ValidationError
+
+    second = ReferralProgram(
+        name="Summer", is_active=True, starts_at=timezone.now(), friend_offer="A gift"
+    )
+    with pytest.raises(ValidationError) as error:
+        second.full_clean()
+    assert "is_active" in error.value.message_dict
+    second.is_active = False
+    second.ends_at = second.starts_at - timedelta(days=1)
+    with pytest.raises(ValidationError) as error:
+        second.full_clean()
+    assert "ends_at" in error.value.message_dict

@@ -99,6 +99,15 @@ def test_signup_through_the_plain_link_still_accepts_an_invitation_to_that_addre
     assert Referral.objects.get().invitation == invitation
 
 
+def test_signup_with_an_invited_address_and_no_cookie_is_attributed_to_the_inviter(client, anna):
+    (invitation,) = invitations_create(sender=anna, addresses="Nora@example.org").invited
+    _signup(client, email="nora@example.org")
+    referral = Referral.objects.get()
+    assert referral.referrer == anna and referral.source == Referral.Source.INVITATION
+    invitation.refresh_from_db()
+    assert invitation.status == Invitation.Status.ACCEPTED
+
+
 def test_forged_invitation_token_grants_nothing(client):
     response = client.get(reverse("referrals:invitation", args=["f" * 64]))
     assert response.status_code == 404

@@ -11,7 +11,7 @@ from kombu.exceptions import OperationalError
 
 from referrals.invitations import invitation_token, invitations_create, invitations_sweep
 from referrals.models import Invitation
-from referrals.tasks import email_invitation_send
+from referrals.tasks import email_invitations_send
 from tests.factories import CustomerFactory
 from tests.support import wait_for
 
@@ -67,7 +67,7 @@ def test_broker_down_at_invite_time_then_the_sweeper_sends_exactly_once(
 ):
     anna = CustomerFactory()
     down = OperationalError("Error 111 connecting to the broker. Connection refused.")
-    with mock.patch.object(email_invitation_send, "delay", side_effect=down):
+    with mock.patch.object(email_invitations_send, "delay", side_effect=down):
         (invitation,) = invitations_create(sender=anna, addresses="friend@example.org").invited
     # The row is committed and waits; nothing reached the worker.
     assert _status(invitation) == Invitation.Status.QUEUED
@@ -80,7 +80,7 @@ def test_broker_down_at_invite_time_then_the_sweeper_sends_exactly_once(
     assert invitations_sweep() == 1
     assert invitations_sweep() == 0
     # A duplicate delivery of the task (a redelivery) must not send twice either.
-    email_invitation_send.delay(invitation.pk)
+    email_invitations_send.delay([invitation.pk])
     assert wait_for(lambda: _finished(invitation), timeout=60) == Invitation.Status.SENT
     time.sleep(3)
     assert len(smtp_sink.messages) == 1

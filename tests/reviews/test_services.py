@@ -79,7 +79,7 @@ def test_banned_words_flag_a_review_and_keep_it_from_auto_publishing():
     assert review.status == Review.Status.PENDING
     assert review.flagged_words == "scam, buy followers"
     clean = _write(rating=5, body="Scampi? No, coffee.")
-    assert clean.flagged_words == "scam"  # substrings flag too: a look costs little
+    assert clean.flagged_words == "" and clean.status == Review.Status.PUBLISHED
 
 
 @pytest.mark.parametrize(

@@ -3,10 +3,11 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from unittest import mock
+from urllib.parse import urlsplit
 
 import pytest
 from django.core import mail
-from django.urls import reverse
+from django.urls import resolve, reverse
 from django.utils import timezone
 
 from customers.conversions import conversion_refund
@@ -171,7 +172,9 @@ def test_a_promoter_is_shown_their_referral_link(client, settings):
     survey = _sent_survey(customer)
     page = client.get(_answer_path(survey, 10), follow=True).content.decode()
     assert "Bring a friend" in page
-    assert f"{settings.SITE_URL}/r/{customer.referral_code}" in page
+    url = f"{settings.SITE_URL}/r/{customer.referral_code}/"
+    assert url in page
+    assert resolve(urlsplit(url).path).view_name == "referrals:landing"
 
 
 def test_the_comment_is_taken_once_and_an_empty_one_is_refused(client):

@@ -1,0 +1,159 @@
+"""Partner API under load: the customer read and the conversion post beside a bare view.
+
+gunicorn (4 workers) on a scratch PostgreSQL database with production settings; wrk on
+loopback with 16 connections. Prints a table, then one JSON line of figures and ratios.
+Goals (issue 5): read >= 60% of the bare view's rate with p99 < 50 ms; conversion >= 25%
+with p99 < 150 ms; queries per request constant as a customer's history grows.
+
+    .venv/bin/python bench/partner_api.py [--seconds 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+
+from common import report, scratch_database
+from server import gunicorn, wrk
+
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/8")
+os.environ.update(HTTPS="0", ALLOWED_HOSTS="127.0.0.1,testserver", LOG_LEVEL="WARNING")
+
+CONVERSIONS_LUA = """
+local counter = 0
+function setup(thread)
+  counter = counter + 1
+  thread:set("tid", counter)
+end
+local customers = %(customers)s
+local n = 0
+function request()
+  n = n + 1
+  local key = "bench-" .. tid .. "-" .. n
+  local body = string.format(
+    '{"customer": "%%s", "order_id": "%%s", "amount": "25.00", "currency": "EUR"}',
+    customers[(n %% #customers) + 1], key)
+  return wrk.format("POST", "/api/v1/conversions/", {
+    ["Authorization"] = "Api-Key %(key)s",
+    ["Content-Type"] = "application/json",
+    ["Idempotency-Key"] = key,
+  }, body)
+end
+"""
+
+ROTATING_GET_LUA = """
+local paths = %(paths)s
+local n = 0
+wrk.headers["Authorization"] = "Api-Key %(key)s"
+function request()
+  n = n + 1
+  return wrk.format("GET", paths[(n %% #paths) + 1])
+end
+"""
+
+
+def lua_list(values: list[str]) -> str:
+    return "{" + ", ".join(json.dumps(value) for value in values) + "}"
+
+
+def seed(customers: int) -> tuple[str, list, object]:
+    from partners.services import partner_create, partner_customer_upsert
+
+    partner, key = partner_create(name="Bench shop")
+    linked = [
+        partner_customer_upsert(
+            partner=partner,
+            email=f"bench{number}@example.com",
+            external_id=f"ext-{number}",
+            first_name="Bench",
+        )[0]
+        for number in range(customers)
+    ]
+    return key, linked, partner
+
+
+def queries_per_read(key: str, customer) -> int:
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(HTTP_AUTHORIZATION=f"Api-Key {key}")
+    path = f"/api/v1/customers/{customer.public_id}/"
+    client.get(path)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(path).status_code == 200
+    return len(queries)
+
+
+def grow_history(customer, transactions: int) -> None:
+    from loyalty.ledger import points_award
+
+    for number in range(transactions):
+        points_award(customer=customer, points=1, kind="adjust", memo=f"Bench {number}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--customers", type=int, default=300)
+    args = parser.parse_args()
+
+    with scratch_database("partner_api"):
+        key, customers, _partner = seed(args.customers)
+        ids = [str(customer.public_id) for customer in customers]
+        queries_small = queries_per_read(key, customers[0])
+        grow_history(customers[0], 1000)
+        queries_big = queries_per_read(key, customers[0])
+
+        with gunicorn(workers=4) as (url, _master):
+            bare = wrk(
+                url,
+                script=ROTATING_GET_LUA
+                % {"paths": lua_list([f"/bench/bare/{c.pk}/" for c in customers]), "key": key},
+                seconds=args.seconds,
+            )
+            read = wrk(
+                url,
+                script=ROTATING_GET_LUA
+                % {"paths": lua_list([f"/api/v1/customers/{i}/" for i in ids]), "key": key},
+                seconds=args.seconds,
+            )
+            convert = wrk(
+                url,
+                script=CONVERSIONS_LUA % {"customers": lua_list(ids), "key": key},
+                seconds=args.seconds,
+            )
+        from django.core.management import call_command
+
+        call_command("audit_ledger", verbosity=0)
+
+    figures = {
+        "bare_rps": bare.requests_per_second,
+        "read_rps": read.requests_per_second,
+        "read_p50_ms": read.p50_ms,
+        "read_p99_ms": read.p99_ms,
+        "read_ratio": round(read.requests_per_second / bare.requests_per_second, 3),
+        "conversion_rps": convert.requests_per_second,
+        "conversion_p50_ms": convert.p50_ms,
+        "conversion_p99_ms": convert.p99_ms,
+        "conversion_ratio": round(convert.requests_per_second / bare.requests_per_second, 3),
+        "errors": bare.errors + read.errors + convert.errors,
+        "queries_per_read_small_history": queries_small,
+        "queries_per_read_1000_transactions": queries_big,
+    }
+    rows = [
+        ("bare pk view (ceiling)", f"{bare.requests_per_second:.0f} req/s, p99 {bare.p99_ms:.1f}"),
+        ("GET customer", f"{read.requests_per_second:.0f} req/s, p50 {read.p50_ms:.1f} ms, "
+         f"p99 {read.p99_ms:.1f} ms, ratio {figures['read_ratio']} (goal 0.60, p99 < 50)"),
+        ("POST conversion", f"{convert.requests_per_second:.0f} req/s, p50 {convert.p50_ms:.1f} "
+         f"ms, p99 {convert.p99_ms:.1f} ms, ratio {figures['conversion_ratio']} "
+         "(goal 0.25, p99 < 150)"),
+        ("non-2xx or socket errors", str(figures["errors"])),
+        ("queries per read (1 vs 1000 transactions)", f"{queries_small} vs {queries_big}"),
+    ]  # fmt: skip
+    report("Partner API: gunicorn 4 workers, wrk 16 connections", rows, figures)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,110 @@
+"""A real server under load: gunicorn on the bench database, wrk on loopback."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.error import HTTPError
+from urllib.request import urlopen
+
+from common import BASE_DIR
+
+GUNICORN = str(Path(BASE_DIR) / ".venv" / "bin" / "gunicorn")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def gunicorn(*, workers: int = 4, threads: int = 1):
+    """Serve the project (production settings, bench URLs) on a free loopback port."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "DEBUG": "0",
+        "HTTPS": "0",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "PARTNER_API_RATE": "100000000/minute",
+        "LOG_LEVEL": "WARNING",
+    }
+    process = subprocess.Popen(
+        [GUNICORN, "config.wsgi", f"--workers={workers}", f"--threads={threads}",
+         f"--bind=127.0.0.1:{port}", "--log-level=warning"],
+        cwd=BASE_DIR, env=env,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    # Every worker has loaded Django once enough answers come back in a row.
+    deadline, answered = time.monotonic() + 60, 0
+    while answered < 4 * workers and time.monotonic() < deadline:
+        try:
+            with urlopen(f"{url}/health/", timeout=10) as response:  # noqa: S310
+                answered += response.status == 200
+        except (OSError, HTTPError):
+            time.sleep(0.2)
+    try:
+        yield url, process
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def worker_rss_kib(master: subprocess.Popen) -> list[int]:
+    """Resident memory of each gunicorn worker (children of the master)."""
+    children = Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text().split()
+    sizes = []
+    for pid in children:
+        status = Path(f"/proc/{pid}/status").read_text()
+        sizes.append(int(re.search(r"VmRSS:\s+(\d+)", status).group(1)))
+    return sizes
+
+
+@dataclass
+class Load:
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    errors: int
+
+
+def _ms(text: str) -> float:
+    value, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def wrk(url: str, *, script: str, seconds: int, connections: int = 16, threads: int = 2) -> Load:
+    """Run wrk with a Lua script; parse rate, latency percentiles and non-2xx answers."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+        handle.write(script)
+    output = subprocess.run(
+        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency",
+         "-s", handle.name, url],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    os.unlink(handle.name)
+    latency = dict(re.findall(r"^\s+(50|99)(?:\.000)?%\s+(\S+)", output, flags=re.M))
+    if "99" not in latency:
+        raise RuntimeError(f"wrk printed no latency distribution:\n{output}")
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    socket_errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
+    return Load(
+        requests_per_second=float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        p50_ms=_ms(latency["50"]),
+        p99_ms=_ms(latency["99"]),
+        requests=int(re.search(r"(\d+) requests in", output).group(1)),
+        errors=(int(errors.group(1)) if errors else 0)
+        + (sum(map(int, socket_errors.groups())) if socket_errors else 0),
+    )

@@ -1,0 +1,130 @@
+"""The customer's rewards pages: balance and tier, history, catalog, vouchers, gifts."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from customers.models import Customer
+from customers.selectors import friends_of
+from loyalty.forms import GiftForm
+from loyalty.gifts import gift_to_friend
+from loyalty.ledger import LedgerError
+from loyalty.selectors import (
+    active_rewards,
+    balance_with_next_settlement,
+    customer_history,
+    customer_vouchers,
+)
+from loyalty.tiers import tier_progress
+from loyalty.vouchers import reward_redeem
+
+HISTORY_PAGE_SIZE = 20
+
+
+def _customer(request) -> Customer:
+    return get_object_or_404(Customer.objects.select_related("user"), user=request.user)
+
+
+@login_required
+def overview(request):
+    customer = _customer(request)
+    return render(
+        request,
+        "loyalty/overview.html",
+        {
+            "balance": balance_with_next_settlement(customer=customer),
+            "progress": tier_progress(customer=customer),
+            "vouchers": customer_vouchers(customer).filter(status="active")[:3],
+        },
+    )
+
+
+@login_required
+def history(request):
+    entries = customer_history(customer=_customer(request)).select_related(
+        "transaction__gift__sender__user", "transaction__gift__recipient__user"
+    )
+    page = Paginator(entries, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "loyalty/history.html", {"page": page})
+
+
+@login_required
+def catalog(request):
+    customer = _customer(request)
+    return render(
+        request,
+        "loyalty/catalog.html",
+        {
+            "rewards": active_rewards(),
+            "balance": balance_with_next_settlement(customer=customer),
+        },
+    )
+
+
+@login_required
+def redeem(request, public_id):
+    """GET asks for confirmation; POST spends the points and issues the voucher."""
+    customer = _customer(request)
+    reward = get_object_or_404(active_rewards(), public_id=public_id)
+    if request.method != "POST":
+        return render(
+            request,
+            "loyalty/redeem_confirm.html",
+            {"reward": reward, "balance": balance_with_next_settlement(customer=customer)},
+        )
+    try:
+        redemption = reward_redeem(customer=customer, reward=reward)
+    except LedgerError as error:
+        messages.error(request, _("We could not redeem it: %(error)s") % {"error": error})
+        return redirect("loyalty:catalog")
+    messages.success(
+        request,
+        _("Done! Your voucher code is %(code)s.") % {"code": redemption.voucher.code},
+    )
+    return redirect("loyalty:vouchers")
+
+
+@login_required
+def vouchers(request):
+    return render(
+        request, "loyalty/vouchers.html", {"vouchers": customer_vouchers(_customer(request))}
+    )
+
+
+@login_required
+def gift(request):
+    customer = _customer(request)
+    friends = friends_of(customer=customer)
+    form = GiftForm(request.POST or None, friends=friends, rewards=active_rewards())
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        giving_points = data["what"] == GiftForm.POINTS
+        try:
+            gift_to_friend(
+                sender=customer,
+                recipient=data["friend"],
+                points=data["points"] if giving_points else None,
+                reward=None if giving_points else data["reward"],
+                note=data["note"],
+            )
+        except LedgerError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(
+                request,
+                _("Your gift is on its way to %(name)s.") % {"name": data["friend"].name},
+            )
+            return redirect("loyalty:overview")
+    return render(
+        request,
+        "loyalty/gift.html",
+        {
+            "form": form,
+            "friends": friends,
+            "balance": balance_with_next_settlement(customer=customer),
+        },
+    )

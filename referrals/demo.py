@@ -1,0 +1,43 @@
+"""Demo referrals for `seed_demo`: Anna referred Elif (who bought), Ben referred Carla, and
+Anna has invitations out, which the worker sends (to the console in `make run`)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from customers.conversions import DuplicateOrder, conversion_record
+from customers.models import Conversion, Customer
+from referrals.invitations import invitations_create
+from referrals.models import Referral
+from referrals.services import referral_attribute, referral_conversion_qualify
+
+DEMO_ORDER = "DEMO-1001"
+
+
+def _customer(email: str) -> Customer:
+    return Customer.objects.select_related("user").get(user__email=email)
+
+
+def seed() -> str:
+    anna, ben = _customer("anna@example.com"), _customer("ben@example.com")
+    carla, elif_ = _customer("carla@example.com"), _customer("elif@example.com")
+    referral_attribute(customer=elif_, code=anna.referral_code, source=Referral.Source.LINK)
+    referral_attribute(customer=carla, code=ben.referral_code, source=Referral.Source.INVITATION)
+    try:
+        purchase = conversion_record(
+            customer=elif_,
+            channel="demo",
+            order_id=DEMO_ORDER,
+            amount=Decimal("42.00"),
+            currency="EUR",
+        )
+    except DuplicateOrder:
+        purchase = Conversion.objects.get(channel="demo", order_id=DEMO_ORDER)
+    referral_conversion_qualify(conversion=purchase)
+    if not anna.invitations.exists():
+        invitations_create(
+            sender=anna,
+            addresses="jonas@example.org, mia@example.org, li@example.org",
+            note="You have to try their Ethiopian roast. Coffee on me next week?",
+        )
+    return f"{Referral.objects.count()} referrals, {anna.invitations.count()} invitations by Anna"

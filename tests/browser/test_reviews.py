@@ -1,0 +1,53 @@
+"""The reviews pages in a real browser: public subject page, writing a review, the survey."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+
+from reviews.models import Review, Survey
+from reviews.services import survey_token
+from tests.browser.accessibility import assert_accessible
+from tests.browser.conftest import log_in
+from tests.reviews.factories import ReviewFactory, SubjectFactory, conversion_for
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+def test_subject_page_and_writing_a_review(page, customer):
+    subject = SubjectFactory(name="House Blend", slug="house-blend")
+    ReviewFactory(subject=subject, rating=5, title="Chocolatey", helpful_count=2)
+    ReviewFactory(subject=subject, rating=2, title="Too dark")
+    page.goto("/reviews/")
+    assert_accessible(page)
+    page.get_by_role("link", name="House Blend").click()
+    assert page.get_by_text("3.5 out of 5 from 2 reviews").is_visible()
+    assert_accessible(page)
+    log_in(page, customer.user.email)
+    page.goto("/reviews/house-blend/write/")
+    assert_accessible(page)
+    page.get_by_label("4 out of 5").check()
+    page.get_by_label("Title").fill("Good beans")
+    page.get_by_label("Your review").fill("Smooth, a little bitter.")
+    page.get_by_role("button", name="Send review").click()
+    page.wait_for_url("**/reviews/mine/")
+    assert page.get_by_text("Waiting for moderation").first.is_visible()
+    assert_accessible(page)
+    assert Review.objects.filter(author=customer, status=Review.Status.PENDING).exists()
+
+
+def test_survey_click_and_comment(page, customer):
+    survey = Survey.objects.create(
+        conversion=conversion_for(customer),
+        customer=customer,
+        send_after=timezone.now(),
+        status=Survey.Status.SENT,
+    )
+    page.goto(f"/reviews/survey/{survey_token(survey)}/10/")
+    assert page.get_by_role("heading", name="Bring a friend").is_visible()
+    assert_accessible(page)
+    page.get_by_label("Anything you'd like to tell us?").fill("Keep it up!")
+    page.get_by_role("button", name="Send comment").click()
+    assert page.get_by_text("Thank you for telling us.").is_visible()
+    survey.refresh_from_db()
+    assert survey.score == 10 and survey.comment == "Keep it up!"

@@ -1,0 +1,135 @@
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from customers.services import connection_befriend
+from loyalty import ledger, tasks
+from loyalty.gifts import gift_to_friend
+from loyalty.models import Gift, Voucher
+from loyalty.selectors import balance
+from tests.factories import CustomerFactory
+from tests.loyalty.factories import RewardFactory, settled_points
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _no_broker(monkeypatch):
+    monkeypatch.setattr(tasks.email_gift_received, "delay", lambda pk: None)
+
+
+@pytest.fixture
+def anna(client):
+    customer = CustomerFactory()
+    client.force_login(customer.user)
+    return customer
+
+
+@pytest.mark.parametrize("name", ["overview", "history", "catalog", "vouchers", "gift"])
+def test_pages_need_a_login(client, name):
+    response = client.get(reverse(f"loyalty:{name}"))
+    assert response.status_code == 302 and "/accounts/login/" in response.url
+
+
+def test_overview_shows_settled_pending_with_its_date_tier_and_progress(client, anna):
+    settled_points(anna, 250)
+    settles_at = timezone.now() + timedelta(days=14)
+    ledger.points_award(customer=anna, points=40, kind="earn", memo="Held", settles_at=settles_at)
+    page = client.get(reverse("loyalty:overview")).content.decode()
+    assert "250 points" in page
+    assert "Plus 40 pending" in page and settles_at.strftime("%Y") in page
+    # Held purchase points count toward the tier until a refund voids them.
+    assert "Bronze" in page and 'value="29"' in page and "On your way to Silver" in page
+    assert "No vouchers yet" in page
+    assert reverse("loyalty:overview") in page  # the nav link
+
+
+def test_history_is_newest_first_paginated_by_twenty_and_readable(client, anna):
+    for i in range(22):
+        ledger.points_award(customer=anna, points=i + 1, kind="earn", memo=f"Order number {i}")
+    first = client.get(reverse("loyalty:history")).content.decode()
+    assert "Order number 21" in first and "Order number 2<" not in first
+    assert first.index("Order number 21") < first.index("Order number 20")
+    assert "Page 1 of 2" in first
+    second = client.get(reverse("loyalty:history"), {"page": 2}).content.decode()
+    assert "Order number 0" in second and "Order number 21" not in second
+
+
+def test_history_says_who_a_gift_came_from(client, anna):
+    ben = CustomerFactory(first_name="Benedikt")
+    connection_befriend(customer=anna, other=ben)
+    settled_points(ben, 50)
+    gift_to_friend(sender=ben, recipient=anna, points=20)
+    page = client.get(reverse("loyalty:history")).content.decode()
+    assert "Gift from Benedikt" in page and "+20" in page
+
+
+def test_empty_states(client, anna):
+    assert "Nothing here yet" in client.get(reverse("loyalty:history")).content.decode()
+    assert "no vouchers yet" in client.get(reverse("loyalty:vouchers")).content.decode()
+    assert "catalog is empty" in client.get(reverse("loyalty:catalog")).content.decode()
+    assert "it is empty" in client.get(reverse("loyalty:gift")).content.decode()
+
+
+def test_redeem_asks_for_confirmation_then_issues_a_voucher_with_a_message(client, anna):
+    settled_points(anna, 150)
+    reward = RewardFactory(name="Free flat white", points_cost=100)
+    catalog = client.get(reverse("loyalty:catalog")).content.decode()
+    url = reverse("loyalty:redeem", args=[reward.public_id])
+    assert "Free flat white" in catalog and url in catalog
+    confirm = client.get(url)
+    assert b"Yes, redeem" in confirm.content
+    assert not Voucher.objects.exists()
+    response = client.post(url, follow=True)
+    voucher = Voucher.objects.get()
+    assert response.redirect_chain[-1][0] == reverse("loyalty:vouchers")
+    page = response.content.decode()
+    assert f"Your voucher code is {voucher.code}" in page and "Free flat white" in page
+    assert balance(customer=anna).settled == 50
+
+
+def test_redeem_without_enough_points_says_so_and_spends_nothing(client, anna):
+    settled_points(anna, 50)
+    reward = RewardFactory(points_cost=100)
+    assert b"You need 100 settled points" in client.get(reverse("loyalty:catalog")).content
+    response = client.post(reverse("loyalty:redeem", args=[reward.public_id]), follow=True)
+    assert b"Not enough settled points" in response.content
+    assert balance(customer=anna).settled == 50 and not Voucher.objects.exists()
+
+
+def test_inactive_reward_cannot_be_redeemed(client, anna):
+    reward = RewardFactory(is_active=False)
+    assert client.post(reverse("loyalty:redeem", args=[reward.public_id])).status_code == 404
+
+
+def test_gift_form_sends_points_to_a_friend(client, anna):
+    ben = CustomerFactory()
+    connection_befriend(customer=anna, other=ben)
+    settled_points(anna, 100)
+    form = {"friend": ben.pk, "what": "points", "points": 30, "note": "Coffee on me"}
+    response = client.post(reverse("loyalty:gift"), form, follow=True)
+    assert b"Your gift is on its way" in response.content
+    assert (balance(customer=anna).settled, balance(customer=ben).settled) == (70, 30)
+    assert Gift.objects.get().note == "Coffee on me"
+
+
+@pytest.mark.parametrize(
+    "form, error",
+    [
+        ({"what": "points"}, "How many points"),
+        ({"what": "reward"}, "Choose a reward"),
+        ({"what": "points", "points": 500}, "Not enough settled points"),
+        ({"what": "points", "points": 5, "friend": "stranger"}, "Select a valid choice"),
+    ],
+    ids=["no-points", "no-reward", "too-many", "not-a-friend"],
+)
+def test_gift_form_errors_change_nothing(client, anna, form, error):
+    ben, stranger = CustomerFactory(), CustomerFactory()
+    connection_befriend(customer=anna, other=ben)
+    settled_points(anna, 100)
+    form["friend"] = stranger.pk if form.get("friend") == "stranger" else ben.pk
+    response = client.post(reverse("loyalty:gift"), form)
+    assert response.status_code == 200 and error in response.content.decode()
+    assert balance(customer=anna).settled == 100 and not Gift.objects.exists()

@@ -1,0 +1,50 @@
+"""Property-based run of the whole API against its own OpenAPI schema (schemathesis):
+no 500, and every status, content type and body is the one the schema documents."""
+
+import pytest
+
+schemathesis = pytest.importorskip(
+    "schemathesis", reason="schemathesis is a dev dependency (pyproject.toml) not yet installed"
+)
+
+from django.core.signals import request_finished, request_started  # noqa: E402
+from django.core.wsgi import get_wsgi_application  # noqa: E402
+from django.db import close_old_connections  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
+from schemathesis.checks import not_a_server_error  # noqa: E402
+from schemathesis.specs.openapi.checks import (  # noqa: E402
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+    unsupported_method,
+)
+
+from tests.partners.factories import PartnerFactory  # noqa: E402
+
+schema = schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", get_wsgi_application())
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    unsupported_method,
+]
+
+
+@pytest.fixture
+def partner_key(settings):
+    settings.PARTNER_API_RATE = "1000000/minute"
+    # As Django's test client does: the test's transaction must outlive each request.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield PartnerFactory().key
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.mark.slow
+@pytest.mark.django_db
+@schema.parametrize()
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+def test_api_keeps_to_its_schema(case, partner_key):
+    case.call_and_validate(headers={"Authorization": f"Api-Key {partner_key}"}, checks=CHECKS)
