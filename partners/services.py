@@ -173,6 +173,7 @@ def partner_conversion_refund(
     return conversion_outcome(conversion=conversion)
 
 
+@transient_retry
 def partner_reward_redeem(
     *, partner: Partner, customer: Customer, reward: Reward, idempotency_key: str
 ) -> Redemption:

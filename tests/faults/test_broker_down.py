@@ -23,11 +23,9 @@ from tests.faults.conftest import producer_broker
 from tests.partners.conftest import PartnerClient
 from tests.partners.factories import PartnerFactory
 from tests.partners.test_webhooks import Receiver
-from tests.referrals.factories import active_program
 from tests.support import CeleryWorker, wait_for
 
-# serialized_rollback: the default referral program comes from a data migration.
-pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 FRIENDS = ["ada@example.org", "bo@example.org", "cy@example.org"]
 
@@ -48,9 +46,8 @@ def _everything_done() -> bool:
 
 
 def test_requests_succeed_while_the_broker_is_down_and_sweepers_finish_once(
-    redis_server, smtp_sink, receiver, client
+    redis_server, smtp_sink, receiver, client, default_program
 ):
-    active_program()
     shop = PartnerClient(PartnerFactory(webhook_url=receiver.url))
     rita = CustomerFactory(first_name="Rita")
     fred = shop.post(

@@ -1,6 +1,5 @@
-"""Fifty at once, with real threads and real commits: one effect where one is due,
-and never a balance below zero. (Fifty concurrent uses of one voucher: see
-tests/loyalty/test_concurrency.py::test_fifty_concurrent_uses_of_one_voucher_succeed_once.)
+"""Fifty at once through the partner API or the ledger, with real threads and real
+commits: one effect where one is due, and never a balance below zero.
 
 On SQLite the IMMEDIATE transactions serialise the writers; the outcome must be the same.
 """
@@ -14,10 +13,10 @@ from customers.services import connection_befriend
 from loyalty.audit import ledger_audit
 from loyalty.gifts import gift_to_friend
 from loyalty.ledger import InsufficientPoints
-from loyalty.models import Gift, Transaction
+from loyalty.models import Gift, Transaction, Voucher
 from loyalty.selectors import balance
 from tests.factories import CustomerFactory
-from tests.loyalty.factories import settled_points
+from tests.loyalty.factories import RewardFactory, settled_points
 from tests.loyalty.helpers import run_in_threads
 from tests.partners.conftest import PartnerClient
 
@@ -67,3 +66,29 @@ def test_fifty_gifts_draining_one_balance_never_take_it_below_zero():
     assert sum(balance(customer=friend).settled for friend in friends) == 480
     assert Gift.objects.count() == 16
     assert ledger_audit().clean
+
+
+def test_fifty_uses_of_one_voucher_through_the_api_use_it_once(api):
+    anna = api.post("/api/v1/customers/", {"external_id": "a-1", "email": "anna@example.com"})
+    customer = anna.json()["id"]
+    api.post(f"/api/v1/customers/{customer}/points/", {"points": 100, "reason": "Welcome"})
+    reward = RewardFactory(points_cost=100)
+    redeemed = api.post(
+        "/api/v1/redemptions/", {"customer": customer, "reward": str(reward.public_id)}
+    )
+    assert redeemed.status_code == 201, redeemed.content
+    code = redeemed.json()["voucher"]["code"]
+
+    def use(i):
+        response = PartnerClient(api.partner).post(
+            f"/api/v1/vouchers/{code}/use/", {"order_id": f"B-{i}"}
+        )
+        return response.status_code, response.json()
+
+    results = run_in_threads(RACERS, use)
+    statuses = sorted(status for status, _body in results)
+    assert statuses == [200] + [409] * (RACERS - 1), results
+    assert {body["code"] for status, body in results if status == 409} == {"voucher_used"}
+    (used,) = [body for status, body in results if status == 200]
+    assert used["status"] == "used"
+    assert Voucher.objects.get().status == Voucher.Status.USED

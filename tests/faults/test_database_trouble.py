@@ -13,17 +13,14 @@ from customers.models import Conversion
 from loyalty import vouchers
 from loyalty.audit import ledger_audit
 from loyalty.models import Redemption, Transaction, Voucher
-from loyalty.selectors import balance
 from partners import services
 from partners.models import IdempotencyRecord
 from referrals import invitations
 from referrals.models import Invitation, Referral
 from tests.factories import CustomerFactory
-from tests.loyalty.factories import RewardFactory, settled_points
-from tests.referrals.factories import active_program
+from tests.loyalty.factories import RewardFactory
 
-# serialized_rollback: the default referral program comes from a data migration.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 URL = "/api/v1/conversions/"
 
@@ -57,9 +54,8 @@ def _database_error(cause: Exception) -> OperationalError:
 
 
 @pytest.fixture
-def friend(api):
+def friend(api, default_program):
     """A customer the partner created with a referrer's code: a purchase qualifies."""
-    active_program()
     rita = CustomerFactory(first_name="Rita")
     response = api.post(
         "/api/v1/customers/",
@@ -95,8 +91,8 @@ def test_invitation_batch_failing_half_way_invites_nobody(client, monkeypatch):
     anna = CustomerFactory()
     client.force_login(anna.user)
     client.raise_request_exception = False
-    # The first address is saved when checking the second one fails.
-    _fail_after(monkeypatch, invitations, "_refusal", lambda n: Injected() if n == 2 else None)
+    # The first invitation is saved when making the second one's token fails.
+    _fail_after(monkeypatch, invitations, "_token_hash", lambda n: Injected() if n == 2 else None)
     response = client.post(
         reverse("referrals:invite"), {"addresses": "one@example.org, two@example.org"}
     )
@@ -104,19 +100,31 @@ def test_invitation_batch_failing_half_way_invites_nobody(client, monkeypatch):
     assert not Invitation.objects.exists()
 
 
-def test_redemption_failing_after_the_spend_keeps_points_and_stock():
-    anna = CustomerFactory()
-    settled_points(anna, 300)
+def test_redemption_failing_after_the_spend_keeps_points_and_stock(api, monkeypatch):
+    anna = api.post("/api/v1/customers/", {"external_id": "a-1", "email": "anna@example.com"})
+    customer = anna.json()["id"]
+    api.post(f"/api/v1/customers/{customer}/points/", {"points": 300, "reason": "Welcome"})
     reward = RewardFactory(points_cost=100, stock=5)
-    with pytest.MonkeyPatch.context() as patch:
-        # Stock taken and points spent when issuing the voucher fails.
-        _fail_after(patch, vouchers, "voucher_issue", lambda n: Injected())
-        with pytest.raises(Injected):
-            vouchers.reward_redeem(customer=anna, reward=reward)
+    redeem = {"customer": customer, "reward": str(reward.public_id)}
+    # Stock taken and points spent when issuing the voucher fails.
+    _fail_after(monkeypatch, vouchers, "voucher_issue", lambda n: Injected())
+    api.raise_request_exception = False
+    response = api.post("/api/v1/redemptions/", redeem, idempotency_key="redeem-1")
+    assert response.status_code == 500
     reward.refresh_from_db()
-    assert (balance(customer=anna).settled, reward.stock) == (300, 5)
+    assert (
+        api.get(f"/api/v1/customers/{customer}/").json()["points"]["balance"],
+        reward.stock,
+    ) == (
+        300,
+        5,
+    )
     assert not Redemption.objects.exists() and not Voucher.objects.exists()
     assert Transaction.objects.count() == 1
+    monkeypatch.undo()
+    retried = api.post("/api/v1/redemptions/", redeem, idempotency_key="redeem-1")
+    assert retried.status_code == 201, retried.content
+    assert Redemption.objects.count() == 1
     assert ledger_audit().clean
 
 

@@ -67,7 +67,7 @@ def test_an_invitation_delivered_twice_while_sending_is_sent_once(redis_server):
             (invitation,) = invitations_create(
                 sender=CustomerFactory(), addresses="friend@example.org"
             ).invited
-            wait_for(lambda: _received(worker, "email_invitation_send") >= 2, timeout=60)
+            wait_for(lambda: _received(worker, "email_invitations_send") >= 2, timeout=60)
             wait_for(
                 lambda: Invitation.objects.get(pk=invitation.pk).status == Invitation.Status.SENT,
                 timeout=60,

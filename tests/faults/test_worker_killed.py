@@ -16,7 +16,7 @@ from loyalty.selectors import Balance, balance
 from loyalty.tasks import ledger_settle_due
 from referrals.invitations import invitations_create
 from referrals.models import Invitation
-from referrals.tasks import email_invitation_send, invitations_sweep
+from referrals.tasks import email_invitations_send, invitations_sweep
 from tests.factories import CustomerFactory
 from tests.faults.tasks import ledger_settle_in_batches, marks
 from tests.support import CeleryWorker, SmtpSink, wait_for
@@ -90,8 +90,7 @@ def test_worker_killed_while_sending_invitations_sends_each_once(slow_smtp):
         worker.restart()
         invitations_sweep.delay()
         # What the broker still holds, or hands out again, is delivered too.
-        for invitation in invited:
-            email_invitation_send.delay(invitation.pk)
+        email_invitations_send.delay([invitation.pk for invitation in invited])
         wait_for(
             lambda: not Invitation.objects.exclude(status=Invitation.Status.SENT).exists(),
             timeout=60,
