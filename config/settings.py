@@ -143,7 +143,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_REDIRECT_URL = "customers:dashboard"
+LOGIN_REDIRECT_URL = "dashboard"
 LOGIN_URL = "account_login"
 
 # django-allauth: email only, mandatory verification, no enumeration.

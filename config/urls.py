@@ -2,18 +2,19 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import TemplateView
 
 from config.health import health
+from config.portal import dashboard, home
 from config.staff_dashboard import staff_dashboard
 
 admin.site.site_header = f"{settings.BUSINESS_NAME}: Kindred staff"
 admin.site.site_title = "Kindred staff"
 
 urlpatterns = [
-    path("", TemplateView.as_view(template_name="home.html"), name="home"),
+    path("", home, name="home"),
     path("health/", health, name="health"),
     path("accounts/", include("allauth.urls")),
+    path("me/dashboard/", dashboard, name="dashboard"),
     path("me/", include("customers.urls")),
     path("me/rewards/", include("loyalty.urls")),
     path("", include("referrals.urls")),

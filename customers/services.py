@@ -63,6 +63,15 @@ def customer_create(*, user: User, **profile) -> Customer:
 
 
 @transaction.atomic
+def customer_for_user(*, user: User) -> Customer:
+    """The signed-in user's customer profile; users made outside signup (createsuperuser)
+    get theirs on first visit."""
+    try:
+        return Customer.objects.select_related("user", "contact_person").get(user=user)
+    except Customer.DoesNotExist:
+        return customer_create(user=user)
+
+
 def user_create(
     *, email: str, password: str | None = None, first_name: str = "", last_name: str = "", **profile
 ) -> Customer:

@@ -5,7 +5,6 @@ from customers import views
 app_name = "customers"
 
 urlpatterns = [
-    path("dashboard/", views.dashboard, name="dashboard"),
     path("profile/", views.profile, name="profile"),
     path("friends/", views.friends, name="friends"),
     path("friends/<int:pk>/respond/", views.friend_respond, name="friend_respond"),

@@ -26,27 +26,13 @@ from customers.services import (
     connection_request,
     connection_respond,
     customer_avatar_set,
-    customer_create,
+    customer_for_user,
     customer_profile_update,
 )
 
 
 def _customer(request) -> Customer:
-    try:
-        return Customer.objects.select_related("user", "contact_person").get(user=request.user)
-    except Customer.DoesNotExist:
-        # Users made outside the signup flow (createsuperuser) get their profile here.
-        return customer_create(user=request.user)
-
-
-@login_required
-def dashboard(request):
-    customer = _customer(request)
-    return render(
-        request,
-        "customers/dashboard.html",
-        {"customer": customer, "friends": friends_list(customer=customer)},
-    )
+    return customer_for_user(user=request.user)
 
 
 @login_required

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from customers.models import Customer
-from customers.services import customer_create
+from customers.services import customer_for_user
 from reviews.forms import ReviewForm, SurveyCommentForm
 from reviews.models import Review, Subject, Survey
 from reviews.selectors import (
@@ -45,11 +45,7 @@ SORT_LABELS = {
 
 
 def _customer(request) -> Customer:
-    try:
-        return request.user.customer
-    except Customer.DoesNotExist:
-        # Users made outside the signup flow (createsuperuser) get their profile here.
-        return customer_create(user=request.user)
+    return customer_for_user(user=request.user)
 
 
 def subject_list(request):

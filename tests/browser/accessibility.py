@@ -24,6 +24,14 @@ async () => {
 """
 
 
+WIDE = """
+() => [...document.querySelectorAll('body *')]
+  .filter(el => el.getBoundingClientRect().right > window.innerWidth)
+  .map(el => `${el.tagName}.${el.className} ${Math.round(el.getBoundingClientRect().right)}px`)
+  .slice(0, 5)
+"""
+
+
 def serious_violations(page) -> list[str]:
     if not page.evaluate("typeof axe !== 'undefined'"):
         page.add_script_tag(path=str(AXE))
@@ -36,4 +44,4 @@ def assert_accessible(page) -> None:
     assert page.locator("h1").count() == 1, "a page has exactly one h1"
     assert page.evaluate("document.documentElement.lang") == "en"
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 0, f"page scrolls sideways by {overflow}px"
+    assert overflow <= 0, f"{page.url} scrolls sideways by {overflow}px: {page.evaluate(WIDE)}"

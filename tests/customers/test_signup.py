@@ -33,7 +33,7 @@ def test_signup_verifies_email_then_shows_profile_with_code(client):
     assert customer.marketing_consent and customer.marketing_consent_at
 
     # Not logged in until the address is verified.
-    assert client.get(reverse("customers:dashboard")).status_code == 302
+    assert client.get(reverse("dashboard")).status_code == 302
 
     (message,) = mail.outbox
     assert message.alternatives or message.body
@@ -44,7 +44,7 @@ def test_signup_verifies_email_then_shows_profile_with_code(client):
     response = client.post(link.group(1))
     assert response.status_code == 302
 
-    dashboard = client.get(reverse("customers:dashboard"))
+    dashboard = client.get(reverse("dashboard"))
     assert dashboard.status_code == 200
     code = customer.referral_code
     assert len(code) == 8 and set(code) <= set(REFERRAL_CODE_ALPHABET)
@@ -95,5 +95,5 @@ def test_account_pages_for_a_logged_in_customer(client):
 def test_createsuperuser_style_user_gets_a_profile_on_first_visit(client):
     user = User.objects.create_superuser(email="boss@example.com", password=PASSWORD)
     client.force_login(user)
-    assert client.get(reverse("customers:dashboard")).status_code == 200
+    assert client.get(reverse("dashboard")).status_code == 200
     assert Customer.objects.filter(user=user).exists()

@@ -82,7 +82,7 @@ def test_profile_update_records_consent_change_time(client):
 
 
 def test_portal_pages_need_login(client):
-    for name in ["customers:dashboard", "customers:profile", "customers:friends"]:
+    for name in ["dashboard", "customers:profile", "customers:friends"]:
         response = client.get(reverse(name))
         assert response.status_code == 302
         assert response.url.startswith(reverse("account_login"))
@@ -95,5 +95,5 @@ def test_dashboard_shows_contact_person(client):
     anna = CustomerFactory()
     assert anna.contact_person == contact
     client.force_login(anna.user)
-    page = client.get(reverse("customers:dashboard")).content.decode()
+    page = client.get(reverse("dashboard")).content.decode()
     assert "Sam Rivera" in page and "Customer care" in page

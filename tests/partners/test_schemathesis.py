@@ -2,24 +2,20 @@
 no 500, and every status, content type and body is the one the schema documents."""
 
 import pytest
-
-schemathesis = pytest.importorskip(
-    "schemathesis", reason="schemathesis is a dev dependency (pyproject.toml) not yet installed"
-)
-
-from django.core.signals import request_finished, request_started  # noqa: E402
-from django.core.wsgi import get_wsgi_application  # noqa: E402
-from django.db import close_old_connections  # noqa: E402
-from hypothesis import HealthCheck, settings  # noqa: E402
-from schemathesis.checks import not_a_server_error  # noqa: E402
-from schemathesis.specs.openapi.checks import (  # noqa: E402
+import schemathesis
+from django.core.signals import request_finished, request_started
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
     status_code_conformance,
     unsupported_method,
 )
 
-from tests.partners.factories import PartnerFactory  # noqa: E402
+from tests.partners.factories import PartnerFactory
 
 schema = schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", get_wsgi_application())
 CHECKS = [

@@ -10,8 +10,12 @@ from tests.factories import CustomerFactory
 from tests.loyalty.helpers import run_in_threads
 from tests.referrals.factories import active_program, purchase
 
-# serialized_rollback: each test starts with the default program the data migration made.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _program():
+    active_program()
 
 
 def test_simultaneous_purchases_reward_the_referral_once():

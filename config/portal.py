@@ -1,0 +1,90 @@
+"""Pages that compose several apps: the public home and the customer's dashboard.
+
+They show referrals, points and reviews side by side, so they live at the top, in config
+(the layers in STYLE.md), and only call the apps' selectors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from customers.models import Customer
+from customers.selectors import friends_list
+from customers.services import customer_for_user
+from loyalty.selectors import active_rewards, balance_with_next_settlement, customer_history
+from loyalty.tiers import tier_progress
+from referrals.selectors import friend_offer, invitations_of, referral_url
+from referrals.sharing import share_links
+from reviews.selectors import published_reviews, reviews_by
+
+RECENT_REVIEWS = 3
+LATEST_ACTIVITY = 5
+
+
+@dataclass(frozen=True)
+class Nudge:
+    text: str
+    action: str
+    url: str
+
+
+def home(request):
+    return render(
+        request,
+        "portal/home.html",
+        {"offer": friend_offer(), "reviews": published_reviews()[:RECENT_REVIEWS]},
+    )
+
+
+def _nudge(customer: Customer, settled: int) -> Nudge:
+    """The one next step that fits: invite first, then spend, then speak."""
+    if not invitations_of(customer=customer).exists():
+        return Nudge(
+            _("Your friends would love this too: invite them and you both get a thank-you."),
+            _("Invite friends"),
+            reverse("referrals:invite"),
+        )
+    cheapest = active_rewards().order_by("points_cost").first()
+    if cheapest is not None and settled >= cheapest.points_cost:
+        return Nudge(
+            _("You have enough points for a reward. Treat yourself!"),
+            _("See rewards"),
+            reverse("loyalty:catalog"),
+        )
+    if not reviews_by(customer=customer).exists():
+        return Nudge(
+            _("Tell others what you think: write your first review."),
+            _("Write a review"),
+            reverse("reviews:subject_list"),
+        )
+    return Nudge(
+        _("Thank you for spreading the word. Invite another friend?"),
+        _("Invite friends"),
+        reverse("referrals:invite"),
+    )
+
+
+@login_required
+def dashboard(request):
+    customer = customer_for_user(user=request.user)
+    url = referral_url(customer=customer)
+    balance = balance_with_next_settlement(customer=customer)
+    return render(
+        request,
+        "portal/dashboard.html",
+        {
+            "customer": customer,
+            "referral_url": url,
+            "share_links": share_links(url=url, first_name=customer.first_name),
+            "balance": balance,
+            "progress": tier_progress(customer=customer),
+            "activity": customer_history(customer=customer)[:LATEST_ACTIVITY],
+            "friends": friends_list(customer=customer),
+            "nudge": _nudge(customer, balance.settled),
+        },
+    )
