@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 
 from customers.conversions import RefundTooLarge, conversion_record, conversion_refund
+from customers.db import transient_retry
 from customers.models import Conversion, Customer
 from customers.selectors import customer_by_email
 from customers.services import user_create
@@ -62,6 +63,7 @@ def _customer_link(*, partner: Partner, customer: Customer, external_id: str) ->
         raise ExternalIdTaken(external_id) from None
 
 
+@transient_retry
 def partner_customer_upsert(
     *,
     partner: Partner,
@@ -98,6 +100,7 @@ def partner_customer_upsert(
     return customer, False
 
 
+@transient_retry
 def partner_points_award(
     *, partner: Partner, customer: Customer, points: int, reason: str
 ) -> Transaction:
@@ -117,6 +120,7 @@ class RefundNotPossible(Exception):
     """Nothing is left to refund, or the amount is more than what is left."""
 
 
+@transient_retry
 def partner_conversion_record(
     *,
     partner: Partner,
@@ -153,6 +157,7 @@ def partner_conversion_record(
     )
 
 
+@transient_retry
 def partner_conversion_refund(
     *, conversion: Conversion, amount: Decimal | None = None
 ) -> ConversionOutcome:
@@ -168,6 +173,7 @@ def partner_conversion_refund(
     return conversion_outcome(conversion=conversion)
 
 
+@transient_retry
 def partner_reward_redeem(
     *, partner: Partner, customer: Customer, reward: Reward, idempotency_key: str
 ) -> Redemption:
