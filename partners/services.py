@@ -11,7 +11,8 @@ from django.db import IntegrityError, transaction
 
 from customers.conversions import RefundTooLarge, conversion_record, conversion_refund
 from customers.db import transient_retry
-from customers.models import Conversion, Customer
+from customers.models import Conversion, Customer, DataExport
+from customers.privacy import customer_erase, data_export_request
 from customers.selectors import customer_by_email
 from customers.services import user_create
 from loyalty.earning import conversion_earn, conversion_unwind
@@ -185,3 +186,14 @@ def partner_reward_redeem(
     """
     scoped_key = hashlib.sha256(f"{partner.public_id}:{idempotency_key}".encode()).hexdigest()
     return reward_redeem(customer=customer, reward=reward, idempotency_key=f"partner:{scoped_key}")
+
+
+def partner_data_request(*, partner: Partner, customer: Customer) -> DataExport:
+    """A linked partner asks for the customer's data archive; it is emailed to the customer
+    (the archive holds everything, so it goes to its owner, not to the partner)."""
+    return data_export_request(customer=customer, source=DataExport.Source.PARTNER)
+
+
+def partner_customer_redact(*, partner: Partner, customer: Customer) -> None:
+    """A linked partner asks for the customer's erasure (for example, on their request)."""
+    customer_erase(customer=customer, source=f"partner {partner.public_id}")
