@@ -61,16 +61,15 @@ def new_page(browser, live_server, settings):
 
 
 def checked(page, screenshot: str = "") -> None:
-    """Accessible on the desktop; a key page is also checked and photographed on a phone."""
-    assert_accessible(page)
-    if not screenshot:
-        return
+    """Accessible at 1280 px and at 375 px; a key page is photographed at both sizes."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / f"{screenshot}-1280.png", full_page=True)
-    page.set_viewport_size(PHONE)
     try:
-        assert_accessible(page)
-        page.screenshot(path=SCREENSHOTS / f"{screenshot}-375.png", full_page=True)
+        for size in (DESKTOP, PHONE):
+            page.set_viewport_size(size)
+            assert_accessible(page)
+            if screenshot:
+                path = SCREENSHOTS / f"{screenshot}-{size['width']}.png"
+                page.screenshot(path=path, full_page=True)
     finally:
         page.set_viewport_size(DESKTOP)
 
@@ -211,7 +210,7 @@ def test_customer_journey_from_signup_to_the_staff_funnel(new_page, live_server)
     anna_page.wait_for_url("**/me/rewards/vouchers/")
     voucher = Voucher.objects.get(customer=anna)
     expect(anna_page.get_by_text(f"Your voucher code is {voucher.code}.")).to_be_visible()
-    checked(anna_page)
+    checked(anna_page, "vouchers")
     ben_before = balance_with_next_settlement(customer=ben)
     anna_page.goto("/me/rewards/gift/")
     checked(anna_page)
