@@ -253,8 +253,13 @@ SESSION_COOKIE_HTTPONLY = True
 CELERY_BROKER_DIR = Path(env.str("CELERY_BROKER_DIR", default=str(VAR_DIR / "broker")))
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
+    _visibility_timeout = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+        "visibility_timeout": _visibility_timeout,
+        # How often a worker looks for messages a dead worker left unacknowledged:
+        # kombu's default sweep (about every 100 s) would make a short timeout moot.
+        "unacked_restore_interval": max(1, min(10, _visibility_timeout)),
+        "unacked_restore_throttle": 1,
     }
 else:
     CELERY_BROKER_URL = "filesystem://"

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from config.charts import bar_chart, line_chart
 from loyalty.reports import points_by_day, points_outstanding
 from referrals.reports import fraud_queue_size, funnel, top_referrers
+from reviews.selectors import nps_by_week
 
 MAX_DAYS = 366
 
@@ -89,8 +90,20 @@ def staff_dashboard(request):
         # Names are personal data: shown only to staff who may see customers.
         "top_referrers": referrers if request.user.has_perm("customers.view_customer") else None,
         "fraud_queue": fraud_queue_size(),
+        **_nps(),
     }
     return TemplateResponse(request, "admin/staff_dashboard.html", context)
+
+
+def _nps() -> dict:
+    """The NPS of the last twelve weeks, week by week (answers come slowly: a longer view)."""
+    weeks = nps_by_week(weeks=12)
+    chart = line_chart(
+        title=_("NPS per week"),
+        labels=[week["week"].date().isoformat() for week in weeks],
+        series={_("NPS"): [week["nps"] for week in weeks]},
+    )
+    return {"nps_weeks": weeks, "nps_chart": chart if weeks else None}
 
 
 def _csv(steps, days, points, referrers, start, end) -> HttpResponse:

@@ -20,6 +20,7 @@ from customers.models import (
     User,
 )
 from customers.privacy import customer_erase, data_export_request, staff_access_record
+from customers.readonly_admin import ReadOnlyAdmin
 from customers.services import contact_person_photo_set
 
 
@@ -217,20 +218,11 @@ class ConversionAdmin(admin.ModelAdmin):
 
 
 @admin.register(ConsentRecord)
-class ConsentRecordAdmin(admin.ModelAdmin):
+class ConsentRecordAdmin(ReadOnlyAdmin):
     list_display = ["customer", "topic", "granted", "source", "recorded_at"]
     list_filter = ["topic", "granted", "source"]
     search_fields = ["customer__user__email", "customer__referral_code"]
     list_select_related = ["customer__user"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(DataExport)
@@ -279,7 +271,7 @@ class DataExportAdmin(admin.ModelAdmin):
 
 
 @admin.register(StaffAccess)
-class StaffAccessAdmin(admin.ModelAdmin):
+class StaffAccessAdmin(ReadOnlyAdmin):
     """The trail itself: superusers only, and nobody edits it."""
 
     list_display = ["at", "staff", "action", "customer", "path"]
@@ -293,12 +285,3 @@ class StaffAccessAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None) -> bool:
         return request.user.is_superuser
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

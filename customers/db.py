@@ -1,8 +1,18 @@
-"""Database-level guarantees shared by the apps' migrations."""
+"""Database-level guarantees shared by the apps: migrations, and retrying transient errors."""
 
 from __future__ import annotations
 
-from django.db import migrations
+import functools
+import random
+import time
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+from django.db import OperationalError, connection, migrations
+
+P = ParamSpec("P")
+R = TypeVar("R")
+TRANSIENT_ATTEMPTS = 3
 
 
 def append_only(table: str) -> migrations.RunPython:
@@ -36,3 +46,43 @@ CREATE TRIGGER {trigger} BEFORE UPDATE OR DELETE ON {table}
             schema_editor.execute(backward_sql, params=None)
 
     return migrations.RunPython(forward, backward)
+
+
+# serialization_failure and deadlock_detected: PostgreSQL aborted the transaction
+# only because another one raced it, so running it again is the documented cure.
+TRANSIENT_SQLSTATES = frozenset({"40001", "40P01"})
+
+
+def is_transient(error: BaseException) -> bool:
+    """A database error that a fresh attempt of the same transaction may not meet."""
+    if not isinstance(error, OperationalError):
+        return False
+    if getattr(error.__cause__, "sqlstate", None) in TRANSIENT_SQLSTATES:
+        return True
+    # SQLite's answer when its busy timeout ran out behind another writer.
+    return "database is locked" in str(error)
+
+
+def transient_retry(func: Callable[P, R]) -> Callable[P, R]:
+    """Run a service that owns its transaction again after a transient database error.
+
+    Only the outermost transaction can be retried: inside someone else's
+    atomic block the error is raised as it is, since that transaction is lost.
+    """
+
+    @functools.wraps(func)
+    def retrying(*args: P.args, **kwargs: P.kwargs) -> R:
+        attempt = 1
+        while True:
+            try:
+                return func(*args, **kwargs)
+            except OperationalError as error:
+                if attempt >= TRANSIENT_ATTEMPTS or connection.in_atomic_block:
+                    raise
+                if not is_transient(error):
+                    raise
+            # Jittered, so that the two transactions that collided do not collide again.
+            time.sleep(random.uniform(0, 0.05 * attempt))
+            attempt += 1
+
+    return retrying

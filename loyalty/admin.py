@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
+from customers.readonly_admin import ReadOnlyAdmin
 from loyalty.adjustments import adjustment_decide, adjustment_request
 from loyalty.gifts import gift_campaign_create
 from loyalty.ledger import LedgerError, transaction_unwind
@@ -23,19 +24,6 @@ from loyalty.models import (
 )
 from loyalty.selectors import balance
 from loyalty.vouchers import VoucherError, voucher_void
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """The ledger is written by `loyalty.ledger` only; the admin shows it."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class EntryInline(admin.TabularInline):

@@ -17,13 +17,12 @@ from django.utils import timezone
 from customers.models import Conversion, Customer
 from loyalty.ledger import (
     LedgerError,
-    customer_account,
     points_award,
     points_share,
     reversible_points,
     transaction_unwind,
 )
-from loyalty.models import Account, EarnRule, ExchangeRate, Transaction
+from loyalty.models import EarnRule, ExchangeRate, Transaction
 from loyalty.tiers import customer_tier
 
 
@@ -137,35 +136,21 @@ def conversion_unwind(*, conversion: Conversion, refunded_amount: Decimal) -> No
 
 
 def review_bonus_award(*, customer: Customer, review_ref: str) -> Transaction | None:
-    """The first-review bonus: once per review, and only for a customer's first rewarded review.
+    """The bonus for a customer's first published review of a subject, whatever its rating.
 
-    Returns the bonus transaction (the earlier one on a repeat), or None when
-    the rule's bonus is 0 or the customer already had their bonus.
+    A customer writes one review per subject, so the review is the unit: once per
+    `review_ref`, also when it is published again after an edit. Returns the bonus
+    transaction (the earlier one on a repeat), or None when the rule's bonus is 0.
     """
-    key = f"review:{review_ref}:bonus"
-    existing = Transaction.objects.filter(idempotency_key=key).first()
-    if existing is not None:
-        return existing
     bonus = earn_rule().first_review_bonus
     if not bonus:
         return None
-    with db_transaction.atomic():
-        # The account row lock keeps two first reviews posted at once from both earning.
-        account = Account.objects.select_for_update().get(pk=customer_account(customer).pk)
-        already = (
-            Transaction.objects.filter(kind=Transaction.Kind.REVIEW_BONUS, entries__account=account)
-            .exclude(status=Transaction.Status.VOIDED)
-            .filter(reversals__isnull=True)
-            .exists()
-        )
-        if already:
-            return None
-        return points_award(
-            customer=customer,
-            points=bonus,
-            kind=Transaction.Kind.REVIEW_BONUS,
-            memo="Thank you for your first review",
-            idempotency_key=key,
-            cause="review",
-            cause_ref=review_ref[:64],
-        )
+    return points_award(
+        customer=customer,
+        points=bonus,
+        kind=Transaction.Kind.REVIEW_BONUS,
+        memo="Thank you for your review",
+        idempotency_key=f"review:{review_ref}:bonus",
+        cause="review",
+        cause_ref=review_ref[:64],
+    )

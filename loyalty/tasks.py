@@ -4,6 +4,7 @@ from django.conf import settings
 from loyalty.expiry import expiry_reminder_send, expiry_reminders_queue, points_expire_due
 from loyalty.gifts import birthday_gifts_award, gift_campaign_run, gift_email_send
 from loyalty.ledger import settle_due
+from loyalty.notifications import rewards_settled_notify, voucher_email_send
 from loyalty.vouchers import vouchers_expire
 
 
@@ -51,3 +52,13 @@ def email_gift_received(gift_id: int) -> None:
 @shared_task(**EMAIL_RETRIES)
 def email_points_expiring(notice_id: int) -> None:
     expiry_reminder_send(notice_id=notice_id)
+
+
+@shared_task(**EMAIL_RETRIES)
+def email_rewards_settled(transaction_ids: list[int]) -> int:
+    return rewards_settled_notify(transaction_ids=transaction_ids)
+
+
+@shared_task(**EMAIL_RETRIES)
+def email_voucher_issued(voucher_id: int) -> bool:
+    return voucher_email_send(voucher_id=voucher_id)

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from customers.models import Customer
 from customers.selectors import friends_of
+from customers.services import customer_for_user
 from loyalty.forms import GiftForm
 from loyalty.gifts import gift_to_friend
 from loyalty.ledger import LedgerError
@@ -26,7 +27,7 @@ HISTORY_PAGE_SIZE = 20
 
 
 def _customer(request) -> Customer:
-    return get_object_or_404(Customer.objects.select_related("user"), user=request.user)
+    return customer_for_user(user=request.user)
 
 
 @login_required

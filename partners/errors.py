@@ -13,6 +13,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from customers.db import is_transient
+
 
 class ApiError(exceptions.APIException):
     """An error with a machine code; subclasses name the status and the code."""
@@ -22,6 +24,14 @@ class Conflict(ApiError):
     status_code = status.HTTP_409_CONFLICT
     default_detail = _("The request conflicts with the current state.")
     default_code = "conflict"
+
+
+class DatabaseBusy(ApiError):
+    """A transaction kept colliding with others (after retries); nothing was written."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = _("The service is busy; nothing was changed. Retry in a moment.")
+    default_code = "database_busy"
 
 
 class RequestTooLarge(ApiError):
@@ -53,7 +63,11 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif is_transient(exc):
+        exc = DatabaseBusy()
     response = drf_exception_handler(exc, context)
+    if isinstance(exc, DatabaseBusy):
+        response["Retry-After"] = "1"
     if response is None or not isinstance(exc, exceptions.APIException):
         return response
     if isinstance(exc, exceptions.ValidationError):

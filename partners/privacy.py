@@ -6,7 +6,7 @@ from django.dispatch import receiver
 
 from customers.models import Customer
 from customers.privacy import DataSection
-from customers.signals import personal_data_collect
+from customers.signals import customer_erased, personal_data_collect
 from partners.models import PartnerCustomer
 
 
@@ -21,3 +21,10 @@ def partner_links_section(sender, *, customer: Customer, **kwargs) -> DataSectio
             )
         ),
     )
+
+
+@receiver(customer_erased, dispatch_uid="partners.partner_links_forget")
+def partner_links_forget(sender, *, customer: Customer, **kwargs) -> None:
+    """A partner's id for the person is personal data: the links go, and with them the
+    customer disappears from every partner's view (404)."""
+    PartnerCustomer.objects.filter(customer=customer).delete()

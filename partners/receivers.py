@@ -10,16 +10,21 @@ from django.dispatch import receiver
 
 from loyalty.models import Entry, Transaction
 from loyalty.signals import transaction_voided, transactions_settled, voucher_issued
-from partners.models import WebhookEvent
+from partners.models import PartnerCustomer, WebhookEvent
 from partners.webhooks import webhook_emit
 from referrals.signals import referral_qualified
 from reviews.signals import review_published
 
 
 def _reward_items(transaction_ids) -> list[tuple[int, dict]]:
-    """The customer's credit in each transaction, as event data."""
+    """The customer's credit in each transaction, as event data, for customers a partner
+    with webhooks knows (settlement batches are large; most customers have no partner)."""
     credits = Entry.objects.filter(
-        transaction_id__in=transaction_ids, amount__gt=0, account__customer__isnull=False
+        transaction_id__in=transaction_ids,
+        amount__gt=0,
+        account__customer__in=PartnerCustomer.objects.filter(
+            partner__active=True, partner__webhook_url__gt=""
+        ).values("customer"),
     ).values(
         "amount",
         "account__customer_id",

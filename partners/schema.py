@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 
 from partners.idempotency import HEADER, KEY_PATTERN
 from partners.serializers import ErrorSerializer
@@ -54,3 +54,45 @@ POST_ERRORS = {
     413: error("`request_too_large`."),
     422: error("`idempotency_key_reused`: same key, different path or body."),
 }
+
+
+CUSTOMER_EXAMPLES = [
+    OpenApiExample(
+        "New customer, referred by a friend",
+        request_only=True,
+        value={"external_id": "shop-123", "email": "anna@example.com", "first_name": "Anna",
+               "last_name": "Kim", "referral_code": "K7Q2MX9D"},
+    ),
+    OpenApiExample(
+        "Customer",
+        response_only=True,
+        status_codes=["201", "200"],
+        value={"id": "3f2c8a4e-8d1b-4c55-9a61-2b7f0c9e4d10", "external_id": "shop-123",
+               "email": "anna@example.com", "first_name": "Anna", "last_name": "Kim",
+               "referral_code": "P4WZ8KQ2", "referral_url": "https://kindred.example/r/P4WZ8KQ2/",
+               "referred_by": "K7Q2MX9D", "tier": "Bronze",
+               "points": {"balance": 0, "pending": 0},
+               "created_at": "2026-11-25T15:00:00Z"},
+    ),
+]  # fmt: skip
+CONVERSION_EXAMPLES = [
+    OpenApiExample(
+        "Purchase",
+        request_only=True,
+        value={"customer": "3f2c8a4e-8d1b-4c55-9a61-2b7f0c9e4d10", "order_id": "A-1001",
+               "amount": "120.00", "currency": "EUR"},
+    ),
+    OpenApiExample(
+        "First purchase of a referred friend",
+        response_only=True,
+        status_codes=["201"],
+        value={"id": "0b9e7f64-1c3a-4f0e-8a59-6f1d2e3c4b5a",
+               "customer": "3f2c8a4e-8d1b-4c55-9a61-2b7f0c9e4d10", "order_id": "A-1001",
+               "amount": "120.00", "currency": "EUR", "status": "recorded",
+               "points_earned": 120,
+               "referral_reward": {"referrer": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+                                   "points": 500, "status": "pending",
+                                   "settles_at": "2026-12-09T15:00:00Z"},
+               "created_at": "2026-11-25T15:00:00Z"},
+    ),
+]  # fmt: skip

@@ -259,3 +259,17 @@ class ReviewSummarySerializer(serializers.Serializer):
     count = serializers.IntegerField()
     average = serializers.FloatField(allow_null=True, help_text="2 decimals; null if none.")
     distribution = ReviewDistributionSerializer()
+
+
+class DataRequestSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id")
+    status = serializers.CharField(
+        help_text="queued, building, ready or failed; the archive is emailed to the customer."
+    )
+    progress = serializers.IntegerField(help_text="Percent done.")
+    created_at = serializers.DateTimeField()
+
+
+class RedactionSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    redacted = serializers.BooleanField()

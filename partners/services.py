@@ -10,7 +10,9 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 
 from customers.conversions import RefundTooLarge, conversion_record, conversion_refund
-from customers.models import Conversion, Customer
+from customers.db import transient_retry
+from customers.models import Conversion, Customer, DataExport
+from customers.privacy import customer_erase, data_export_request
 from customers.selectors import customer_by_email
 from customers.services import user_create
 from loyalty.earning import conversion_earn, conversion_unwind
@@ -62,6 +64,7 @@ def _customer_link(*, partner: Partner, customer: Customer, external_id: str) ->
         raise ExternalIdTaken(external_id) from None
 
 
+@transient_retry
 def partner_customer_upsert(
     *,
     partner: Partner,
@@ -98,6 +101,7 @@ def partner_customer_upsert(
     return customer, False
 
 
+@transient_retry
 def partner_points_award(
     *, partner: Partner, customer: Customer, points: int, reason: str
 ) -> Transaction:
@@ -117,6 +121,7 @@ class RefundNotPossible(Exception):
     """Nothing is left to refund, or the amount is more than what is left."""
 
 
+@transient_retry
 def partner_conversion_record(
     *,
     partner: Partner,
@@ -153,6 +158,7 @@ def partner_conversion_record(
     )
 
 
+@transient_retry
 def partner_conversion_refund(
     *, conversion: Conversion, amount: Decimal | None = None
 ) -> ConversionOutcome:
@@ -168,6 +174,7 @@ def partner_conversion_refund(
     return conversion_outcome(conversion=conversion)
 
 
+@transient_retry
 def partner_reward_redeem(
     *, partner: Partner, customer: Customer, reward: Reward, idempotency_key: str
 ) -> Redemption:
@@ -179,3 +186,14 @@ def partner_reward_redeem(
     """
     scoped_key = hashlib.sha256(f"{partner.public_id}:{idempotency_key}".encode()).hexdigest()
     return reward_redeem(customer=customer, reward=reward, idempotency_key=f"partner:{scoped_key}")
+
+
+def partner_data_request(*, partner: Partner, customer: Customer) -> DataExport:
+    """A linked partner asks for the customer's data archive; it is emailed to the customer
+    (the archive holds everything, so it goes to its owner, not to the partner)."""
+    return data_export_request(customer=customer, source=DataExport.Source.PARTNER)
+
+
+def partner_customer_redact(*, partner: Partner, customer: Customer) -> None:
+    """A linked partner asks for the customer's erasure (for example, on their request)."""
+    customer_erase(customer=customer, source=f"partner {partner.public_id}")

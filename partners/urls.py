@@ -20,6 +20,16 @@ urlpatterns = [
         views.CustomerPointsView.as_view(),
         name="customer-points",
     ),
+    path(
+        "customers/<str:customer_id>/data-requests/",
+        views.CustomerDataRequestView.as_view(),
+        name="customer-data-requests",
+    ),
+    path(
+        "customers/<str:customer_id>/redact/",
+        views.CustomerRedactView.as_view(),
+        name="customer-redact",
+    ),
     path("referral-codes/<str:code>/", views.ReferralCodeView.as_view(), name="referral-code"),
     path("conversions/", views.ConversionListView.as_view(), name="conversions"),
     path(

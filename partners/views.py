@@ -22,6 +22,8 @@ from partners.idempotency import HEADER
 from partners.schema import (
     BAD_QUERY,
     COMMON_ERRORS,
+    CONVERSION_EXAMPLES,
+    CUSTOMER_EXAMPLES,
     IDEMPOTENCY_KEY,
     LIST_ERRORS,
     NOT_FOUND,
@@ -35,7 +37,9 @@ from partners.serializers import (
     CustomerInSerializer,
     CustomerLookupSerializer,
     CustomerSerializer,
+    DataRequestSerializer,
     PointsAwardSerializer,
+    RedactionSerializer,
     RedemptionInSerializer,
     RedemptionSerializer,
     ReferralCodeSerializer,
@@ -103,6 +107,7 @@ class CustomerListView(CustomerScopedView):
         operation_id="customers_create",
         request=CustomerInSerializer,
         parameters=[IDEMPOTENCY_KEY],
+        examples=CUSTOMER_EXAMPLES,
         responses={
             201: OpenApiResponse(CustomerSerializer, description="A new customer was created."),
             200: OpenApiResponse(
@@ -178,6 +183,35 @@ class CustomerPointsView(CustomerScopedView):
         return Response(TransactionSerializer(entry).data, status=status.HTTP_201_CREATED)
 
 
+class CustomerDataRequestView(CustomerScopedView):
+    serializer_class = DataRequestSerializer
+
+    @extend_schema(
+        request=None,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={202: DataRequestSerializer, **NOT_FOUND, **POST_ERRORS},
+    )
+    def post(self, request, customer_id):
+        """Ask for an archive of everything held about the customer; it is emailed to them."""
+        export = services.partner_data_request(partner=self.partner, customer=self.get_object())
+        return Response(DataRequestSerializer(export).data, status=status.HTTP_202_ACCEPTED)
+
+
+class CustomerRedactView(CustomerScopedView):
+    serializer_class = RedactionSerializer
+
+    @extend_schema(
+        request=None,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={200: RedactionSerializer, **NOT_FOUND, **POST_ERRORS},
+    )
+    def post(self, request, customer_id):
+        """Erase the customer's personal data everywhere; the customer then answers 404."""
+        customer = self.get_object()
+        services.partner_customer_redact(partner=self.partner, customer=customer)
+        return Response({"id": customer.public_id, "redacted": True})
+
+
 class ReferralCodeView(PartnerAPIView):
     serializer_class = ReferralCodeSerializer
 
@@ -204,6 +238,7 @@ class ConversionListView(PartnerAPIView):
     @extend_schema(
         request=ConversionInSerializer,
         parameters=[IDEMPOTENCY_KEY],
+        examples=CONVERSION_EXAMPLES,
         responses={
             201: ConversionSerializer,
             **POST_ERRORS,

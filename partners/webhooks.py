@@ -91,8 +91,14 @@ def webhook_emit(
 def _enqueue_on_commit(event_ids: list[int]) -> None:
     from partners.tasks import webhook_deliver
 
+    def enqueue() -> None:
+        for pk in event_ids:
+            webhook_deliver.delay(pk)
+
+    # Robust: with the broker down the change is committed all the same, and
+    # `webhook_deliver_due` (beat) delivers the events when it is back.
     if event_ids:
-        transaction.on_commit(lambda: [webhook_deliver.delay(pk) for pk in event_ids])
+        transaction.on_commit(enqueue, robust=True)
 
 
 def backoff(attempts: int) -> timedelta:

@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from customers.readonly_admin import ReadOnlyAdmin
 from referrals.models import (
     DisposableDomain,
     Invitation,
@@ -10,19 +11,6 @@ from referrals.models import (
     SuppressedEmail,
 )
 from referrals.services import ReviewError, referral_review
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows that only the services write; staff look, and act through admin actions."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ReferralProgram)

@@ -143,14 +143,14 @@ def _qualify(
         return None
     settles_at = now + timedelta(days=program.hold_days)
     ref = str(referral.public_id)
-    referee_name = referral.referee.first_name
     referral.reward_transaction = ledger.points_award(
         customer=referral.referrer,
         points=program.referrer_points,
         source=Account.System.REFERRAL_EXPENSE,
         settles_at=settles_at,
         kind=Transaction.Kind.REFERRAL_REWARD,
-        memo=f"Thank you for referring {referee_name}",
+        # Memos stay free of names: the ledger outlives an erasure untouched.
+        memo="Thank you for referring a friend",
         idempotency_key=f"referral:{ref}:referrer",
         cause="referral",
         cause_ref=ref,
@@ -162,7 +162,7 @@ def _qualify(
             source=Account.System.REFERRAL_EXPENSE,
             settles_at=settles_at,
             kind=Transaction.Kind.WELCOME_GIFT,
-            memo=f"Welcome gift from {referral.referrer.first_name}",
+            memo="Welcome gift for joining through a friend",
             idempotency_key=f"referral:{ref}:friend",
             cause="referral",
             cause_ref=ref,
@@ -188,6 +188,10 @@ def _qualify(
             status=Invitation.Status.CONVERTED
         )
     referral_qualified.send(sender=Referral, referral=referral)
+    if referral.friend_transaction or referral.friend_voucher:
+        from referrals.tasks import email_welcome_gift
+
+        transaction.on_commit(lambda: email_welcome_gift.delay(referral.pk))
     return referral
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 
-from referrals import invitations, privacy
+from referrals import invitations, notifications, privacy
 
 
 @shared_task
@@ -58,3 +58,13 @@ def invitations_expire() -> int:
 def invitees_forget() -> int:
     """Beat: forget addresses of invitees who never joined, once the retention has passed."""
     return privacy.invitees_forget()
+
+
+@shared_task(
+    autoretry_for=(OSError,),
+    retry_backoff=settings.EMAIL_RETRY_BACKOFF,
+    retry_backoff_max=3600,
+    max_retries=5,
+)
+def email_welcome_gift(referral_id: int) -> bool:
+    return notifications.welcome_gift_email_send(referral_id=referral_id)

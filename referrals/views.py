@@ -11,6 +11,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from customers.models import Customer
+from customers.services import customer_for_user
 from referrals.attribution import attribution_remember
 from referrals.forms import InviteForm
 from referrals.invitations import (
@@ -69,7 +70,7 @@ def invitation(request, token: str):
 
 
 def _me(request) -> Customer:
-    return get_object_or_404(Customer.objects.select_related("user"), user=request.user)
+    return customer_for_user(user=request.user)
 
 
 @login_required

@@ -11,8 +11,9 @@ Decisions where the issue is silent:
   subject at all; one naming only other subjects does not verify.
 - Auto-publish (4-5 stars) never publishes a review with a banned word; banned words and
   phrases match as whole words, whatever the case.
-- Points: loyalty's `review_bonus_award` decides who qualifies (a customer's first rewarded
-  review); a review is labelled "received points" only when a transaction was posted for it.
+- Points: a customer's first published review of each subject earns loyalty's review bonus
+  once (issue 6; an edit and re-publication earn nothing more); a review is labelled
+  "received points" only when a transaction was posted for it.
 - NPS surveys need marketing consent ("news, offers and surveys"), are not sent twice to a
   customer within the policy's cooldown, nor for refunded or old purchases. The score is
   stored by the one-click GET (as the issue asks), so a mail scanner that follows links could

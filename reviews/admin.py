@@ -13,6 +13,7 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from customers.readonly_admin import ReadOnlyAdmin
 from reviews.models import (
     FeedbackAlert,
     HelpfulVote,
@@ -44,19 +45,6 @@ def _csv_response(name: str, header: list[str], rows) -> HttpResponse:
             [f"'{cell}" if isinstance(cell, str) and cell[:1] in "=+-@" else cell for cell in row]
         )
     return response
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows written only by the app's services; staff look, never type."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Subject)

@@ -23,3 +23,13 @@ def celery_worker(transactional_db, smtp_sink):
     worker = CeleryWorker(env={"EMAIL_URL": smtp_sink.url, "EMAIL_RETRY_BACKOFF": "1"}).start()
     yield worker
     worker.stop()
+
+
+@pytest.fixture
+def tasks_inline():
+    """Enqueued tasks run at once in the test's process; the worker path has its own tests."""
+    from config.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False

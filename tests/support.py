@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -42,14 +44,17 @@ class SmtpSink:
     """A real SMTP server on loopback that keeps what it receives.
 
     `refuse_first` makes it answer 451 (try again later) to that many attempts,
-    and `refuse_always` to every one, to exercise retries and failures.
+    and `refuse_always` to every one, to exercise retries and failures. `delay`
+    keeps a received message waiting that long before the 250 answer, so that a
+    sender can be killed (or outlive a broker's timeout) while it waits.
     """
 
-    def __init__(self, *, refuse_first: int = 0, refuse_always: bool = False):
+    def __init__(self, *, refuse_first: int = 0, refuse_always: bool = False, delay: float = 0):
         self.messages: list[Message] = []
         self.attempts = 0
         self.refuse_first = refuse_first
         self.refuse_always = refuse_always
+        self.delay = delay
         self._lock = threading.Lock()
         self.port = free_port()
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
@@ -60,7 +65,12 @@ class SmtpSink:
             if self.refuse_always or self.attempts <= self.refuse_first:
                 return "451 Try again later"
             self.messages.append(message_from_bytes(envelope.content))
+        await asyncio.sleep(self.delay)
         return "250 Message accepted for delivery"
+
+    def count_to(self, address: str) -> int:
+        with self._lock:
+            return sum(message["To"] == address for message in self.messages)
 
     @property
     def url(self) -> str:
@@ -89,9 +99,18 @@ def database_url() -> str:
 class CeleryWorker:
     """A real `celery worker` process on the suite's broker and test database."""
 
-    def __init__(self, *, queues: str = "default,email,ledger,webhooks", env: dict | None = None):
+    def __init__(
+        self,
+        *,
+        queues: str = "default,email,ledger,webhooks",
+        env: dict | None = None,
+        include: str = "",
+        concurrency: int = 2,
+    ):
         self.queues = queues
         self.extra_env = env or {}
+        self.include = include
+        self.concurrency = concurrency
         self.process: subprocess.Popen | None = None
         self.log_path = BASE_DIR / "var" / f"test-worker-{os.getpid()}-{id(self)}.log"
 
@@ -105,12 +124,14 @@ class CeleryWorker:
         }
         command = [
             sys.executable, "-m", "celery", "-A", "config", "worker",
-            "--pool=threads", "--concurrency=2", f"--queues={self.queues}",
+            "--pool=threads", f"--concurrency={self.concurrency}", f"--queues={self.queues}",
             "--without-mingle", "--without-gossip", "--loglevel=INFO",
             f"--hostname=test-{os.getpid()}-{id(self)}@%h",
         ]  # fmt: skip
         if purge:
             command.append("--purge")
+        if self.include:
+            command.append(f"--include={self.include}")
         self.log_path.parent.mkdir(exist_ok=True)
         self._log = self.log_path.open("wb")
         self.process = subprocess.Popen(
@@ -132,6 +153,17 @@ class CeleryWorker:
         self.process.kill()
         self.process.wait(10)
 
+    def idle(self) -> bool:
+        """True when every task the worker received (since it started) has finished."""
+        log = self.log()
+        finished = log.count("] succeeded") + log.count("] retry") + log.count("] raised")
+        return log.count("] received") <= finished
+
+    def restart(self) -> CeleryWorker:
+        """Start again after `kill`, keeping what is still queued (as a supervisor would)."""
+        self._log.close()
+        return self.start(purge=False)
+
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
@@ -141,3 +173,44 @@ class CeleryWorker:
                 self.process.kill()
                 self.process.wait(10)
         self._log.close()
+
+
+class RedisServer:
+    """A private redis-server on a free loopback port, to stop and start at will.
+
+    Never the machine's shared Redis: others use it. Nothing is persisted.
+    """
+
+    def __init__(self):
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+
+    @staticmethod
+    def available() -> bool:
+        return shutil.which("redis-server") is not None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> RedisServer:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+             "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        wait_for(self._answers, timeout=20)
+        return self
+
+    def _answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as sock:
+                sock.sendall(b"PING\r\n")
+                return sock.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)

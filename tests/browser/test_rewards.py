@@ -6,6 +6,8 @@ import pytest
 
 from customers.services import connection_befriend
 from loyalty import ledger
+from loyalty.models import Voucher
+from loyalty.vouchers import reward_redeem
 from tests.browser.accessibility import assert_accessible
 from tests.browser.conftest import log_in
 from tests.factories import CustomerFactory
@@ -20,7 +22,8 @@ def test_customer_redeems_a_reward_and_every_rewards_page_is_accessible(page, cu
     RewardFactory(name="Free flat white", points_cost=100)
     log_in(page, customer.user.email)
     page.get_by_role("link", name="Rewards", exact=True).click()
-    assert "300 points" in page.content()
+    page.wait_for_url("**/me/rewards/")
+    page.get_by_text("300 points").wait_for()
     assert_accessible(page)
     for path in ["/me/rewards/history/", "/me/rewards/vouchers/", "/me/rewards/gift/"]:
         page.goto(path)
@@ -28,8 +31,20 @@ def test_customer_redeems_a_reward_and_every_rewards_page_is_accessible(page, cu
     page.goto("/me/rewards/catalog/")
     assert_accessible(page)
     page.get_by_role("link", name="Redeem").click()
+    page.get_by_role("button", name="Yes, redeem").wait_for()
     assert_accessible(page)
     page.get_by_role("button", name="Yes, redeem").click()
     page.wait_for_url("**/me/rewards/vouchers/")
-    assert page.get_by_text("Your voucher code is").is_visible()
+    page.get_by_text("Your voucher code is").wait_for()
+    assert_accessible(page)
+
+
+def test_wide_voucher_codes_never_make_the_page_scroll_sideways(page, customer):
+    ledger.points_award(customer=customer, points=300, kind="earn", memo="Order A-1")
+    for _ in range(3):
+        reward_redeem(customer=customer, reward=RewardFactory(name="Bag of house espresso"))
+    Voucher.objects.filter(pk=Voucher.objects.first().pk).update(code="WWWWWWWWWWWW")
+    log_in(page, customer.user.email)
+    page.goto("/me/rewards/vouchers/")
+    page.get_by_text("WWWWWWWWWWWW").wait_for()
     assert_accessible(page)

@@ -88,3 +88,25 @@ def test_charts_escape_their_labels():
     assert "<script>" not in svg and "&lt;script&gt;" in svg
     lines = line_chart(title="T", labels=["a", "b"], series={"<b>x</b>": [1, 2]})
     assert "<b>" not in lines
+
+
+def test_nps_trend_shows_the_weeks_with_answers(admin_client):
+    from reviews.models import Survey
+
+    anna = CustomerFactory()
+    for score in (10, 9, 3):
+        Survey.objects.create(
+            conversion=purchase(anna),
+            customer=anna,
+            status=Survey.Status.ANSWERED,
+            send_after=timezone.now(),
+            score=score,
+            answered_at=timezone.now(),
+        )
+    page = admin_client.get(reverse("staff_dashboard")).content.decode()
+    assert "NPS per week" in page
+    assert "<td>3</td><td>33</td>" in page  # 3 answers: 2 promoters, 1 detractor
+
+
+def test_no_survey_answers_yet_says_so(admin_client):
+    assert "No survey answers" in admin_client.get(reverse("staff_dashboard")).content.decode()

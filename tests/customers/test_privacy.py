@@ -357,3 +357,42 @@ def test_erasure_forgets_invitation_addresses_but_keeps_their_hash():
     sent = Invitation.objects.get(sender=anna)
     assert sent.status == "cancelled"
     assert sent.email_key == email_key("friend.of.anna@example.com")
+
+
+def test_erasure_after_a_full_life_leaves_no_trace_and_keeps_the_books(tasks_inline):
+    from loyalty.audit import ledger_audit
+    from loyalty.gifts import gift_to_friend
+    from loyalty.ledger import points_award
+    from loyalty.models import Account, Entry
+    from referrals.invitations import invitations_create
+    from referrals.services import referral_attribute, referral_conversion_qualify
+    from reviews.services import review_create
+    from tests.referrals.factories import active_program, purchase
+    from tests.reviews.factories import SubjectFactory
+
+    active_program()
+    anna = CustomerFactory(email="zelda.q@example.com", first_name="Zelda", last_name="Quix")
+    ben = CustomerFactory(first_name="Ben")
+    referral_attribute(customer=anna, code=ben.referral_code, source="link")
+    referral_conversion_qualify(conversion=purchase(anna))
+    invitations_create(sender=anna, addresses="pal.of.zelda@example.org", note="From Zelda")
+    connection_befriend(customer=anna, other=ben)
+    points_award(customer=anna, points=100, kind="earn", memo="Order")
+    gift_to_friend(sender=anna, recipient=ben, points=40, note="For you, love Zelda")
+    review_create(
+        author=anna, subject=SubjectFactory(), rating=5, title="Zelda loves it", body="Quix!"
+    )
+    totals = list(Entry.objects.values_list("account_id", "amount").order_by("pk"))
+    balances = list(
+        Account.objects.values_list("settled_balance", "pending_balance").order_by("pk")
+    )
+
+    customer_erase(customer=anna, source="customer")
+
+    assert _personal_text_left(["zelda.q@example.com", "Zelda", "Quix", "pal.of.zelda"]) == []
+    assert ledger_audit().clean
+    assert list(Entry.objects.values_list("account_id", "amount").order_by("pk")) == totals
+    assert (
+        list(Account.objects.order_by("pk").values_list("settled_balance", "pending_balance"))
+        == balances
+    )

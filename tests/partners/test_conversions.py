@@ -8,7 +8,7 @@ from customers.models import Conversion, Customer
 from loyalty import ledger
 from loyalty.models import ExchangeRate, Transaction
 from loyalty.selectors import balance
-from referrals.models import Referral, ReferralProgram
+from referrals.models import Referral
 from tests.factories import CustomerFactory
 from tests.loyalty.helpers import run_in_threads
 from tests.partners.conftest import PartnerClient
@@ -215,11 +215,7 @@ def test_another_partners_conversion_is_404(api, other_api, linked_customer):
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_purchases_of_one_referred_friend_reward_the_referral_once():
-    # A transactional test may run after another emptied the tables of the data migrations.
-    ReferralProgram.objects.get_or_create(
-        is_active=True,
-        defaults={"name": "Default", "starts_at": timezone.now(), "friend_offer": "250 points"},
-    )
+    active_program()
     referrer = CustomerFactory()
     partner = PartnerFactory()
     friend = (

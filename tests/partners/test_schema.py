@@ -9,6 +9,8 @@ CONTRACT = {
     "/api/v1/customers/{customer_id}/": {"get"},
     "/api/v1/customers/{customer_id}/transactions/": {"get"},
     "/api/v1/customers/{customer_id}/points/": {"post"},
+    "/api/v1/customers/{customer_id}/data-requests/": {"post"},
+    "/api/v1/customers/{customer_id}/redact/": {"post"},
     "/api/v1/referral-codes/{code}/": {"get"},
     "/api/v1/conversions/": {"post"},
     "/api/v1/conversions/{conversion_id}/refund/": {"post"},

@@ -278,3 +278,41 @@ def test_sweeper_queues_due_events_and_staff_can_resend(
     page = admin_client.get(reverse("admin:partners_webhookevent_change", args=[event.pk]))
     assert page.status_code == 200
     assert Transaction.objects.filter(status="voided").count() == 1
+
+
+@pytest.fixture
+def webhook_worker(transactional_db):
+    """A real worker on the webhooks queue only: the routing by task name is tested too."""
+    from tests.support import CeleryWorker
+
+    worker = CeleryWorker(queues="webhooks").start()
+    yield worker
+    worker.stop()
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_delivers_and_the_sweeper_retries(webhook_worker):
+    from tests.support import wait_for
+
+    receiver = Receiver(statuses=[502])
+    try:
+        partner, customer = _partner_with_customer(receiver.url)
+        ledger.points_award(
+            customer=customer, points=40, kind="earn", memo="x", settles_at=timezone.now()
+        )
+        ledger.settle_due()
+        event = WebhookEvent.objects.get()
+        wait_for(lambda: WebhookEvent.objects.get(pk=event.pk).attempts == 1, timeout=60)
+        WebhookEvent.objects.filter(pk=event.pk).update(next_attempt_at=timezone.now())
+        assert tasks.webhook_deliver_due() == 1
+        wait_for(lambda: WebhookEvent.objects.get(pk=event.pk).status == "delivered", timeout=60)
+    finally:
+        receiver.stop()
+    assert len(receiver.requests) == 2
+    assert {json.loads(body)["id"] for _headers, body in receiver.requests} == {
+        str(event.public_id)
+    }
+    for headers, body in receiver.requests:
+        _verify(partner, headers, body)
+    assert "webhook_deliver" in webhook_worker.log()

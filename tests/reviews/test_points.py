@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from loyalty.models import Transaction
+from loyalty.models import EarnRule, Transaction
 from loyalty.selectors import balance
 from reviews.models import Review
 from reviews.services import review_bonus_grant, review_create, review_publish, review_reject
@@ -51,16 +51,16 @@ def test_a_pending_or_rejected_review_earns_nothing():
     assert not review.incentivised
 
 
-def test_a_review_without_points_carries_no_label():
+def test_each_subject_reviewed_earns_once_and_a_review_without_points_has_no_label():
     author = CustomerFactory()
-    first = _published(author=author)
-    review_bonus_grant(review_id=first.pk)
-    second = _published(author=author)
-    # Loyalty's earn rule: the bonus is a customer's first rewarded review only.
-    assert review_bonus_grant(review_id=second.pk) is False
-    second.refresh_from_db()
-    assert not second.incentivised
-    assert Transaction.objects.filter(kind=Transaction.Kind.REVIEW_BONUS).count() == 1
+    first, second = _published(author=author), _published(author=author)
+    assert review_bonus_grant(review_id=first.pk) and review_bonus_grant(review_id=second.pk)
+    assert Transaction.objects.filter(kind=Transaction.Kind.REVIEW_BONUS).count() == 2
+    EarnRule.objects.update(first_review_bonus=0)
+    third = _published(author=author)
+    assert review_bonus_grant(review_id=third.pk) is False
+    third.refresh_from_db()
+    assert not third.incentivised
 
 
 def test_republishing_after_an_edit_awards_nothing_more():

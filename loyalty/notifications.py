@@ -1,0 +1,73 @@
+"""Emails that tell customers about their points: rewards that settled, vouchers they redeemed.
+
+Sent at least once (a retried task may repeat an email, never a posting): they change
+nothing in the ledger.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import Sum
+from django.dispatch import receiver
+
+from customers.models import ConsentRecord, Customer
+from customers.privacy import customer_email_send
+from loyalty.models import Entry, Transaction, Voucher
+from loyalty.signals import transactions_settled, voucher_issued
+
+# Settling rewards earns an email; ordinary purchase points settle quietly.
+ANNOUNCED_KINDS = (Transaction.Kind.REFERRAL_REWARD, Transaction.Kind.WELCOME_GIFT)
+
+
+def rewards_settled_notify(*, transaction_ids: list[int]) -> int:
+    """Email each customer whose referral reward or welcome gift settled; returns how many."""
+    credits = (
+        Entry.objects.filter(
+            transaction_id__in=transaction_ids,
+            transaction__kind__in=ANNOUNCED_KINDS,
+            transaction__status=Transaction.Status.POSTED,
+            account__customer__isnull=False,
+            amount__gt=0,
+        )
+        .values("account__customer")
+        .annotate(points=Sum("amount"))
+    )
+    customers = Customer.objects.select_related("user", "contact_person").in_bulk(
+        [row["account__customer"] for row in credits]
+    )
+    return sum(
+        customer_email_send(
+            customer=customers[row["account__customer"]],
+            template="loyalty/reward_settled",
+            context={"points": row["points"]},
+            topic=ConsentRecord.Topic.NOTIFICATIONS,
+        )
+        for row in credits
+    )
+
+
+def voucher_email_send(*, voucher_id: int) -> bool:
+    """The code of a voucher the customer redeemed (transactional: they asked for it)."""
+    voucher = Voucher.objects.select_related("reward", "customer__user").get(pk=voucher_id)
+    if voucher.status != Voucher.Status.ACTIVE:
+        return False
+    return customer_email_send(
+        customer=voucher.customer, template="loyalty/voucher", context={"voucher": voucher}
+    )
+
+
+@receiver(transactions_settled, dispatch_uid="loyalty.rewards_settled_email")
+def _rewards_settled(sender, *, transaction_ids: list[int], **kwargs) -> None:
+    from loyalty.tasks import email_rewards_settled
+
+    transaction.on_commit(lambda: email_rewards_settled.delay(transaction_ids))
+
+
+@receiver(voucher_issued, dispatch_uid="loyalty.voucher_email")
+def _voucher_issued(sender, *, voucher: Voucher, **kwargs) -> None:
+    """Redeemed vouchers only: a gifted reward or a welcome voucher has its own email."""
+    redemption = voucher.redemption
+    if redemption is not None and redemption.customer_id == voucher.customer_id:
+        from loyalty.tasks import email_voucher_issued
+
+        transaction.on_commit(lambda: email_voucher_issued.delay(voucher.pk))

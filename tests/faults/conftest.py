@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from importlib import import_module
+
+import pytest
+from django.apps import apps
+
+from config.celery import app as celery_app
+from referrals.selectors import program_active
+from tests.partners.conftest import PartnerClient
+from tests.partners.factories import PartnerFactory
+from tests.support import RedisServer
+
+
+@pytest.fixture
+def api():
+    return PartnerClient(PartnerFactory())
+
+
+@pytest.fixture
+def default_program(transactional_db):
+    """The default referral program, as the data migration makes it: a flush of the
+    transactional tests removed it (serialized_rollback clashes with post_migrate data)."""
+    import_module("referrals.migrations.0002_default_program").create_defaults(apps, None)
+    return program_active()
+
+
+@pytest.fixture
+def markers(tmp_path, monkeypatch):
+    """The folder where tests/faults/tasks.py leaves its marks (workers inherit the variable)."""
+    monkeypatch.setenv("FAULTS_MARKER_DIR", str(tmp_path))
+    return tmp_path
+
+
+@pytest.fixture
+def redis_server():
+    """A private Redis to stop and start; the shared one is never touched.
+
+    Missing redis-server fails in CI (it must run there) and skips with a
+    reason elsewhere (`make test` without services).
+    """
+    if not RedisServer.available():
+        if os.environ.get("CI"):
+            pytest.fail("redis-server is needed for the broker fault tests")
+        pytest.skip("redis-server is not installed")
+    server = RedisServer().start()
+    yield server
+    server.stop()
+
+
+@contextmanager
+def producer_broker(url: str):
+    """Make this process publish tasks to the broker at `url` (a private Redis) for a while.
+
+    The Celery app keeps its connection pools: they are dropped so that the next
+    publish connects to the new URL, and dropped again on the way out.
+    """
+    conf = celery_app.conf
+    saved = conf.broker_url, conf.broker_transport_options
+
+    def switch(broker_url: str, options: dict) -> None:
+        conf.broker_url, conf.broker_transport_options = broker_url, options
+        celery_app._pool = None
+        celery_app.amqp._producer_pool = None
+
+    # Timeouts: a publish to a dead broker must fail, not hang.
+    switch(url, {"socket_connect_timeout": 2, "socket_timeout": 5})
+    try:
+        yield
+    finally:
+        switch(*saved)
