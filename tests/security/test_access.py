@@ -62,6 +62,9 @@ def _world() -> World:
     superuser = user_model.objects.create_superuser(email="root@example.com", password=PASSWORD)
     partner_a, partner_b = PartnerFactory(), PartnerFactory()
     partner_customer_upsert(partner=partner_a, external_id="shop-alice", email=alice.user.email)
+    # Partner A erases Dora through the API; Alice's data must stay for the other rules.
+    dora = CustomerFactory()
+    partner_customer_upsert(partner=partner_a, external_id="shop-dora", email=dora.user.email)
     conversion = partner_conversion_record(
         partner=partner_a, customer=alice, order_id="A-1", amount=Decimal("20.00"), currency="EUR"
     ).conversion
@@ -91,6 +94,7 @@ def _world() -> World:
         partner_a=partner_a,
         partner_b=partner_b,
         objects={
+            "dora": dora,
             "conversion": conversion,
             "reward": reward,
             "voucher": voucher,
@@ -256,6 +260,16 @@ RULES: dict[str, Rule] = {
     # Writes are sent with an empty body: the owner learns what is missing (400), others 404.
     "api/v1/customers/<str:customer_id>/points/": Rule(
         {**API_SCOPED, "partner_a": 400}, lambda w: f"/api/v1/customers/{_a(w)}/points/", "post"
+    ),
+    "api/v1/customers/<str:customer_id>/data-requests/": Rule(
+        {**API_SCOPED, "partner_a": 202},
+        lambda w: f"/api/v1/customers/{_a(w)}/data-requests/",
+        "post",
+    ),
+    "api/v1/customers/<str:customer_id>/redact/": Rule(
+        API_SCOPED,
+        lambda w: f"/api/v1/customers/{w.objects['dora'].public_id}/redact/",
+        "post",
     ),
     "api/v1/referral-codes/<str:code>/": Rule(
         API, lambda w: f"/api/v1/referral-codes/{w.alice.referral_code}/"
