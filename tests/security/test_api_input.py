@@ -127,3 +127,19 @@ def test_extra_fields_in_an_api_body_change_nothing(api):
     assert str(customer.public_id) != "00000000-0000-0000-0000-000000000000"
     body = api.get(f"/api/v1/customers/{customer.public_id}/").json()
     assert body["points"] == {"balance": 0, "pending": 0} and body["referred_by"] is None
+
+
+def test_extra_fields_in_a_conversion_change_nothing(api):
+    customer = api.post("/api/v1/customers/", {"external_id": "x", "email": "a@example.com"})
+    customer_id = customer.json()["id"]
+    response = api.post(
+        "/api/v1/conversions/",
+        {"customer": customer_id, "order_id": "A-1", "amount": "10.00", "currency": "EUR",
+         "status": "settled", "points_earned": 99999, "points": 99999, "channel": "admin",
+         "referral_reward": {"points": 99999, "status": "posted"}},
+    )  # fmt: skip
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["status"] == "recorded" and body["points_earned"] < 99999
+    points = api.get(f"/api/v1/customers/{customer_id}/").json()["points"]
+    assert points["balance"] + points["pending"] == body["points_earned"]
