@@ -60,7 +60,9 @@ def voucher_email_send(*, voucher_id: int) -> bool:
 def _rewards_settled(sender, *, transaction_ids: list[int], **kwargs) -> None:
     from loyalty.tasks import email_rewards_settled
 
-    transaction.on_commit(lambda: email_rewards_settled.delay(transaction_ids))
+    # Robust here and below: with the broker down, the settlement or the redemption
+    # is committed all the same and must not fail over its courtesy email.
+    transaction.on_commit(lambda: email_rewards_settled.delay(transaction_ids), robust=True)
 
 
 @receiver(voucher_issued, dispatch_uid="loyalty.voucher_email")
@@ -70,4 +72,4 @@ def _voucher_issued(sender, *, voucher: Voucher, **kwargs) -> None:
     if redemption is not None and redemption.customer_id == voucher.customer_id:
         from loyalty.tasks import email_voucher_issued
 
-        transaction.on_commit(lambda: email_voucher_issued.delay(voucher.pk))
+        transaction.on_commit(lambda: email_voucher_issued.delay(voucher.pk), robust=True)

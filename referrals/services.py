@@ -191,7 +191,8 @@ def _qualify(
     if referral.friend_transaction or referral.friend_voucher:
         from referrals.tasks import email_welcome_gift
 
-        transaction.on_commit(lambda: email_welcome_gift.delay(referral.pk))
+        # Robust: a broker outage must not fail the committed purchase over a courtesy email.
+        transaction.on_commit(lambda: email_welcome_gift.delay(referral.pk), robust=True)
     return referral
 
 

@@ -2,15 +2,13 @@ from __future__ import annotations
 
 import os
 from contextlib import contextmanager
-from importlib import import_module
 
 import pytest
-from django.apps import apps
 
 from config.celery import app as celery_app
-from referrals.selectors import program_active
 from tests.partners.conftest import PartnerClient
 from tests.partners.factories import PartnerFactory
+from tests.referrals.factories import active_program
 from tests.support import RedisServer
 
 
@@ -21,10 +19,7 @@ def api():
 
 @pytest.fixture
 def default_program(transactional_db):
-    """The default referral program, as the data migration makes it: a flush of the
-    transactional tests removed it (serialized_rollback clashes with post_migrate data)."""
-    import_module("referrals.migrations.0002_default_program").create_defaults(apps, None)
-    return program_active()
+    return active_program()
 
 
 @pytest.fixture
