@@ -310,6 +310,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "loyalty.tasks.ledger_birthday_gifts",
         "schedule": crontab(hour=7, minute=0),
     },
+    # reviews: review bonuses whose task a broker outage lost.
+    "sweep-review-bonuses": {
+        "task": "reviews.tasks.ledger_review_bonuses_sweep",
+        "schedule": 600.0,
+    },
     # reviews: NPS survey emails whose send_after has passed.
     "send-due-surveys": {"task": "reviews.tasks.email_surveys_due", "schedule": 300.0},
     # referrals: forget the addresses of invitees who never joined (data minimisation).

@@ -144,19 +144,18 @@ def data_export_request(
 
     with transaction.atomic():
         Customer.objects.select_for_update().get(pk=customer.pk)
-        running = customer.data_exports.filter(
+        export = customer.data_exports.filter(
             status__in=[DataExport.Status.QUEUED, DataExport.Status.BUILDING]
-        ).first()
-        if running:
-            return running
-        export = DataExport.objects.create(
+        ).first() or DataExport.objects.create(
             customer=customer, source=source, requested_by=requested_by
         )
         if requested_by is not None and requested_by.is_staff:
             staff_access_record(
                 staff=requested_by, customer=customer, action=StaffAccess.Action.EXPORT
             )
-        transaction.on_commit(lambda: data_export_build_task.delay(export.pk))
+        # Asking again re-sends the task of an export that is still waiting (the broker may
+        # have been down: robust, the request itself succeeds); building twice is harmless.
+        transaction.on_commit(lambda: data_export_build_task.delay(export.pk), robust=True)
     return export
 
 

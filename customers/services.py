@@ -86,7 +86,7 @@ def customer_welcome(*, customer: Customer) -> None:
     """Queue the welcome email (which introduces their contact person) once the row is committed."""
     from customers.tasks import email_welcome
 
-    transaction.on_commit(lambda: email_welcome.delay(customer.pk))
+    transaction.on_commit(lambda: email_welcome.delay(customer.pk), robust=True)
 
 
 def customer_welcome_send(*, customer_id: int) -> bool:

@@ -92,7 +92,9 @@ def expiry_reminders_queue(*, now: datetime | None = None) -> int:
                     expires_at=max(add_months(account.last_activity_at, months), now),
                     points=account.settled_balance,
                 )
-                db_transaction.on_commit(lambda pk=notice.pk: email_points_expiring.delay(pk))
+                db_transaction.on_commit(
+                    lambda pk=notice.pk: email_points_expiring.delay(pk), robust=True
+                )
         except IntegrityError:
             continue  # reminded already for this stretch of inactivity
         queued += 1

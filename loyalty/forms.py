@@ -19,7 +19,7 @@ class GiftForm(forms.Form):
         widget=forms.RadioSelect,
         initial=POINTS,
     )
-    points = forms.IntegerField(label=_("Points"), min_value=1, required=False)
+    points = forms.IntegerField(label=_("How many points"), min_value=1, required=False)
     reward = forms.ModelChoiceField(
         label=_("Reward"), queryset=Reward.objects.none(), required=False
     )

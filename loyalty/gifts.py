@@ -27,7 +27,7 @@ class GiftError(LedgerError):
 def _gift_email_queue(gift: Gift) -> None:
     from loyalty.tasks import email_gift_received
 
-    db_transaction.on_commit(lambda: email_gift_received.delay(gift.pk))
+    db_transaction.on_commit(lambda: email_gift_received.delay(gift.pk), robust=True)
 
 
 def gift_to_friend(
@@ -125,7 +125,7 @@ def gift_campaign_create(
     campaign.full_clean()
     with db_transaction.atomic():
         campaign.save()
-        db_transaction.on_commit(lambda: ledger_gift_campaign_run.delay(campaign.pk))
+        db_transaction.on_commit(lambda: ledger_gift_campaign_run.delay(campaign.pk), robust=True)
     return campaign
 
 

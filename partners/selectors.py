@@ -13,6 +13,7 @@ from loyalty.models import Transaction, Voucher
 from loyalty.tiers import customer_tier
 from partners.models import Partner
 from referrals.models import Referral
+from referrals.selectors import referrer_code_subquery
 
 
 def partner_customers(*, partner: Partner) -> QuerySet[Customer]:
@@ -28,6 +29,7 @@ def partner_customers(*, partner: Partner) -> QuerySet[Customer]:
             external_id=F("partner_links__external_id"),
             points_balance=Coalesce(F("points_account__settled_balance"), Value(0)),
             points_pending=Coalesce(F("points_account__pending_balance"), Value(0)),
+            referred_by=referrer_code_subquery(),
         )
         .order_by("-partner_links__created_at", "-pk")
     )

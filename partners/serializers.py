@@ -12,7 +12,7 @@ from rest_framework import serializers
 from customers.models import Customer
 from customers.validators import validate_printable
 from partners.selectors import ConversionOutcome, customer_tier_name
-from referrals.selectors import referral_url, referred_by_code
+from referrals.selectors import referral_url
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -55,8 +55,8 @@ class CustomerSerializer(serializers.Serializer):
     last_name = serializers.CharField(source="user.last_name")
     referral_code = serializers.CharField()
     referral_url = serializers.SerializerMethodField()
-    referred_by = serializers.SerializerMethodField(
-        help_text="The referral code of who referred the customer, or null."
+    referred_by = serializers.CharField(
+        allow_null=True, help_text="The referral code of who referred the customer, or null."
     )
     tier = serializers.SerializerMethodField(
         help_text="The name of the customer's tier (may lag a minute behind the ledger)."
@@ -66,9 +66,6 @@ class CustomerSerializer(serializers.Serializer):
 
     def get_referral_url(self, customer: Customer) -> str:
         return referral_url(customer=customer)
-
-    def get_referred_by(self, customer: Customer) -> str | None:
-        return referred_by_code(customer=customer)
 
     def get_tier(self, customer: Customer) -> str | None:
         return customer_tier_name(customer=customer)

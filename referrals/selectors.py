@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum
 from django.urls import reverse
 from django.utils import timezone
 
@@ -47,12 +47,21 @@ def referral_url(*, customer: Customer) -> str:
     return settings.SITE_URL + reverse("referrals:landing", args=[customer.referral_code])
 
 
+def referrer_code_subquery(customer_field: str = "pk") -> Subquery:
+    """For annotating customers: the code of who referred each, None if nobody (or fraud
+    rules refused the referral); lists of customers read it without a query per row."""
+    return Subquery(
+        Referral.objects.filter(referee=OuterRef(customer_field))
+        .exclude(status=Referral.Status.REJECTED)
+        .values("referrer__referral_code")[:1]
+    )
+
+
 def referred_by_code(*, customer: Customer) -> str | None:
     """The referral code of who referred the customer; None if nobody (or fraud rules refused)."""
     return (
-        Referral.objects.filter(referee=customer)
-        .exclude(status=Referral.Status.REJECTED)
-        .values_list("referrer__referral_code", flat=True)
+        Customer.objects.filter(pk=customer.pk)
+        .values_list(referrer_code_subquery(), flat=True)
         .first()
     )
 

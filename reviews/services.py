@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
@@ -198,7 +198,7 @@ def review_publish(*, review: Review, by: User | None) -> bool:
         review.status, review.rejection_reason = Review.Status.PUBLISHED, ""
         review.moderated_by, review.moderated_at, review.published_at = by, now, now
         review_published.send(sender=Review, review=review)
-        transaction.on_commit(lambda: _bonus_enqueue(review.pk))
+        transaction.on_commit(lambda: _bonus_enqueue(review.pk), robust=True)
     return True
 
 
@@ -206,6 +206,19 @@ def _bonus_enqueue(review_id: int) -> None:
     from reviews.tasks import ledger_review_bonus
 
     ledger_review_bonus.delay(review_id)
+
+
+def review_bonuses_sweep(*, now: datetime | None = None) -> int:
+    """Grant the bonus of reviews published in the last two days whose task never ran (the
+    broker was down at publication); granting is idempotent, so a repeat costs nothing."""
+    now = now or timezone.now()
+    missed = Review.objects.filter(
+        status=Review.Status.PUBLISHED,
+        incentivised=False,
+        published_at__gte=now - timedelta(days=2),
+        published_at__lt=now - timedelta(minutes=5),
+    ).values_list("pk", flat=True)
+    return sum(review_bonus_grant(review_id=review_id) for review_id in missed)
 
 
 def review_reject(*, review: Review, by: User, reason: str) -> bool:
@@ -284,7 +297,7 @@ def _alert_raise(
         return None
     from reviews.tasks import email_feedback_alert
 
-    transaction.on_commit(lambda: email_feedback_alert.delay(alert.pk))
+    transaction.on_commit(lambda: email_feedback_alert.delay(alert.pk), robust=True)
     return alert
 
 

@@ -8,6 +8,7 @@ from django.conf import settings
 from reviews.services import (
     feedback_alert_send,
     review_bonus_grant,
+    review_bonuses_sweep,
     survey_send,
     surveys_enqueue_due,
 )
@@ -39,3 +40,9 @@ def email_feedback_alert(alert_id: int) -> bool:
 @shared_task
 def ledger_review_bonus(review_id: int) -> bool:
     return review_bonus_grant(review_id=review_id)
+
+
+@shared_task
+def ledger_review_bonuses_sweep() -> int:
+    """Beat: the bonus of reviews whose task the broker lost."""
+    return review_bonuses_sweep()

@@ -70,3 +70,19 @@ def test_republishing_after_an_edit_awards_nothing_more():
     review_publish(review=review, by=None)
     review_bonus_grant(review_id=review.pk)
     assert Transaction.objects.filter(kind=Transaction.Kind.REVIEW_BONUS).count() == 1
+
+
+def test_a_bonus_whose_task_was_lost_is_granted_by_the_sweep():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from reviews.services import review_bonuses_sweep
+
+    review = _published()
+    Review.objects.filter(pk=review.pk).update(published_at=timezone.now() - timedelta(hours=1))
+    assert review_bonuses_sweep() == 1
+    assert review_bonuses_sweep() == 0
+    review.refresh_from_db()
+    assert review.incentivised
+    assert Transaction.objects.filter(kind=Transaction.Kind.REVIEW_BONUS).count() == 1
