@@ -3,12 +3,14 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
+from config.admin_login import admin_login_guard
 from config.health import health
 from config.portal import dashboard, home
 from config.staff_dashboard import staff_dashboard
 
 admin.site.site_header = f"{settings.BUSINESS_NAME}: Kindred staff"
 admin.site.site_title = "Kindred staff"
+admin.site.login = admin_login_guard(admin.site.login)
 
 urlpatterns = [
     path("", home, name="home"),

@@ -6,13 +6,18 @@ from django.utils.translation import gettext_lazy as _
 from customers.images import ProcessedImage, process_image
 from customers.models import Connection, ConsentRecord, Customer
 from customers.services import customer_profile_update
+from customers.validators import validate_printable
 
 
 class SignupExtraForm(forms.Form):
     """Extra fields on allauth's signup form."""
 
-    first_name = forms.CharField(label=_("First name"), max_length=150)
-    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
+    first_name = forms.CharField(
+        label=_("First name"), max_length=150, validators=[validate_printable]
+    )
+    last_name = forms.CharField(
+        label=_("Last name"), max_length=150, required=False, validators=[validate_printable]
+    )
     marketing_consent = forms.BooleanField(
         label=_("Send me news and offers by email (you can stop any time)"), required=False
     )
@@ -42,6 +47,10 @@ class ProfileForm(forms.ModelForm):
             "display_name": _("How we greet you; leave empty to use your name."),
             "birthday": _("Optional: we like to send a small gift."),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["display_name"].validators.append(validate_printable)
 
 
 class AvatarForm(forms.Form):

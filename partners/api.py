@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+from rest_framework.exceptions import ParseError
 from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import JSONParser
@@ -18,6 +20,43 @@ class Pagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+
+# No request of the contract nests deeper than a few levels.
+MAX_JSON_DEPTH = 32
+
+
+def _too_deep(value) -> bool:
+    """Walk the parsed body without recursion (it may be nested nearly a thousand deep)."""
+    level, current = 1, [value]
+    while current:
+        children = []
+        for item in current:
+            if isinstance(item, dict):
+                children.extend(item.values())
+            elif isinstance(item, list):
+                children.extend(item)
+        if children and level == MAX_JSON_DEPTH:
+            return True
+        level, current = level + 1, children
+    return False
+
+
+class BoundedJSONParser(JSONParser):
+    """JSON with a nesting limit: Python's decoder recurses, and a body of 20,000 brackets
+    (40 KB, under the size limit) would otherwise end in a RecursionError, a 500."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        too_deep = ParseError(
+            _("JSON nested deeper than %(depth)d levels.") % {"depth": MAX_JSON_DEPTH}
+        )
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise too_deep from None
+        if _too_deep(data):
+            raise too_deep
+        return data
 
 
 class BodyLimitMixin:
@@ -39,7 +78,7 @@ class PartnerAPIView(IdempotentPostMixin, BodyLimitMixin, GenericAPIView):
     permission_classes = [IsPartner]
     throttle_classes = [PartnerKeyThrottle]
     pagination_class = Pagination
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
     renderer_classes = [JSONRenderer]
 
     @property

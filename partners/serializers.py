@@ -10,6 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from customers.models import Customer
+from customers.validators import validate_printable
 from partners.selectors import ConversionOutcome, customer_tier_name
 from referrals.selectors import referral_url
 
@@ -33,8 +34,12 @@ class PointsSerializer(serializers.Serializer):
 class CustomerInSerializer(serializers.Serializer):
     external_id = serializers.CharField(max_length=255)
     email = serializers.EmailField(max_length=254)
-    first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
-    last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    first_name = serializers.CharField(
+        max_length=150, required=False, allow_blank=True, validators=[validate_printable]
+    )
+    last_name = serializers.CharField(
+        max_length=150, required=False, allow_blank=True, validators=[validate_printable]
+    )
     referral_code = serializers.CharField(
         max_length=32, required=False, allow_blank=True, allow_null=True
     )

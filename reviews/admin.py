@@ -6,6 +6,7 @@ import csv
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path
@@ -154,6 +155,8 @@ class ReviewAdmin(admin.ModelAdmin):
 
     def report_view(self, request):
         """NPS per week and rating trends per subject, drawn as SVG bars."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         nps = nps_by_week()
         for index, row in enumerate(nps):
             row["x"] = index * 40 + 5

@@ -37,8 +37,16 @@ def page(request, browser, live_server):
     context = browser.new_context(viewport=request.param, base_url=live_server.url)
     page = context.new_page()
     page.set_default_timeout(10_000)
+    refused = []
+    page.on(
+        "console",
+        lambda message: (
+            refused.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     yield page
     context.close()
+    assert not refused, f"The portal broke its own Content-Security-Policy: {refused}"
 
 
 @pytest.fixture

@@ -44,3 +44,29 @@ def partner_key(settings):
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 def test_api_keeps_to_its_schema(case, partner_key):
     case.call_and_validate(headers={"Authorization": f"Api-Key {partner_key}"}, checks=CHECKS)
+
+
+@pytest.mark.slow
+@pytest.mark.django_db
+def test_api_workflows_keep_to_their_schema(partner_key):
+    """Stateful: the links schemathesis infers (a customer created, then read, awarded points,
+    looked up by code...) chain real ids through the API; every step is checked as above."""
+
+    machine = schema.as_state_machine()
+    # Links are inferred from the schema (POST /customers/ feeds GET /customers/{id}/, ...):
+    # if a schema change loses them, this test would silently go stateless.
+    assert schema.statistic.transitions.selected >= 10
+
+    class Workflow(machine):
+        def get_call_kwargs(self, case):
+            return {"headers": {"Authorization": f"Api-Key {partner_key}"}}
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            case.validate_response(response, checks=CHECKS)
+
+    Workflow.run(
+        settings=settings(
+            max_examples=15, stateful_step_count=6, deadline=None,
+            suppress_health_check=list(HealthCheck),
+        )
+    )  # fmt: skip
