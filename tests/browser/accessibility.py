@@ -33,6 +33,8 @@ WIDE = """
 
 
 def serious_violations(page) -> list[str]:
+    # A click may have just started a navigation: check the new page once it has loaded.
+    page.wait_for_load_state()
     if not page.evaluate("typeof axe !== 'undefined'"):
         # Evaluated through the DevTools protocol: the portal's CSP forbids inline scripts.
         page.evaluate(AXE.read_text())
