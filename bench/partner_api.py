@@ -12,20 +12,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 
 from common import report, scratch_database
-from server import gunicorn, wrk
+from server import LUA_THREAD_ID, gunicorn, wrk
 
-os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/8")
-os.environ.update(HTTPS="0", ALLOWED_HOSTS="127.0.0.1,testserver", LOG_LEVEL="WARNING")
-
-CONVERSIONS_LUA = """
-local counter = 0
-function setup(thread)
-  counter = counter + 1
-  thread:set("tid", counter)
-end
+CONVERSIONS_LUA = (
+    LUA_THREAD_ID
+    + """
 local customers = %(customers)s
 local n = 0
 function request()
@@ -41,6 +34,7 @@ function request()
   }, body)
 end
 """
+)
 
 ROTATING_GET_LUA = """
 local paths = %(paths)s

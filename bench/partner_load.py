@@ -12,21 +12,14 @@ Idempotency-Keys, 10% point awards. Worker memory is read after a warm-up and at
 from __future__ import annotations
 
 import argparse
-import os
 
 from common import report, scratch_database
 from partner_api import lua_list, seed
-from server import gunicorn, worker_rss_kib, wrk
+from server import LUA_THREAD_ID, gunicorn, worker_rss_kib, wrk
 
-os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/8")
-os.environ.update(HTTPS="0", ALLOWED_HOSTS="127.0.0.1,testserver", LOG_LEVEL="WARNING")
-
-MIXED_LUA = """
-local counter = 0
-function setup(thread)
-  counter = counter + 1
-  thread:set("tid", counter)
-end
+MIXED_LUA = (
+    LUA_THREAD_ID
+    + """
 local customers = %(customers)s
 local n = 0
 local auth = "Api-Key %(key)s"
@@ -53,6 +46,7 @@ function request()
     '{"points": 5, "reason": "Load test"}')
 end
 """
+)
 
 
 def main() -> None:

@@ -18,6 +18,19 @@ from common import BASE_DIR
 
 GUNICORN = str(Path(BASE_DIR) / ".venv" / "bin" / "gunicorn")
 
+# The bench process and the server it starts: a Redis broker and cache, plain HTTP on loopback.
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/8")
+os.environ.update(HTTPS="0", ALLOWED_HOSTS="127.0.0.1,testserver", LOG_LEVEL="WARNING")
+
+# A wrk script's preamble: each wrk thread gets its own `tid`, for unique Idempotency-Keys.
+LUA_THREAD_ID = """
+local counter = 0
+function setup(thread)
+  counter = counter + 1
+  thread:set("tid", counter)
+end
+"""
+
 
 def free_port() -> int:
     with socket.socket() as sock:
