@@ -6,13 +6,16 @@ from django.conf import settings
 from customers.privacy import data_export_build
 from customers.services import customer_welcome_send
 
+# Every app's email tasks: an SMTP failure (an OSError) is retried with exponential backoff.
+EMAIL_RETRY = {
+    "autoretry_for": (OSError,),
+    "retry_backoff": settings.EMAIL_RETRY_BACKOFF,
+    "retry_backoff_max": 3600,
+    "max_retries": 8,
+}
 
-@shared_task(
-    autoretry_for=(OSError,),
-    retry_backoff=settings.EMAIL_RETRY_BACKOFF,
-    retry_backoff_max=3600,
-    max_retries=8,
-)
+
+@shared_task(**EMAIL_RETRY)
 def email_welcome(customer_id: int) -> None:
     customer_welcome_send(customer_id=customer_id)
 

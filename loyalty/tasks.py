@@ -1,6 +1,6 @@
 from celery import shared_task
-from django.conf import settings
 
+from customers.tasks import EMAIL_RETRY
 from loyalty.expiry import expiry_reminder_send, expiry_reminders_queue, points_expire_due
 from loyalty.gifts import birthday_gifts_award, gift_campaign_run, gift_email_send
 from loyalty.ledger import settle_due
@@ -36,29 +36,21 @@ def ledger_gift_campaign_run(campaign_id: int) -> None:
     gift_campaign_run(campaign_id=campaign_id)
 
 
-EMAIL_RETRIES = {
-    "autoretry_for": (OSError,),
-    "retry_backoff": settings.EMAIL_RETRY_BACKOFF,
-    "retry_backoff_max": 3600,
-    "max_retries": 8,
-}
-
-
-@shared_task(**EMAIL_RETRIES)
+@shared_task(**EMAIL_RETRY)
 def email_gift_received(gift_id: int) -> None:
     gift_email_send(gift_id=gift_id)
 
 
-@shared_task(**EMAIL_RETRIES)
+@shared_task(**EMAIL_RETRY)
 def email_points_expiring(notice_id: int) -> None:
     expiry_reminder_send(notice_id=notice_id)
 
 
-@shared_task(**EMAIL_RETRIES)
+@shared_task(**EMAIL_RETRY)
 def email_rewards_settled(transaction_ids: list[int]) -> int:
     return rewards_settled_notify(transaction_ids=transaction_ids)
 
 
-@shared_task(**EMAIL_RETRIES)
+@shared_task(**EMAIL_RETRY)
 def email_voucher_issued(voucher_id: int) -> bool:
     return voucher_email_send(voucher_id=voucher_id)

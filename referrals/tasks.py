@@ -6,8 +6,8 @@ Names decide queues (CELERY_TASK_ROUTES): `email_*` go to the email queue.
 from __future__ import annotations
 
 from celery import shared_task
-from django.conf import settings
 
+from customers.tasks import EMAIL_RETRY
 from referrals import invitations, notifications, privacy
 
 
@@ -26,12 +26,7 @@ def email_invitations_send(invitation_ids: list[int]) -> dict[int, str]:
     return {invitation_id: outcome.status for invitation_id, outcome in outcomes.items()}
 
 
-@shared_task(
-    autoretry_for=(OSError,),
-    retry_backoff=settings.EMAIL_RETRY_BACKOFF,
-    retry_backoff_max=3600,
-    max_retries=5,
-)
+@shared_task(**{**EMAIL_RETRY, "max_retries": 5})
 def email_invitation_remind(invitation_id: int) -> bool:
     return invitations.invitation_remind_send(invitation_id=invitation_id)
 
@@ -60,11 +55,6 @@ def invitees_forget() -> int:
     return privacy.invitees_forget()
 
 
-@shared_task(
-    autoretry_for=(OSError,),
-    retry_backoff=settings.EMAIL_RETRY_BACKOFF,
-    retry_backoff_max=3600,
-    max_retries=5,
-)
+@shared_task(**{**EMAIL_RETRY, "max_retries": 5})
 def email_welcome_gift(referral_id: int) -> bool:
     return notifications.welcome_gift_email_send(referral_id=referral_id)

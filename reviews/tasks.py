@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.conf import settings
 
+from customers.tasks import EMAIL_RETRY
 from reviews.services import (
     feedback_alert_send,
     review_bonus_grant,
@@ -13,13 +13,6 @@ from reviews.services import (
     surveys_enqueue_due,
 )
 
-_EMAIL_RETRY = {
-    "autoretry_for": (OSError,),
-    "retry_backoff": settings.EMAIL_RETRY_BACKOFF,
-    "retry_backoff_max": 3600,
-    "max_retries": 8,
-}
-
 
 @shared_task
 def email_surveys_due() -> int:
@@ -27,12 +20,12 @@ def email_surveys_due() -> int:
     return surveys_enqueue_due()
 
 
-@shared_task(**_EMAIL_RETRY)
+@shared_task(**EMAIL_RETRY)
 def email_survey(survey_id: int) -> bool:
     return survey_send(survey_id=survey_id)
 
 
-@shared_task(**_EMAIL_RETRY)
+@shared_task(**EMAIL_RETRY)
 def email_feedback_alert(alert_id: int) -> bool:
     return feedback_alert_send(alert_id=alert_id)
 
