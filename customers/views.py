@@ -12,7 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from customers.forms import AccountDeleteForm, AvatarForm, FriendRequestForm, ProfileForm
-from customers.models import Connection, ConsentRecord, Customer, DataExport
+from customers.models import Connection, ConsentRecord, DataExport
 from customers.privacy import (
     consent_set,
     customer_erase,
@@ -31,13 +31,9 @@ from customers.services import (
 )
 
 
-def _customer(request) -> Customer:
-    return customer_for_user(user=request.user)
-
-
 @login_required
 def profile(request):
-    customer = _customer(request)
+    customer = customer_for_user(user=request.user)
     form = ProfileForm(instance=customer)
     avatar_form = AvatarForm()
     if request.method == "POST" and "avatar" in request.FILES:
@@ -61,7 +57,7 @@ def profile(request):
 
 @login_required
 def friends(request):
-    customer = _customer(request)
+    customer = customer_for_user(user=request.user)
     form = FriendRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         other = customer_by_email(form.cleaned_data["email"])
@@ -93,7 +89,7 @@ def friends(request):
 @login_required
 @require_POST
 def friend_respond(request, pk: int):
-    customer = _customer(request)
+    customer = customer_for_user(user=request.user)
     connection = get_object_or_404(Connection, pk=pk, addressee=customer)
     accept = request.POST.get("answer") == "accept"
     try:
@@ -108,7 +104,7 @@ def friend_respond(request, pk: int):
 @login_required
 @require_POST
 def friend_remove(request, pk: int):
-    customer = _customer(request)
+    customer = customer_for_user(user=request.user)
     connection = get_object_or_404(
         Connection.objects.filter(requester=customer)
         | Connection.objects.filter(addressee=customer),
@@ -122,7 +118,7 @@ def friend_remove(request, pk: int):
 @login_required
 def data(request):
     """What we hold about you: exports with their progress, and leaving for good."""
-    customer = _customer(request)
+    customer = customer_for_user(user=request.user)
     if request.method == "POST":
         data_export_request(customer=customer, source=DataExport.Source.CUSTOMER)
         messages.success(request, _("We are preparing your data. We'll email you when it's ready."))
@@ -155,7 +151,7 @@ def data_download(request, public_id):
 
 @login_required
 def account_delete(request):
-    customer = _customer(request)
+    customer = customer_for_user(user=request.user)
     form = AccountDeleteForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         customer_erase(customer=customer, source="customer")

@@ -8,7 +8,6 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
-from customers.models import Customer
 from customers.selectors import friends_of
 from customers.services import customer_for_user
 from loyalty.forms import GiftForm
@@ -26,13 +25,9 @@ from loyalty.vouchers import reward_redeem
 HISTORY_PAGE_SIZE = 20
 
 
-def _customer(request) -> Customer:
-    return customer_for_user(user=request.user)
-
-
 @login_required
 def overview(request):
-    customer = _customer(request)
+    customer = customer_for_user(user=request.user)
     return render(
         request,
         "loyalty/overview.html",
@@ -46,7 +41,7 @@ def overview(request):
 
 @login_required
 def history(request):
-    entries = customer_history(customer=_customer(request)).select_related(
+    entries = customer_history(customer=customer_for_user(user=request.user)).select_related(
         "transaction__gift__sender__user", "transaction__gift__recipient__user"
     )
     page = Paginator(entries, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
@@ -55,7 +50,7 @@ def history(request):
 
 @login_required
 def catalog(request):
-    customer = _customer(request)
+    customer = customer_for_user(user=request.user)
     return render(
         request,
         "loyalty/catalog.html",
@@ -69,7 +64,7 @@ def catalog(request):
 @login_required
 def redeem(request, public_id):
     """GET asks for confirmation; POST spends the points and issues the voucher."""
-    customer = _customer(request)
+    customer = customer_for_user(user=request.user)
     reward = get_object_or_404(active_rewards(), public_id=public_id)
     if request.method != "POST":
         return render(
@@ -92,13 +87,15 @@ def redeem(request, public_id):
 @login_required
 def vouchers(request):
     return render(
-        request, "loyalty/vouchers.html", {"vouchers": customer_vouchers(_customer(request))}
+        request,
+        "loyalty/vouchers.html",
+        {"vouchers": customer_vouchers(customer_for_user(user=request.user))},
     )
 
 
 @login_required
 def gift(request):
-    customer = _customer(request)
+    customer = customer_for_user(user=request.user)
     friends = friends_of(customer=customer)
     form = GiftForm(request.POST or None, friends=friends, rewards=active_rewards())
     if request.method == "POST" and form.is_valid():

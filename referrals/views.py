@@ -69,14 +69,10 @@ def invitation(request, token: str):
     return _landing(request, referrer=found.sender, invitation=found)
 
 
-def _me(request) -> Customer:
-    return customer_for_user(user=request.user)
-
-
 @login_required
 def invite(request):
     """The customer's referral link, QR code, share links, invitation form and invitations."""
-    customer = _me(request)
+    customer = customer_for_user(user=request.user)
     form = InviteForm(request.POST or None)
     refused: list[tuple[str, str]] = []
     if request.method == "POST" and form.is_valid():
@@ -122,7 +118,10 @@ def invite(request):
 
 @login_required
 def qr_code(request):
-    response = HttpResponse(qr_png(referral_url(customer=_me(request))), content_type="image/png")
+    response = HttpResponse(
+        qr_png(referral_url(customer=customer_for_user(user=request.user))),
+        content_type="image/png",
+    )
     response["Cache-Control"] = "private, max-age=86400"
     return response
 
@@ -130,7 +129,7 @@ def qr_code(request):
 @login_required
 @require_POST
 def resend(request, public_id):
-    customer = _me(request)
+    customer = customer_for_user(user=request.user)
     found = get_object_or_404(Invitation, public_id=public_id, sender=customer)
     try:
         invitation_resend(invitation=found, sender=customer)
@@ -144,7 +143,7 @@ def resend(request, public_id):
 @login_required
 @require_POST
 def cancel(request, public_id):
-    customer = _me(request)
+    customer = customer_for_user(user=request.user)
     found = get_object_or_404(Invitation, public_id=public_id, sender=customer)
     try:
         invitation_cancel(invitation=found, sender=customer)

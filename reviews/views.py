@@ -11,7 +11,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from customers.models import Customer
 from customers.services import customer_for_user
 from reviews.forms import ReviewForm, SurveyCommentForm
 from reviews.models import Review, Subject, Survey
@@ -44,10 +43,6 @@ SORT_LABELS = {
 }
 
 
-def _customer(request) -> Customer:
-    return customer_for_user(user=request.user)
-
-
 def subject_list(request):
     return render(request, "reviews/subject_list.html", {"subjects": subjects_with_ratings()})
 
@@ -68,7 +63,7 @@ def subject_detail(request, slug: str):
         )
         for stars in range(5, 0, -1)
     ]
-    customer = _customer(request) if request.user.is_authenticated else None
+    customer = customer_for_user(user=request.user) if request.user.is_authenticated else None
     return render(
         request,
         "reviews/subject_detail.html",
@@ -92,7 +87,7 @@ def subject_detail(request, slug: str):
 def review_write(request, slug: str):
     """Write one's review of a subject, or edit it (edits go back through moderation)."""
     subject = get_object_or_404(Subject, slug=slug)
-    customer = _customer(request)
+    customer = customer_for_user(user=request.user)
     review = Review.objects.filter(author=customer, subject=subject).first()
     initial = (
         {"rating": review.rating, "title": review.title, "body": review.body} if review else None
@@ -143,7 +138,9 @@ def review_write(request, slug: str):
 @login_required
 def my_reviews(request):
     return render(
-        request, "reviews/my_reviews.html", {"reviews": reviews_by(customer=_customer(request))}
+        request,
+        "reviews/my_reviews.html",
+        {"reviews": reviews_by(customer=customer_for_user(user=request.user))},
     )
 
 
@@ -152,7 +149,7 @@ def my_reviews(request):
 def helpful(request, public_id):
     review = get_object_or_404(Review.objects.select_related("subject"), public_id=public_id)
     try:
-        helpful_vote_add(review=review, customer=_customer(request))
+        helpful_vote_add(review=review, customer=customer_for_user(user=request.user))
     except ReviewError as error:
         messages.error(request, str(error))
     else:
