@@ -57,15 +57,6 @@ def referrer_code_subquery(customer_field: str = "pk") -> Subquery:
     )
 
 
-def referred_by_code(*, customer: Customer) -> str | None:
-    """The referral code of who referred the customer; None if nobody (or fraud rules refused)."""
-    return (
-        Customer.objects.filter(pk=customer.pk)
-        .values_list(referrer_code_subquery(), flat=True)
-        .first()
-    )
-
-
 def invitations_of(*, customer: Customer) -> QuerySet[Invitation]:
     return Invitation.objects.filter(sender=customer).order_by("-created_at")
 
