@@ -6,5 +6,5 @@ class PartnersConfig(AppConfig):
     name = "partners"
 
     def ready(self) -> None:
-        # The webhook and data-rights receivers; the API-key scheme for the schema.
-        from partners import privacy, receivers, schema  # noqa: F401
+        # The webhook, data-rights and key-cache receivers; the API-key scheme for the schema.
+        from partners import authentication, privacy, receivers, schema  # noqa: F401

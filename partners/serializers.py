@@ -14,6 +14,9 @@ from customers.validators import validate_printable
 from partners.selectors import ConversionOutcome, customer_tier_name
 from referrals.selectors import referral_url
 
+# Timestamps as every serializer field writes them (format and time zone from the settings).
+TIMESTAMP = serializers.DateTimeField()
+
 
 class ErrorSerializer(serializers.Serializer):
     """Every error except validation: a human message and a machine code."""
@@ -50,9 +53,9 @@ class CustomerSerializer(serializers.Serializer):
 
     id = serializers.UUIDField(source="public_id")
     external_id = serializers.CharField()
-    email = serializers.EmailField(source="user.email")
-    first_name = serializers.CharField(source="user.first_name")
-    last_name = serializers.CharField(source="user.last_name")
+    email = serializers.EmailField(source="user_email")
+    first_name = serializers.CharField(source="user_first_name")
+    last_name = serializers.CharField(source="user_last_name")
     referral_code = serializers.CharField()
     referral_url = serializers.SerializerMethodField()
     referred_by = serializers.CharField(
@@ -69,6 +72,24 @@ class CustomerSerializer(serializers.Serializer):
 
     def get_tier(self, customer: Customer) -> str | None:
         return customer_tier_name(customer=customer)
+
+    def to_representation(self, customer: Customer) -> dict:
+        """The fields above, written out: this is the API's hottest answer, and DRF's
+        field-by-field pass (a deep copy of every field per instance) cost more than
+        the query. tests/partners/test_selectors.py holds it to DRF's own output."""
+        return {
+            "id": str(customer.public_id),
+            "external_id": customer.external_id,
+            "email": customer.user_email,
+            "first_name": customer.user_first_name,
+            "last_name": customer.user_last_name,
+            "referral_code": customer.referral_code,
+            "referral_url": self.get_referral_url(customer),
+            "referred_by": customer.referred_by,
+            "tier": self.get_tier(customer),
+            "points": {"balance": customer.points_balance, "pending": customer.points_pending},
+            "created_at": TIMESTAMP.to_representation(customer.created_at),
+        }
 
 
 class CustomerLookupSerializer(serializers.Serializer):

@@ -30,7 +30,12 @@ from partners.schema import (
     POST_ERRORS,
     error,
 )
-from partners.selectors import partner_conversions, partner_customers, partner_voucher
+from partners.selectors import (
+    partner_conversions,
+    partner_customer,
+    partner_customers,
+    partner_voucher,
+)
 from partners.serializers import (
     ConversionInSerializer,
     ConversionSerializer,
@@ -59,16 +64,20 @@ from reviews.models import Subject
 from reviews.selectors import published_reviews, review_summary
 
 
+def public_id_or_404(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise Http404 from None
+
+
 class PublicIdLookupMixin:
     """Objects found by their public id (a UUID) in the URL; anything else is a 404."""
 
     lookup_field = "public_id"
 
     def get_object(self):
-        try:
-            uuid.UUID(self.kwargs[self.lookup_url_kwarg])
-        except ValueError:
-            raise Http404 from None
+        public_id_or_404(self.kwargs[self.lookup_url_kwarg])
         return super().get_object()
 
 
@@ -150,7 +159,10 @@ class CustomerDetailView(CustomerScopedView):
 
     @extend_schema(responses={200: CustomerSerializer, **NOT_FOUND, **COMMON_ERRORS})
     def get(self, request, customer_id):
-        return Response(CustomerSerializer(self.get_object()).data)
+        customer = partner_customer(partner=self.partner, public_id=public_id_or_404(customer_id))
+        if customer is None:
+            raise Http404
+        return Response(CustomerSerializer(customer).data)
 
 
 class CustomerTransactionsView(CustomerScopedView):

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import os
+
 import pytest
 
-from tests.support import CeleryWorker, SmtpSink
+from tests.support import CeleryWorker, RedisServer, SmtpSink
 
 
 @pytest.fixture(autouse=True)
@@ -33,3 +35,19 @@ def tasks_inline():
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = False
+
+
+@pytest.fixture
+def redis_server():
+    """A private Redis to stop and start; the shared one is never touched.
+
+    Missing redis-server fails in CI (it must run there) and skips with a
+    reason elsewhere (`make test` without services).
+    """
+    if not RedisServer.available():
+        if os.environ.get("CI"):
+            pytest.fail("redis-server is needed for the broker and cache tests")
+        pytest.skip("redis-server is not installed")
+    server = RedisServer().start()
+    yield server
+    server.stop()

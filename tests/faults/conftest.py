@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import os
 from contextlib import contextmanager
 
 import pytest
@@ -9,7 +8,6 @@ from config.celery import app as celery_app
 from tests.partners.conftest import PartnerClient
 from tests.partners.factories import PartnerFactory
 from tests.referrals.factories import active_program
-from tests.support import RedisServer
 
 
 @pytest.fixture
@@ -27,22 +25,6 @@ def markers(tmp_path, monkeypatch):
     """The folder where tests/faults/tasks.py leaves its marks (workers inherit the variable)."""
     monkeypatch.setenv("FAULTS_MARKER_DIR", str(tmp_path))
     return tmp_path
-
-
-@pytest.fixture
-def redis_server():
-    """A private Redis to stop and start; the shared one is never touched.
-
-    Missing redis-server fails in CI (it must run there) and skips with a
-    reason elsewhere (`make test` without services).
-    """
-    if not RedisServer.available():
-        if os.environ.get("CI"):
-            pytest.fail("redis-server is needed for the broker fault tests")
-        pytest.skip("redis-server is not installed")
-    server = RedisServer().start()
-    yield server
-    server.stop()
 
 
 @contextmanager

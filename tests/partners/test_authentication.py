@@ -6,6 +6,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from partners.models import Partner, PartnerAPIKey
+from partners.services import partner_api_key_create
 from tests.partners.conftest import PartnerClient
 
 pytestmark = pytest.mark.django_db
@@ -57,19 +58,57 @@ def test_wrong_key_answers_401(partner, header):
     _assert_401(client.get(URL), "authentication_failed")
 
 
-def test_revoked_expired_and_inactive_keys_answer_401(partner):
+def test_revoked_expired_and_inactive_keys_answer_401_from_the_next_request(partner):
+    """The key's row is cached after the first request; a change saved (as the admin does)
+    reaches every process through the shared cache at once."""
     api_key = PartnerAPIKey.objects.get(partner=partner)
     client = PartnerClient(partner)
     assert client.get(URL).status_code == 200
-    PartnerAPIKey.objects.filter(pk=api_key.pk).update(
-        expiry_date=timezone.now() - dt.timedelta(seconds=1)
-    )
+    api_key.expiry_date = timezone.now() - dt.timedelta(seconds=1)
+    api_key.save()
     _assert_401(client.get(URL), "authentication_failed")
-    PartnerAPIKey.objects.filter(pk=api_key.pk).update(expiry_date=None, revoked=True)
+    api_key.expiry_date = None
+    api_key.save()
+    assert client.get(URL).status_code == 200
+    api_key.revoked = True
+    api_key.save()
     _assert_401(client.get(URL), "authentication_failed")
-    PartnerAPIKey.objects.filter(pk=api_key.pk).update(revoked=False)
-    Partner.objects.filter(pk=partner.pk).update(active=False)
+
+    _second, partner.key = partner_api_key_create(partner=partner, name="second")
+    client = PartnerClient(partner)
+    assert client.get(URL).status_code == 200
+    partner.active = False
+    partner.save()
     _assert_401(client.get(URL), "authentication_failed")
+
+
+def test_a_deleted_key_answers_401(partner):
+    client = PartnerClient(partner)
+    assert client.get(URL).status_code == 200
+    PartnerAPIKey.objects.get(partner=partner).delete()
+    _assert_401(client.get(URL), "authentication_failed")
+
+
+def test_a_cached_key_still_checks_the_secret(partner):
+    """Only the row is cached: a wrong secret with a known prefix is refused every time."""
+    assert PartnerClient(partner).get(URL).status_code == 200
+    prefix = partner.key.partition(".")[0]
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {prefix}.{'x' * 32}")
+    _assert_401(client.get(URL), "authentication_failed")
+
+
+def test_a_revocation_in_a_transaction_that_rolls_back_changes_nothing(partner):
+    from django.db import transaction
+
+    client = PartnerClient(partner)
+    assert client.get(URL).status_code == 200
+    api_key = PartnerAPIKey.objects.get(partner=partner)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        api_key.revoked = True
+        api_key.save()
+        raise RuntimeError
+    assert client.get(URL).status_code == 200
 
 
 def test_key_use_is_recorded(api, partner):
@@ -88,6 +127,19 @@ def test_throttled_per_key_with_retry_after(settings, api, other_api):
     assert response.json()["code"] == "throttled"
     assert 0 < int(response["Retry-After"]) <= 60
     assert other_api.get(URL).status_code == 200
+
+
+def test_throttle_window_ends_and_the_key_may_send_again(settings, api, monkeypatch):
+    """A fixed window per key: the count starts again in the next one."""
+    import time
+
+    settings.PARTNER_API_RATE = "2/minute"
+    start = (int(time.time() // 60) + 1) * 60.0
+    monkeypatch.setattr(time, "time", lambda: start + 1)
+    assert [api.get(URL).status_code for _ in range(3)] == [200, 200, 429]
+    assert api.get(URL)["Retry-After"] == "59"
+    monkeypatch.setattr(time, "time", lambda: start + 61)
+    assert api.get(URL).status_code == 200
 
 
 def test_request_body_over_the_limit_answers_413_and_changes_nothing(settings, api):
