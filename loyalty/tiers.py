@@ -9,13 +9,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.db import transaction as db_transaction
 from django.db.models import Sum
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
 
 from customers.models import Customer
-from loyalty.models import Entry, Tier, Transaction
+from loyalty.ledger import customer_account
+from loyalty.models import Account, Entry, Tier, Transaction
 
 TIER_WINDOW = timedelta(days=365)
+# A stored placement is trusted this long without a posting to the account (postings clear
+# it at once): points leave the 12-month window with the passing of time alone.
+PLACEMENT_FRESH = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -82,6 +89,39 @@ def _placement(customer: Customer) -> tuple[Tier | None, Tier | None, TierStandi
 def customer_tier(*, customer: Customer) -> Tier | None:
     """The highest tier the customer reaches; None only when staff removed every tier."""
     return _placement(customer)[0]
+
+
+def customer_tier_placed(*, customer: Customer) -> Tier | None:
+    """`customer_tier` for reads: the placement stored on the account while it is fresh (one
+    indexed read instead of a year of ledger aggregates), placed again otherwise."""
+    stored = (
+        Account.objects.select_related("tier")
+        .filter(customer=customer, tier_fresh_until__gt=timezone.now())
+        .first()
+    )
+    if stored is not None:
+        return stored.tier
+    return tier_place(customer=customer)
+
+
+def tier_place(*, customer: Customer) -> Tier | None:
+    """Place the customer from the ledger and store it on their account (made if missing).
+
+    The account row is locked first, so a posting that commits meanwhile either is
+    counted here or clears the placement after it is stored, never lost.
+    """
+    with db_transaction.atomic():
+        account = Account.objects.select_for_update().get(pk=customer_account(customer).pk)
+        tier = customer_tier(customer=customer)
+        account.tier, account.tier_fresh_until = tier, timezone.now() + PLACEMENT_FRESH
+        account.save(update_fields=["tier", "tier_fresh_until"])
+    return tier
+
+
+@receiver([post_save, post_delete], sender=Tier, dispatch_uid="loyalty.tiers_changed")
+def _tiers_changed(sender, **kwargs) -> None:
+    """Staff changed the tiers: every stored placement is placed again on its next read."""
+    Account.objects.filter(tier_fresh_until__isnull=False).update(tier_fresh_until=None)
 
 
 def tier_progress(*, customer: Customer) -> TierProgress:
