@@ -112,12 +112,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 else:
-    # Parameters bound by the server let psycopg prepare a statement that a connection runs
-    # again and again (after 5 runs), so PostgreSQL stops planning the API's hot queries
-    # on every request.
-    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = env.bool(
-        "DATABASE_SERVER_SIDE_BINDING", default=True
-    )
+    # Parameters bound by the server, and statements a connection has run 5 times prepared,
+    # so PostgreSQL stops planning the API's hot queries on every request. Behind a pooler
+    # in transaction mode (PgBouncer), set DATABASE_PREPARED_STATEMENTS=0.
+    if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
+        DATABASES["default"].setdefault("OPTIONS", {}).update(
+            server_side_binding=True, prepare_threshold=5
+        )
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
