@@ -63,12 +63,13 @@ def _apply_to_balances(entries: Sequence[tuple[Account, int]], *, pending: bool)
         if account.customer_id is None:
             continue
         rows = Account.objects.filter(pk=account.pk)
+        touched = {"last_activity_at": now, "tier_fresh_until": None}
         if pending:
-            rows.update(pending_balance=F("pending_balance") + amount, last_activity_at=now)
+            rows.update(pending_balance=F("pending_balance") + amount, **touched)
         elif amount > 0:
-            rows.update(settled_balance=F("settled_balance") + amount, last_activity_at=now)
+            rows.update(settled_balance=F("settled_balance") + amount, **touched)
         elif not rows.filter(settled_balance__gte=-amount).update(
-            settled_balance=F("settled_balance") + amount, last_activity_at=now
+            settled_balance=F("settled_balance") + amount, **touched
         ):
             raise InsufficientPoints(f"Not enough settled points for {-amount}.")
 
@@ -220,7 +221,8 @@ _SETTLE_BALANCES_SQL = """
 UPDATE loyalty_account
    SET settled_balance = loyalty_account.settled_balance + due.total,
        pending_balance = loyalty_account.pending_balance - due.total,
-       last_activity_at = %s
+       last_activity_at = %s,
+       tier_fresh_until = NULL
   FROM (SELECT e.account_id, SUM(e.amount) AS total
           FROM loyalty_entry e
           JOIN loyalty_transaction t ON t.id = e.transaction_id
@@ -275,7 +277,7 @@ def void(*, transaction: Transaction, reason: str) -> bool:
         for entry in locked.entries.select_related("account").order_by("account_id"):
             if entry.account.customer_id is not None:
                 Account.objects.filter(pk=entry.account_id).update(
-                    pending_balance=F("pending_balance") - entry.amount
+                    pending_balance=F("pending_balance") - entry.amount, tier_fresh_until=None
                 )
         transaction_voided.send(sender=Transaction, transaction=locked)
     return True

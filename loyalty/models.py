@@ -41,6 +41,13 @@ class Account(models.Model):
     settled_balance = models.BigIntegerField(default=0)
     pending_balance = models.BigIntegerField(default=0)
     last_activity_at = models.DateTimeField(null=True, blank=True)
+    # The customer's tier as last placed (loyalty/tiers.py): every posting to the account
+    # clears `tier_fresh_until`, so a stale placement is never read; time alone (points
+    # leaving the 12-month window) is caught by the expiry of the placement.
+    tier = models.ForeignKey(
+        "Tier", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    tier_fresh_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -9,12 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.db import transaction as db_transaction
 from django.db.models import BigIntegerField, F, Func, QuerySet, Subquery
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
 
 from customers.models import Customer
 from customers.process_cache import cached_rows, forget_on_change
-from loyalty.models import Entry, Tier, Transaction
+from loyalty.ledger import customer_account
+from loyalty.models import Account, Entry, Tier, Transaction
 
 TIER_WINDOW = timedelta(days=365)
 # Staff edits of the tiers hold at once in the process that saved them and within this
@@ -22,6 +26,9 @@ TIER_WINDOW = timedelta(days=365)
 TIERS_CACHE_SECONDS = 10
 _TIERS_KEY = "loyalty:tiers"
 forget_on_change(Tier, _TIERS_KEY)
+# A stored placement is trusted this long without a posting to the account (postings clear
+# it at once): points leave the 12-month window with the passing of time alone.
+PLACEMENT_FRESH = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -88,8 +95,11 @@ def tier_standing(*, customer: Customer, now: datetime | None = None) -> TierSta
     )
 
 
-def tiers() -> list[Tier]:
-    """Every tier, lowest first."""
+def tiers(*, fresh: bool = False) -> list[Tier]:
+    """Every tier, lowest first; `fresh` skips the process cache (for a placement that is
+    stored for an hour, which must not carry a few seconds' staleness along)."""
+    if fresh:
+        return list(Tier.objects.order_by("min_points", "pk"))
     return cached_rows(
         _TIERS_KEY,
         lambda: list(Tier.objects.order_by("min_points", "pk")),
@@ -102,10 +112,12 @@ def _reaches(tier: Tier, standing: TierStanding) -> bool:
     return standing.points >= tier.min_points or by_referrals
 
 
-def _placement(customer: Customer) -> tuple[Tier | None, Tier | None, TierStanding]:
+def _placement(
+    customer: Customer, *, fresh: bool = False
+) -> tuple[Tier | None, Tier | None, TierStanding]:
     standing = tier_standing(customer=customer)
     current, following = None, None
-    for tier in tiers():
+    for tier in tiers(fresh=fresh):
         if _reaches(tier, standing):
             current, following = tier, None
         elif following is None:
@@ -113,9 +125,42 @@ def _placement(customer: Customer) -> tuple[Tier | None, Tier | None, TierStandi
     return current, following, standing
 
 
-def customer_tier(*, customer: Customer) -> Tier | None:
+def customer_tier(*, customer: Customer, fresh: bool = False) -> Tier | None:
     """The highest tier the customer reaches; None only when staff removed every tier."""
-    return _placement(customer)[0]
+    return _placement(customer, fresh=fresh)[0]
+
+
+def customer_tier_placed(*, customer: Customer) -> Tier | None:
+    """`customer_tier` for reads: the placement stored on the account while it is fresh (one
+    indexed read instead of a year of ledger aggregates), placed again otherwise."""
+    stored = (
+        Account.objects.select_related("tier")
+        .filter(customer=customer, tier_fresh_until__gt=timezone.now())
+        .first()
+    )
+    if stored is not None:
+        return stored.tier
+    return tier_place(customer=customer)
+
+
+def tier_place(*, customer: Customer) -> Tier | None:
+    """Place the customer from the ledger and store it on their account (made if missing).
+
+    The account row is locked first, so a posting that commits meanwhile either is
+    counted here or clears the placement after it is stored, never lost.
+    """
+    with db_transaction.atomic():
+        account = Account.objects.select_for_update().get(pk=customer_account(customer).pk)
+        tier = customer_tier(customer=customer, fresh=True)
+        account.tier, account.tier_fresh_until = tier, timezone.now() + PLACEMENT_FRESH
+        account.save(update_fields=["tier", "tier_fresh_until"])
+    return tier
+
+
+@receiver([post_save, post_delete], sender=Tier, dispatch_uid="loyalty.tiers_changed")
+def _tiers_changed(sender, **kwargs) -> None:
+    """Staff changed the tiers: every stored placement is placed again on its next read."""
+    Account.objects.filter(tier_fresh_until__isnull=False).update(tier_fresh_until=None)
 
 
 def tier_progress(*, customer: Customer) -> TierProgress:

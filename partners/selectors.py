@@ -5,14 +5,14 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from django.core.cache import caches
 from django.db import connection
-from django.db.models import F, QuerySet, Value
+from django.db.models import BooleanField, ExpressionWrapper, F, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from customers.models import Conversion, Customer, User
-from loyalty.models import Account, Transaction, Voucher
-from loyalty.tiers import customer_tier
+from loyalty.models import Account, Tier, Transaction, Voucher
+from loyalty.tiers import customer_tier_placed
 from partners.models import Partner, PartnerCustomer
 from referrals.models import Referral
 from referrals.selectors import referrer_code_subquery
@@ -39,6 +39,11 @@ def partner_customers(*, partner: Partner) -> QuerySet[Customer]:
             user_last_name=F("user__last_name"),
             points_balance=Coalesce(F("points_account__settled_balance"), Value(0)),
             points_pending=Coalesce(F("points_account__pending_balance"), Value(0)),
+            tier_name=F("points_account__tier__name"),
+            tier_fresh=ExpressionWrapper(
+                Q(points_account__tier_fresh_until__gt=timezone.now()),
+                output_field=BooleanField(),
+            ),
             referred_by=referrer_code_subquery(),
         )
         .order_by("-partner_links__created_at", "-pk")
@@ -54,6 +59,7 @@ SELECT customer.id, customer.public_id, customer.referral_code, customer.created
        account_user.first_name AS user_first_name, account_user.last_name AS user_last_name,
        COALESCE(account.settled_balance, 0) AS points_balance,
        COALESCE(account.pending_balance, 0) AS points_pending,
+       tier.name AS tier_name, account.tier_fresh_until > %s AS tier_fresh,
        (SELECT referrer.referral_code
           FROM {Referral._meta.db_table} referral
           JOIN {Customer._meta.db_table} referrer ON referrer.id = referral.referrer_id
@@ -62,6 +68,7 @@ SELECT customer.id, customer.public_id, customer.referral_code, customer.created
   JOIN {Customer._meta.db_table} customer ON customer.id = link.customer_id
   JOIN {User._meta.db_table} account_user ON account_user.id = customer.user_id
   LEFT JOIN {Account._meta.db_table} account ON account.customer_id = customer.id
+  LEFT JOIN {Tier._meta.db_table} tier ON tier.id = account.tier_id
  WHERE link.partner_id = %s AND customer.public_id = %s
 """  # noqa: S608 (table names from the models; values are parameters)
 
@@ -69,28 +76,20 @@ SELECT customer.id, customer.public_id, customer.referral_code, customer.created
 def partner_customer(*, partner: Partner, public_id: uuid.UUID) -> Customer | None:
     """One customer linked to this partner, with what `partner_customers` annotates."""
     public_id_param = Customer._meta.get_field("public_id").get_db_prep_value(public_id, connection)
+    now = Account._meta.get_field("tier_fresh_until").get_db_prep_value(timezone.now(), connection)
     found = Customer.objects.raw(
-        CUSTOMER_SQL, [Referral.Status.REJECTED, partner.pk, public_id_param]
+        CUSTOMER_SQL, [now, Referral.Status.REJECTED, partner.pk, public_id_param]
     )
     return next(iter(found), None)
 
 
-# A tier is recomputed from a year of ledger history (several aggregates), and changes
-# only when points are earned or taken back: partners may read it this many seconds late.
-TIER_CACHE_SECONDS = 60
-
-
 def customer_tier_name(*, customer: Customer) -> str | None:
-    """The name of the customer's tier, cached briefly in each process for the API's
-    hottest read (no round trip to a shared cache either)."""
-    cache = caches["local"]
-    key = f"partners:tier:{customer.public_id}"
-    name = cache.get(key)
-    if name is None:
-        tier = customer_tier(customer=customer)
-        name = tier.name if tier else ""
-        cache.set(key, name, TIER_CACHE_SECONDS)
-    return name or None
+    """The name of the customer's tier: the stored placement that `partner_customers` and
+    `partner_customer` read along, unless it is stale (then placed again)."""
+    if getattr(customer, "tier_fresh", False):
+        return customer.tier_name
+    tier = customer_tier_placed(customer=customer)
+    return tier.name if tier else None
 
 
 def partner_conversions(*, partner: Partner) -> QuerySet[Conversion]:

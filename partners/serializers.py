@@ -62,9 +62,7 @@ class CustomerSerializer(serializers.Serializer):
     referred_by = serializers.CharField(
         allow_null=True, help_text="The referral code of who referred the customer, or null."
     )
-    tier = serializers.SerializerMethodField(
-        help_text="The name of the customer's tier (may lag a minute behind the ledger)."
-    )
+    tier = serializers.SerializerMethodField(help_text="The name of the customer's tier.")
     points = PointsSerializer(source="*")
     created_at = serializers.DateTimeField()
 

@@ -72,3 +72,56 @@ def test_no_tier_when_staff_removed_them_all():
     anna = CustomerFactory()
     assert customer_tier(customer=anna) is None
     assert tier_progress(customer=anna).tier is None
+
+
+def _placed(customer):
+    from loyalty.models import Account
+
+    return Account.objects.get(customer=customer).tier_fresh_until is not None
+
+
+def test_a_placement_is_stored_and_every_change_to_the_standing_clears_it():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from loyalty.tiers import customer_tier_placed
+
+    anna = CustomerFactory()
+    assert customer_tier_placed(customer=anna).name == "Bronze"
+    assert _placed(anna)
+    _earn(anna, 1000)
+    assert not _placed(anna)
+    assert customer_tier_placed(customer=anna).name == "Silver" and _placed(anna)
+
+    held = ledger.points_award(
+        customer=anna,
+        points=5,
+        kind=Transaction.Kind.REFERRAL_REWARD,
+        memo="Referral",
+        source="referral_expense",
+        settles_at=timezone.now() + timedelta(days=1),
+    )
+    customer_tier_placed(customer=anna)
+    ledger.settle_due(as_of=timezone.now() + timedelta(days=2))
+    assert not _placed(anna)
+    customer_tier_placed(customer=anna)
+    assert held.pk and _placed(anna)
+
+    pending = ledger.points_award(
+        customer=anna,
+        points=5,
+        kind="earn",
+        memo="Held",
+        settles_at=timezone.now() + timedelta(days=9),
+    )
+    customer_tier_placed(customer=anna)
+    ledger.void(transaction=pending, reason="Refunded")
+    assert not _placed(anna)
+
+    customer_tier_placed(customer=anna)
+    silver = Tier.objects.get(name="Silver")
+    silver.min_points = 2000
+    silver.save()
+    assert not _placed(anna)
+    assert customer_tier_placed(customer=anna).name == "Bronze"

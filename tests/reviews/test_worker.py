@@ -38,7 +38,8 @@ def test_survey_email_click_score_and_detractor_alert(celery_worker, smtp_sink, 
     assert message["To"] == customer.user.email
     links = dict(re.findall(r"^(\d+): (http\S+)", _text(message), re.MULTILINE))
     assert sorted(links, key=int) == [str(n) for n in range(11)]
-    assert Survey.objects.get(pk=survey.pk).status == Survey.Status.SENT
+    # The worker marks the survey after the server accepted the mail: a moment later.
+    wait_for(lambda: Survey.objects.get(pk=survey.pk).status == Survey.Status.SENT, timeout=30)
 
     response = client.get(urlsplit(links["2"]).path, follow=True)
     assert response.status_code == 200
