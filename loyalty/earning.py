@@ -15,6 +15,7 @@ from django.db import transaction as db_transaction
 from django.utils import timezone
 
 from customers.models import Conversion, Customer
+from customers.process_cache import cached_rows, forget_on_change
 from loyalty.ledger import (
     LedgerError,
     points_award,
@@ -30,10 +31,20 @@ class UnknownCurrency(LedgerError):
     """No exchange rate from the purchase's currency to the program's; nothing was written."""
 
 
+# Staff edits of the earn rules hold at once in the process that saved them and within
+# this many seconds in every other.
+EARN_RULE_CACHE_SECONDS = 10
+_EARN_RULE_KEY = "loyalty:earn-rule"
+forget_on_change(EarnRule, _EARN_RULE_KEY)
+
+
 def earn_rule() -> EarnRule:
     """The program's single earn-rule row, created with the defaults on first use."""
-    rule, _ = EarnRule.objects.get_or_create(pk=1)
-    return rule
+    return cached_rows(
+        _EARN_RULE_KEY,
+        lambda: EarnRule.objects.get_or_create(pk=1)[0],
+        seconds=EARN_RULE_CACHE_SECONDS,
+    )
 
 
 def exchange_rate(*, currency: str, rule: EarnRule) -> Decimal:

@@ -23,6 +23,7 @@ from django.db.models import F, Sum
 from django.utils import timezone
 
 from customers.models import Customer, User
+from customers.process_cache import cached_rows
 from loyalty.models import Account, Entry, Transaction
 from loyalty.signals import transaction_voided, transactions_settled
 
@@ -37,9 +38,17 @@ class InsufficientPoints(LedgerError):
     code = "insufficient_points"
 
 
+# System accounts are created once and never change (their balances are summed on demand).
+SYSTEM_ACCOUNT_CACHE_SECONDS = 600
+
+
 def system_account(code: str) -> Account:
-    account, _ = Account.objects.get_or_create(system_code=Account.System(code))
-    return account
+    code = Account.System(code)
+    return cached_rows(
+        f"loyalty:system-account:{code}",
+        lambda: Account.objects.get_or_create(system_code=code)[0],
+        seconds=SYSTEM_ACCOUNT_CACHE_SECONDS,
+    )
 
 
 def customer_account(customer: Customer) -> Account:
@@ -63,6 +72,19 @@ def _apply_to_balances(entries: Sequence[tuple[Account, int]], *, pending: bool)
             settled_balance=F("settled_balance") + amount, **touched
         ):
             raise InsufficientPoints(f"Not enough settled points for {-amount}.")
+
+
+def _seed_entries(transaction: Transaction, entries: list[Entry]) -> None:
+    """`transaction.entries.all()` answers from what was just written, as a prefetch would."""
+    cached = transaction.entries.all()
+    cached._result_cache = entries
+    cached._prefetch_done = True
+    transaction._prefetched_objects_cache = {"entries": cached}
+
+
+def credited_points(transaction: Transaction) -> int:
+    """What a two-sided transaction credited (its positive entry), read from its entries."""
+    return max(entry.amount for entry in transaction.entries.all())
 
 
 def post(
@@ -91,11 +113,11 @@ def post(
     pending = settles_at is not None
     if pending and any(a.customer_id and amount < 0 for a, amount in entries):
         raise LedgerError("Only credits to customers can be held; debits post at once.")
-    with db_transaction.atomic():
-        if idempotency_key:
-            existing = Transaction.objects.filter(idempotency_key=idempotency_key).first()
-            if existing is not None:
-                return existing
+    # Only a debit can be refused (InsufficientPoints) after rows are written: its savepoint
+    # undoes them for a caller that carries on. Anything else that fails here is a database
+    # error, which dooms the caller's transaction anyway.
+    debits_customer = any(a.customer_id and amount < 0 for a, amount in entries)
+    with db_transaction.atomic(savepoint=debits_customer):
         try:
             with db_transaction.atomic():
                 posted = Transaction.objects.create(
@@ -113,13 +135,20 @@ def post(
                     exchange_rate=exchange_rate,
                 )
         except IntegrityError:
-            if idempotency_key:
-                # Another caller committed the same key first: theirs is the transaction.
-                return Transaction.objects.get(idempotency_key=idempotency_key)
-            raise
-        Entry.objects.bulk_create(
+            # The key was used before (or another caller committed it first): the unique
+            # constraint decides, and the earlier transaction is the answer.
+            existing = (
+                Transaction.objects.filter(idempotency_key=idempotency_key).first()
+                if idempotency_key
+                else None
+            )
+            if existing is None:
+                raise
+            return existing
+        created = Entry.objects.bulk_create(
             Entry(transaction=posted, account=account, amount=amount) for account, amount in entries
         )
+        _seed_entries(posted, created)
         _apply_to_balances(entries, pending=pending)
     return posted
 

@@ -10,16 +10,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction as db_transaction
-from django.db.models import Sum
+from django.db.models import BigIntegerField, F, Func, QuerySet, Subquery
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
 from customers.models import Customer
+from customers.process_cache import cached_rows, forget_on_change
 from loyalty.ledger import customer_account
 from loyalty.models import Account, Entry, Tier, Transaction
 
 TIER_WINDOW = timedelta(days=365)
+# Staff edits of the tiers hold at once in the process that saved them and within this
+# many seconds in every other.
+TIERS_CACHE_SECONDS = 10
+_TIERS_KEY = "loyalty:tiers"
+forget_on_change(Tier, _TIERS_KEY)
 # A stored placement is trusted this long without a posting to the account (postings clear
 # it at once): points leave the 12-month window with the passing of time alone.
 PLACEMENT_FRESH = timedelta(hours=1)
@@ -42,32 +48,63 @@ class TierProgress:
     percent: int
 
 
+def _scalar(rows: QuerySet, aggregate: Func) -> Subquery:
+    """`aggregate` over all of `rows` as a subquery (a plain function: no GROUP BY)."""
+    return Subquery(rows.order_by().annotate(value=aggregate).values("value"))
+
+
+def _sum(field: str) -> Func:
+    return Func(F(field), function="SUM", output_field=BigIntegerField())
+
+
+def _count_distinct(field: str) -> Func:
+    return Func(
+        F(field), template="COUNT(DISTINCT %(expressions)s)", output_field=BigIntegerField()
+    )
+
+
 def tier_standing(*, customer: Customer, now: datetime | None = None) -> TierStanding:
     """Purchase points kept (earned minus taken back) in the last 12 months, and referrals."""
     since = (now or timezone.now()) - TIER_WINDOW
     earned = Transaction.objects.filter(
         kind=Transaction.Kind.EARN, created_at__gte=since, entries__account__customer=customer
     ).exclude(status=Transaction.Status.VOIDED)
-    credited = Entry.objects.filter(transaction__in=earned, account__customer=customer).aggregate(
-        total=Sum("amount")
-    )["total"]
+    credited = Entry.objects.filter(transaction__in=earned, account__customer=customer)
     # A reversal credits the full amount back to the system side, also where
     # part of it was written off, so that side says how much was unwound.
-    unwound = Entry.objects.filter(transaction__reverses__in=earned, amount__gt=0).aggregate(
-        total=Sum("amount")
-    )["total"]
-    referrals = (
-        Transaction.objects.filter(
-            kind=Transaction.Kind.REFERRAL_REWARD,
-            status=Transaction.Status.POSTED,
-            entries__account__customer=customer,
-            entries__amount__gt=0,
-            reversals__isnull=True,
-        )
-        .distinct()
-        .count()
+    unwound = Entry.objects.filter(transaction__reverses__in=earned, amount__gt=0)
+    referrals = Transaction.objects.filter(
+        kind=Transaction.Kind.REFERRAL_REWARD,
+        status=Transaction.Status.POSTED,
+        entries__account__customer=customer,
+        entries__amount__gt=0,
+        reversals__isnull=True,
     )
-    return TierStanding(points=(credited or 0) - (unwound or 0), referrals=referrals)
+    # The three counts in one statement: one round trip instead of three.
+    row = (
+        Customer.objects.filter(pk=customer.pk)
+        .values(
+            credited=_scalar(credited, _sum("amount")),
+            unwound=_scalar(unwound, _sum("amount")),
+            referrals=_scalar(referrals, _count_distinct("pk")),
+        )
+        .get()
+    )
+    return TierStanding(
+        points=(row["credited"] or 0) - (row["unwound"] or 0), referrals=row["referrals"] or 0
+    )
+
+
+def tiers(*, fresh: bool = False) -> list[Tier]:
+    """Every tier, lowest first; `fresh` skips the process cache (for a placement that is
+    stored for an hour, which must not carry a few seconds' staleness along)."""
+    if fresh:
+        return list(Tier.objects.order_by("min_points", "pk"))
+    return cached_rows(
+        _TIERS_KEY,
+        lambda: list(Tier.objects.order_by("min_points", "pk")),
+        seconds=TIERS_CACHE_SECONDS,
+    )
 
 
 def _reaches(tier: Tier, standing: TierStanding) -> bool:
@@ -75,10 +112,12 @@ def _reaches(tier: Tier, standing: TierStanding) -> bool:
     return standing.points >= tier.min_points or by_referrals
 
 
-def _placement(customer: Customer) -> tuple[Tier | None, Tier | None, TierStanding]:
+def _placement(
+    customer: Customer, *, fresh: bool = False
+) -> tuple[Tier | None, Tier | None, TierStanding]:
     standing = tier_standing(customer=customer)
     current, following = None, None
-    for tier in Tier.objects.order_by("min_points", "pk"):
+    for tier in tiers(fresh=fresh):
         if _reaches(tier, standing):
             current, following = tier, None
         elif following is None:
@@ -86,9 +125,9 @@ def _placement(customer: Customer) -> tuple[Tier | None, Tier | None, TierStandi
     return current, following, standing
 
 
-def customer_tier(*, customer: Customer) -> Tier | None:
+def customer_tier(*, customer: Customer, fresh: bool = False) -> Tier | None:
     """The highest tier the customer reaches; None only when staff removed every tier."""
-    return _placement(customer)[0]
+    return _placement(customer, fresh=fresh)[0]
 
 
 def customer_tier_placed(*, customer: Customer) -> Tier | None:
@@ -112,7 +151,7 @@ def tier_place(*, customer: Customer) -> Tier | None:
     """
     with db_transaction.atomic():
         account = Account.objects.select_for_update().get(pk=customer_account(customer).pk)
-        tier = customer_tier(customer=customer)
+        tier = customer_tier(customer=customer, fresh=True)
         account.tier, account.tier_fresh_until = tier, timezone.now() + PLACEMENT_FRESH
         account.save(update_fields=["tier", "tier_fresh_until"])
     return tier

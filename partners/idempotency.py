@@ -47,6 +47,18 @@ def request_hash(*, method: str, path: str, body: bytes) -> str:
     return digest.hexdigest()
 
 
+def _claim_insert(*, partner: Partner, key: str, request_hash: str, now) -> IdempotencyRecord:
+    """Outside a transaction (a view) the INSERT commits by itself: no BEGIN/COMMIT round
+    trips. Inside one, a savepoint keeps a losing INSERT from breaking the caller's transaction."""
+    record = IdempotencyRecord(partner=partner, key=key, request_hash=request_hash, claimed_at=now)
+    if transaction.get_connection().in_atomic_block:
+        with transaction.atomic():
+            record.save(force_insert=True)
+    else:
+        record.save(force_insert=True)
+    return record
+
+
 def idempotency_claim(*, partner: Partner, key: str, request_hash: str) -> IdempotencyRecord:
     """Claim `key` for this request, or raise Replay, IdempotencyKeyReused or RequestInProgress."""
     if not KEY_PATTERN.fullmatch(key or ""):
@@ -55,10 +67,7 @@ def idempotency_claim(*, partner: Partner, key: str, request_hash: str) -> Idemp
     for _attempt in range(3):
         now = timezone.now()
         try:
-            with transaction.atomic():
-                return IdempotencyRecord.objects.create(
-                    partner=partner, key=key, request_hash=request_hash, claimed_at=now
-                )
+            return _claim_insert(partner=partner, key=key, request_hash=request_hash, now=now)
         except IntegrityError:
             existing = IdempotencyRecord.objects.filter(partner=partner, key=key).first()
         if existing is None:

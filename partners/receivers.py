@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.dispatch import receiver
 
+from loyalty.ledger import credited_points
 from loyalty.models import Entry, Transaction
 from loyalty.signals import transaction_voided, transactions_settled, voucher_issued
 from partners.models import PartnerCustomer, WebhookEvent
@@ -86,7 +87,7 @@ def referral_qualified_event(sender, *, referral, **kwargs) -> None:
         "customer": str(referral.referee.public_id),
         "conversion": str(referral.conversion.public_id) if referral.conversion else None,
         "reward": {
-            "points": reward.entries.get(amount__gt=0).amount,
+            "points": credited_points(reward),
             "status": reward.status,
             "settles_at": reward.settles_at,
         }

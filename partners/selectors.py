@@ -18,6 +18,11 @@ from referrals.models import Referral
 from referrals.selectors import referrer_code_subquery
 
 
+def partner_linked_customers(*, partner: Partner) -> QuerySet[Customer]:
+    """The customers this partner created or linked, as plain rows (for the writes)."""
+    return Customer.objects.filter(partner_links__partner=partner)
+
+
 def partner_customers(*, partner: Partner) -> QuerySet[Customer]:
     """The customers this partner created or linked, each with `external_id` and points.
 
@@ -25,7 +30,7 @@ def partner_customers(*, partner: Partner) -> QuerySet[Customer]:
     customer of another partner is simply not found (404).
     """
     return (
-        Customer.objects.filter(partner_links__partner=partner)
+        partner_linked_customers(partner=partner)
         .select_related("user")
         .annotate(
             external_id=F("partner_links__external_id"),

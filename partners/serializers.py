@@ -11,6 +11,7 @@ from rest_framework import serializers
 
 from customers.models import Customer
 from customers.validators import validate_printable
+from loyalty.ledger import credited_points
 from partners.selectors import ConversionOutcome, customer_tier_name
 from referrals.selectors import referral_url
 
@@ -153,7 +154,7 @@ class ReferralRewardSerializer(serializers.Serializer):
     settles_at = serializers.DateTimeField(source="reward_transaction.settles_at", allow_null=True)
 
     def get_points(self, referral) -> int:
-        return referral.reward_transaction.entries.get(amount__gt=0).amount
+        return credited_points(referral.reward_transaction)
 
 
 class ConversionSerializer(serializers.Serializer):

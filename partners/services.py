@@ -16,7 +16,7 @@ from customers.privacy import customer_erase, data_export_request
 from customers.selectors import customer_by_email
 from customers.services import user_create
 from loyalty.earning import conversion_earn, conversion_unwind
-from loyalty.ledger import points_award
+from loyalty.ledger import credited_points, points_award
 from loyalty.models import Redemption, Reward, Transaction
 from loyalty.vouchers import reward_redeem
 from partners.models import Partner, PartnerAPIKey, PartnerCustomer
@@ -153,7 +153,7 @@ def partner_conversion_record(
         survey_schedule(conversion=conversion)
     return ConversionOutcome(
         conversion=conversion,
-        points_earned=earned.entries.get(amount__gt=0).amount if earned else 0,
+        points_earned=credited_points(earned) if earned else 0,
         referral=referral,
     )
 

@@ -34,6 +34,7 @@ from partners.selectors import (
     partner_conversions,
     partner_customer,
     partner_customers,
+    partner_linked_customers,
     partner_voucher,
 )
 from partners.serializers import (
@@ -263,13 +264,17 @@ class ConversionListView(PartnerAPIView):
         given = ConversionInSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         data = given.validated_data
-        customer = partner_customers(partner=self.partner).filter(public_id=data["customer"])
-        if not customer:
+        customer = (
+            partner_linked_customers(partner=self.partner)
+            .filter(public_id=data["customer"])
+            .first()
+        )
+        if customer is None:
             raise serializers.ValidationError({"customer": ["Unknown customer."]})
         try:
             outcome = services.partner_conversion_record(
                 partner=self.partner,
-                customer=customer[0],
+                customer=customer,
                 order_id=data["order_id"],
                 amount=data["amount"],
                 currency=data["currency"].upper(),

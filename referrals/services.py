@@ -244,16 +244,25 @@ def referral_conversion_qualify(*, conversion: Conversion) -> Referral | None:
     Safe to call twice for the same purchase: the second call returns the same
     referral and its transactions, and nothing is posted again.
     """
-    with transaction.atomic():
-        referral = _locked_referral(conversion.customer_id)
+    # Nothing in here is caught: no savepoint is needed, only the transaction for the locks.
+    with transaction.atomic(savepoint=False):
+        # Every purchase asks, few buyers were referred: the lock query reads the referral
+        # row alone, and the rest is read only for a referral that may qualify.
+        referral = (
+            Referral.objects.select_for_update().filter(referee_id=conversion.customer_id).first()
+        )
         if referral is None:
             return None
         if referral.status in (Referral.Status.QUALIFIED, Referral.Status.REWARDED):
             return referral if referral.conversion_id == conversion.pk else None
         if referral.status != Referral.Status.PENDING:
             return None
+        referral.referee = conversion.customer
         if not _purchase_qualifies(referral=referral, conversion=conversion):
             return None
+        # The referrer's row lock serialises their referrals' qualifications, so the
+        # monthly cap counts each of them.
+        referral.referrer = Customer.objects.select_for_update().get(pk=referral.referrer_id)
         return _qualify(referral=referral, conversion=conversion)
 
 

@@ -370,18 +370,23 @@ def survey_schedule(*, conversion: Conversion) -> Survey | None:
     erased, the purchase is refunded or too old to ask about, or they were
     asked within the policy's cooldown.
     """
+    # The customer as the caller read them (sending checks the consent again); what needs
+    # no query is checked first, since most purchases end here.
+    customer = conversion.customer
+    if (
+        not customer.marketing_consent
+        or customer.erased_at
+        or conversion.status == Conversion.Status.REFUNDED
+    ):
+        return None
     existing = Survey.objects.filter(conversion=conversion).first()
     if existing is not None:
         return existing
     policy = ReviewPolicy.current()
-    customer = Customer.objects.select_related("user").get(pk=conversion.customer_id)
     now = timezone.now()
     if (
-        not customer.marketing_consent
-        or customer.erased_at
+        conversion.occurred_at < now - timedelta(days=policy.survey_link_days)
         or not customer.user.is_active
-        or conversion.status == Conversion.Status.REFUNDED
-        or conversion.occurred_at < now - timedelta(days=policy.survey_link_days)
         or Survey.objects.filter(
             customer=customer, created_at__gte=now - timedelta(days=policy.survey_cooldown_days)
         )

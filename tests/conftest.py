@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from django.core.cache import caches
 
 from tests.support import CeleryWorker, RedisServer, SmtpSink
 
@@ -10,6 +11,12 @@ from tests.support import CeleryWorker, RedisServer, SmtpSink
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _process_cache():
+    """The per-process cache may hold rows a previous test's rollback or flush removed."""
+    caches["local"].clear()
 
 
 @pytest.fixture

@@ -1,7 +1,9 @@
 import datetime as dt
 from decimal import Decimal
+from importlib import import_module
 
 import pytest
+from django.apps import apps
 from django.utils import timezone
 
 from customers.models import Conversion, Customer
@@ -240,3 +242,39 @@ def test_concurrent_purchases_of_one_referred_friend_reward_the_referral_once():
     assert sum(1 for _status, reward in results if reward) == 1
     assert Transaction.objects.filter(kind="referral_reward").count() == 1
     assert Transaction.objects.filter(kind="earn").count() == 6
+
+
+@pytest.mark.django_db(transaction=True)
+def test_statements_of_one_conversion(django_assert_max_num_queries):
+    """A conversion's round trips, counted as a server runs it: autocommit, commits, and
+    per-process caches warm after an earlier conversion (issue 5's speed goal). Before the
+    work on this path: 33 for a plain customer, 67 for a referred customer's first purchase."""
+    import_module("loyalty.migrations.0004_seed_tiers").seed(apps, None)
+    active_program()
+    api = PartnerClient(PartnerFactory())
+    customers = [
+        api.post("/api/v1/customers/", {"external_id": name, "email": f"{name}@example.com"})
+        for name in ("warm", "plain")
+    ]
+    warm, plain = (response.json()["id"] for response in customers)
+    assert api.post(URL, _order(warm, order_id="W-1")).status_code == 201
+    assert api.post(URL, _order(plain, order_id="P-1")).status_code == 201
+    referrer = CustomerFactory()
+    friend = api.post(
+        "/api/v1/customers/",
+        {"external_id": "f", "email": "fay@example.com", "referral_code": referrer.referral_code},
+    ).json()["id"]
+
+    # The idempotency claim, the customer, the purchase (with its savepoint), the earn
+    # check, the tier, the account, the posting (with its savepoint), entries, balance,
+    # the referral lock, the commit and the stored response.
+    with django_assert_max_num_queries(17):
+        response = api.post(URL, _order(plain, order_id="P-2"))
+    assert response.status_code == 201 and response.json()["points_earned"] == 120
+
+    # Besides: the program, the referrer (locked), the monthly cap, both rewards posted,
+    # the friend's and the referrer's first accounts, the referral-expense account, the
+    # referral saved and the webhook's partners.
+    with django_assert_max_num_queries(45):
+        response = api.post(URL, _order(friend, order_id="F-1"))
+    assert response.json()["referral_reward"]["points"] == 500
