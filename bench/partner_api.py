@@ -52,6 +52,11 @@ def lua_list(values: list[str]) -> str:
 
 
 def seed(customers: int) -> tuple[str, list, object]:
+    """Customers as the API creates them: linked, with their tier placed (the creation's
+    answer places it), and table statistics gathered as a live database has them."""
+    from django.db import connection
+
+    from loyalty.tiers import customer_tier_placed
     from partners.services import partner_create, partner_customer_upsert
 
     partner, key = partner_create(name="Bench shop")
@@ -64,6 +69,10 @@ def seed(customers: int) -> tuple[str, list, object]:
         )[0]
         for number in range(customers)
     ]
+    for customer in linked:
+        customer_tier_placed(customer=customer)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
     return key, linked, partner
 
 
