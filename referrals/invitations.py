@@ -21,7 +21,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import get_connection
 from django.core.validators import validate_email
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
@@ -215,15 +215,18 @@ def invitations_send(*, invitation_ids: list[int]) -> dict[int, SendOutcome]:
     """Send a batch of queued invitations over one SMTP connection; outcomes by id.
 
     The batch is claimed with one compare-and-swap (the claim's timestamp marks
-    the rows it won); each row is marked sent as soon as its mail is accepted.
+    the rows it won); the rows whose mail was accepted are marked sent together
+    at the end, with one UPDATE (a crash before it means they are sent again).
     """
     now = timezone.now()
     claim = now + timedelta(seconds=CLAIM_SECONDS)
     Invitation.objects.filter(pk__in=invitation_ids, status=Invitation.Status.QUEUED).filter(
         Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
     ).update(claimed_until=claim, attempts=F("attempts") + 1)
-    claimed = Invitation.objects.select_related("sender__user").filter(
-        pk__in=invitation_ids, status=Invitation.Status.QUEUED, claimed_until=claim
+    claimed = list(
+        Invitation.objects.select_related("sender__user").filter(
+            pk__in=invitation_ids, status=Invitation.Status.QUEUED, claimed_until=claim
+        )
     )
     outcomes = dict.fromkeys(invitation_ids, SendOutcome(status="skipped"))
     if not claimed:
@@ -235,11 +238,17 @@ def invitations_send(*, invitation_ids: list[int]) -> dict[int, SendOutcome]:
         smtp.open()
     except OSError:
         smtp.close()
+    sent = []
     try:
         for invitation in claimed:
             outcomes[invitation.pk] = _send_claimed(invitation, smtp=smtp, offer=offer)
+            if outcomes[invitation.pk].status == Invitation.Status.SENT:
+                sent.append(invitation.pk)
     finally:
         smtp.close()
+        Invitation.objects.filter(pk__in=sent, status=Invitation.Status.QUEUED).update(
+            status=Invitation.Status.SENT, sent_at=timezone.now(), claimed_until=None, last_error=""
+        )
     return outcomes
 
 
@@ -249,7 +258,7 @@ def invitation_send(*, invitation_id: int) -> SendOutcome:
 
 
 def _send_claimed(invitation: Invitation, *, smtp, offer: str) -> SendOutcome:
-    still_queued = Invitation.objects.filter(pk=invitation.pk, status=Invitation.Status.QUEUED)
+    """Send one claimed row; a failure is recorded at once, a success by the caller."""
     try:
         _deliver(invitation, template="referrals/invitation", smtp=smtp, offer=offer)
     except OSError as error:  # smtplib.SMTPException is an OSError, as are refused connections
@@ -262,7 +271,7 @@ def _send_claimed(invitation: Invitation, *, smtp, offer: str) -> SendOutcome:
             status, retry_in = Invitation.Status.FAILED, None
         else:
             status, retry_in = Invitation.Status.QUEUED, _backoff(invitation.attempts)
-        still_queued.update(
+        Invitation.objects.filter(pk=invitation.pk, status=Invitation.Status.QUEUED).update(
             status=status,
             last_error=f"{type(error).__name__}: {error}"[:255],
             claimed_until=None,
@@ -270,15 +279,6 @@ def _send_claimed(invitation: Invitation, *, smtp, offer: str) -> SendOutcome:
             finished_at=None if retry_in else finished,
         )
         return SendOutcome(status=status, retry_in=retry_in)
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            # Not waiting for the disk on each mail doubles the sending rate; a database crash
-            # that loses this mark only means the invitation is sent again after its claim.
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        still_queued.update(
-            status=Invitation.Status.SENT, sent_at=timezone.now(), claimed_until=None, last_error=""
-        )
     return SendOutcome(status=Invitation.Status.SENT)
 
 
