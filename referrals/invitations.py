@@ -13,6 +13,7 @@ import hashlib
 import re
 import secrets
 import smtplib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -27,9 +28,10 @@ from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 
-from customers.emails import email_send
+from customers.emails import Email, email_deliver, email_render
 from customers.models import Customer, User
 from referrals.models import DisposableDomain, Invitation, SuppressedEmail
 from referrals.rules import email_canonical, email_key, is_suppressed
@@ -232,6 +234,7 @@ def invitations_send(*, invitation_ids: list[int]) -> dict[int, SendOutcome]:
     if not claimed:
         return outcomes
     offer = friend_offer()
+    mails: dict[tuple[int, str], _MergedMail] = {}
     smtp = get_connection()
     try:
         # Opened once for the batch; if it cannot be, each send tries and fails on its own.
@@ -241,7 +244,11 @@ def invitations_send(*, invitation_ids: list[int]) -> dict[int, SendOutcome]:
     sent = []
     try:
         for invitation in claimed:
-            outcomes[invitation.pk] = _send_claimed(invitation, smtp=smtp, offer=offer)
+            # A batch is usually one paste: one sender, one note, so rendered once.
+            key = (invitation.sender_id, invitation.note)
+            if key not in mails:
+                mails[key] = _merged_mail(invitation, template="referrals/invitation", offer=offer)
+            outcomes[invitation.pk] = _send_claimed(invitation, smtp=smtp, mail=mails[key])
             if outcomes[invitation.pk].status == Invitation.Status.SENT:
                 sent.append(invitation.pk)
     finally:
@@ -257,10 +264,10 @@ def invitation_send(*, invitation_id: int) -> SendOutcome:
     return invitations_send(invitation_ids=[invitation_id])[invitation_id]
 
 
-def _send_claimed(invitation: Invitation, *, smtp, offer: str) -> SendOutcome:
+def _send_claimed(invitation: Invitation, *, smtp, mail: _MergedMail) -> SendOutcome:
     """Send one claimed row; a failure is recorded at once, a success by the caller."""
     try:
-        _deliver(invitation, template="referrals/invitation", smtp=smtp, offer=offer)
+        _deliver(invitation, mail=mail, smtp=smtp)
     except OSError as error:  # smtplib.SMTPException is an OSError, as are refused connections
         # A broken connection is reopened by the next send of the batch.
         smtp.close()
@@ -282,18 +289,54 @@ def _send_claimed(invitation: Invitation, *, smtp, offer: str) -> SendOutcome:
     return SendOutcome(status=Invitation.Status.SENT)
 
 
-def _deliver(invitation: Invitation, *, template: str, offer: str, smtp=None) -> None:
-    stop = suppress_url(invitation.email)
-    email_send(
-        to=invitation.email,
+@dataclass(frozen=True)
+class _MergedMail:
+    """An invitation email rendered once for all the friends one sender invites with one
+    note: each friend's own links stand as markers, replaced in the rendered text."""
+
+    email: Email
+    accept_marker: str
+    suppress_marker: str
+
+    def email_for(self, *, accept_url: str, suppress_url: str) -> Email:
+        def fill(text: str, quote: Callable[[str], str]) -> str:
+            return text.replace(self.accept_marker, quote(accept_url)).replace(
+                self.suppress_marker, quote(suppress_url)
+            )
+
+        return Email(
+            subject=self.email.subject,
+            body=fill(self.email.body, str),
+            html=fill(self.email.html, escape),
+        )
+
+
+def _merged_mail(invitation: Invitation, *, template: str, offer: str) -> _MergedMail:
+    """Render `template` for the invitation's sender and note.
+
+    The context holds nothing of the friend's, so no friend's details can reach another's
+    email; the markers are random, so no note can contain them.
+    """
+    marker = secrets.token_hex(8)
+    accept, stop = f"merge-{marker}-accept", f"merge-{marker}-suppress"
+    email = email_render(
         template=template,
         context={
-            "invitation": invitation,
             "sender": invitation.sender,
+            "note": invitation.note,
             "offer": offer,
-            "accept_url": invitation_accept_url(invitation),
+            "accept_url": accept,
             "suppress_url": stop,
         },
+    )
+    return _MergedMail(email=email, accept_marker=accept, suppress_marker=stop)
+
+
+def _deliver(invitation: Invitation, *, mail: _MergedMail, smtp=None) -> None:
+    stop = suppress_url(invitation.email)
+    email_deliver(
+        to=invitation.email,
+        email=mail.email_for(accept_url=invitation_accept_url(invitation), suppress_url=stop),
         headers={
             "List-Unsubscribe": f"<{stop}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
@@ -433,7 +476,8 @@ def invitation_remind_send(*, invitation_id: int) -> bool:
         return False
     if is_suppressed(invitation.email):
         return False
-    _deliver(invitation, template="referrals/reminder", offer=friend_offer())
+    mail = _merged_mail(invitation, template="referrals/reminder", offer=friend_offer())
+    _deliver(invitation, mail=mail)
     return True
 
 

@@ -6,11 +6,13 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from customers.emails import email_render
 from referrals import invitations
 from referrals.invitations import (
     InvitationError,
     addresses_parse,
     email_suppress,
+    invitation_accept_url,
     invitation_by_token,
     invitation_cancel,
     invitation_open,
@@ -25,6 +27,7 @@ from referrals.invitations import (
 )
 from referrals.models import Invitation, SuppressedEmail
 from referrals.rules import email_key
+from referrals.selectors import friend_offer
 from tests.factories import CustomerFactory
 from tests.referrals.factories import active_program
 
@@ -142,12 +145,37 @@ def test_a_large_paste_is_sent_in_batches(anna, django_capture_on_commit_callbac
     assert len(mail.outbox) == 25
 
 
+def test_each_friend_of_a_batch_gets_the_email_rendered_for_them(anna, settings):
+    """A batch renders its templates once per sender and note, then fills in each friend's
+    links: the result must be what rendering for that friend alone gives, escaping included."""
+    settings.SITE_URL = "https://shop.example/a&b"
+    outcome = _invite(anna, "f1@example.org f2@example.org", note='Fish & "chips" <3')
+    invitations.invitations_send(invitation_ids=[i.pk for i in outcome.invited])
+    by_address = {message.to[0]: message for message in mail.outbox}
+    for invitation in outcome.invited:
+        expected = email_render(
+            template="referrals/invitation",
+            context={
+                "sender": anna,
+                "note": invitation.note,
+                "offer": friend_offer(),
+                "accept_url": invitation_accept_url(invitation),
+                "suppress_url": suppress_url(invitation.email),
+            },
+        )
+        message = by_address[invitation.email]
+        assert "a&amp;b" in expected.html and "a&b" in expected.body
+        assert message.subject == expected.subject
+        assert message.body == expected.body
+        assert message.alternatives[0][0] == expected.html
+
+
 def test_send_failure_backs_off_then_ends_failed(anna, settings):
     settings.INVITATION_SEND_ATTEMPTS = 3
     settings.EMAIL_RETRY_BACKOFF = 10
     (invitation,) = _invite(anna).invited
     refused = smtplib.SMTPDataError(451, b"Try again later")
-    with mock.patch.object(invitations, "email_send", side_effect=refused):
+    with mock.patch.object(invitations, "email_deliver", side_effect=refused):
         first = invitation_send(invitation_id=invitation.pk)
         second = invitation_send(invitation_id=invitation.pk)
         third = invitation_send(invitation_id=invitation.pk)
@@ -161,7 +189,7 @@ def test_send_failure_backs_off_then_ends_failed(anna, settings):
 def test_permanent_recipient_refusal_is_a_bounce(anna):
     (invitation,) = _invite(anna).invited
     bounce = smtplib.SMTPRecipientsRefused({"friend@example.org": (550, b"No such user")})
-    with mock.patch.object(invitations, "email_send", side_effect=bounce):
+    with mock.patch.object(invitations, "email_deliver", side_effect=bounce):
         outcome = invitation_send(invitation_id=invitation.pk)
     assert outcome.status == Invitation.Status.BOUNCED and outcome.retry_in is None
 
