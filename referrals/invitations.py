@@ -38,12 +38,13 @@ from referrals.rules import email_canonical, email_key, is_suppressed
 from referrals.selectors import friend_offer, program_active
 
 MAX_ADDRESSES = 50
-# Invitations per sending task: enough to reuse an SMTP connection, few enough to spread
-# a large paste over all the email workers' threads.
-SEND_BATCH = 10
+# Invitations per sending task: a whole paste, so that its email is rendered once, its
+# mails share one SMTP connection and the per-task costs are paid once.
+SEND_BATCH = MAX_ADDRESSES
 DEFAULT_DAILY_CAP = 50
-# How long a sender holds its claim on a row; a worker killed mid-send frees it after this.
-CLAIM_SECONDS = 120
+# How long a sender holds its claim on a row, longer than a batch takes even against a
+# slow server; a worker killed mid-send frees its rows after this.
+CLAIM_SECONDS = 600
 SUPPRESS_SALT = "referrals.suppress"
 
 
@@ -236,14 +237,21 @@ def invitations_send(*, invitation_ids: list[int]) -> dict[int, SendOutcome]:
     offer = friend_offer()
     mails: dict[tuple[int, str], _MergedMail] = {}
     smtp = get_connection()
-    try:
-        # Opened once for the batch; if it cannot be, each send tries and fails on its own.
-        smtp.open()
-    except OSError:
-        smtp.close()
+    unreachable: OSError | None = None
     sent = []
     try:
         for invitation in claimed:
+            if unreachable is None:
+                try:
+                    smtp.open()  # once for the batch, and again after a broken connection
+                except OSError as error:
+                    smtp.close()
+                    unreachable = error
+            if unreachable is not None:
+                # Not tried: the rest of the batch waits for its retry instead of each
+                # send waiting for a connection timeout of its own.
+                outcomes[invitation.pk] = _send_failed(invitation, unreachable)
+                continue
             # A batch is usually one paste: one sender, one note, so rendered once.
             key = (invitation.sender_id, invitation.note)
             if key not in mails:
@@ -271,22 +279,27 @@ def _send_claimed(invitation: Invitation, *, smtp, mail: _MergedMail) -> SendOut
     except OSError as error:  # smtplib.SMTPException is an OSError, as are refused connections
         # A broken connection is reopened by the next send of the batch.
         smtp.close()
-        finished = timezone.now()
-        if _is_bounce(error):
-            status, retry_in = Invitation.Status.BOUNCED, None
-        elif invitation.attempts >= settings.INVITATION_SEND_ATTEMPTS:
-            status, retry_in = Invitation.Status.FAILED, None
-        else:
-            status, retry_in = Invitation.Status.QUEUED, _backoff(invitation.attempts)
-        Invitation.objects.filter(pk=invitation.pk, status=Invitation.Status.QUEUED).update(
-            status=status,
-            last_error=f"{type(error).__name__}: {error}"[:255],
-            claimed_until=None,
-            next_attempt_at=finished + timedelta(seconds=retry_in) if retry_in else None,
-            finished_at=None if retry_in else finished,
-        )
-        return SendOutcome(status=status, retry_in=retry_in)
+        return _send_failed(invitation, error)
     return SendOutcome(status=Invitation.Status.SENT)
+
+
+def _send_failed(invitation: Invitation, error: OSError) -> SendOutcome:
+    """Record a failed attempt: bounced, failed for good, or queued again after a backoff."""
+    finished = timezone.now()
+    if _is_bounce(error):
+        status, retry_in = Invitation.Status.BOUNCED, None
+    elif invitation.attempts >= settings.INVITATION_SEND_ATTEMPTS:
+        status, retry_in = Invitation.Status.FAILED, None
+    else:
+        status, retry_in = Invitation.Status.QUEUED, _backoff(invitation.attempts)
+    Invitation.objects.filter(pk=invitation.pk, status=Invitation.Status.QUEUED).update(
+        status=status,
+        last_error=f"{type(error).__name__}: {error}"[:255],
+        claimed_until=None,
+        next_attempt_at=finished + timedelta(seconds=retry_in) if retry_in else None,
+        finished_at=None if retry_in else finished,
+    )
+    return SendOutcome(status=status, retry_in=retry_in)
 
 
 @dataclass(frozen=True)

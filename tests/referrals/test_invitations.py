@@ -133,13 +133,17 @@ def test_send_delivers_html_and_text_with_note_offer_and_opt_out(anna):
     assert len(mail.outbox) == 1
 
 
-def test_a_large_paste_is_sent_in_batches(anna, django_capture_on_commit_callbacks):
-    with (
-        mock.patch("referrals.tasks.email_invitations_send.delay") as delay,
-        django_capture_on_commit_callbacks(execute=True),
-    ):
-        outcome = _invite(anna, " ".join(f"f{i}@example.org" for i in range(25)))
-    assert [len(call.args[0]) for call in delay.call_args_list] == [10, 10, 5]
+def test_a_paste_is_one_batch_and_more_are_split(anna, django_capture_on_commit_callbacks):
+    with mock.patch("referrals.tasks.email_invitations_send.delay") as delay:
+        with django_capture_on_commit_callbacks(execute=True):
+            _invite(anna, " ".join(f"g{i}@example.org" for i in range(25)))
+        # The sweeper's lists can be longer than a paste.
+        with (
+            mock.patch.object(invitations, "SEND_BATCH", 10),
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            outcome = _invite(anna, " ".join(f"f{i}@example.org" for i in range(25)))
+    assert [len(call.args[0]) for call in delay.call_args_list] == [25, 10, 10, 5]
     statuses = invitations.invitations_send(invitation_ids=[i.pk for i in outcome.invited])
     assert {outcome.status for outcome in statuses.values()} == {Invitation.Status.SENT}
     assert len(mail.outbox) == 25
@@ -184,6 +188,21 @@ def test_send_failure_backs_off_then_ends_failed(anna, settings):
     invitation.refresh_from_db()
     assert invitation.status == Invitation.Status.FAILED
     assert "451" in invitation.last_error and invitation.attempts == 3
+
+
+def test_an_unreachable_server_is_tried_once_per_batch_and_all_retry(anna, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 25
+    settings.EMAIL_RETRY_BACKOFF = 10
+    outcome = _invite(anna, "f1@example.org f2@example.org f3@example.org")
+    down = ConnectionRefusedError(111, "Connection refused")
+    with mock.patch.object(smtplib.SMTP, "connect", side_effect=down) as connect:
+        outcomes = invitations.invitations_send(invitation_ids=[i.pk for i in outcome.invited])
+    assert connect.call_count == 1
+    assert {(o.status, o.retry_in) for o in outcomes.values()} == {(Invitation.Status.QUEUED, 10)}
+    for invitation in Invitation.objects.filter(pk__in=[i.pk for i in outcome.invited]):
+        assert invitation.attempts == 1 and invitation.claimed_until is None
+        assert invitation.next_attempt_at and "ConnectionRefusedError" in invitation.last_error
 
 
 def test_permanent_recipient_refusal_is_a_bounce(anna):
