@@ -13,6 +13,7 @@ import hashlib
 import re
 import secrets
 import smtplib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -27,21 +28,23 @@ from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 
-from customers.emails import email_send
+from customers.emails import Email, email_deliver, email_render
 from customers.models import Customer, User
 from referrals.models import DisposableDomain, Invitation, SuppressedEmail
 from referrals.rules import email_canonical, email_key, is_suppressed
 from referrals.selectors import friend_offer, program_active
 
 MAX_ADDRESSES = 50
-# Invitations per sending task: enough to reuse an SMTP connection, few enough to spread
-# a large paste over all the email workers' threads.
-SEND_BATCH = 10
+# Invitations per sending task: a whole paste, so that its email is rendered once, its
+# mails share one SMTP connection and the per-task costs are paid once.
+SEND_BATCH = MAX_ADDRESSES
 DEFAULT_DAILY_CAP = 50
-# How long a sender holds its claim on a row; a worker killed mid-send frees it after this.
-CLAIM_SECONDS = 120
+# How long a sender holds its claim on a row, longer than a batch takes even against a
+# slow server; a worker killed mid-send frees its rows after this.
+CLAIM_SECONDS = 600
 SUPPRESS_SALT = "referrals.suppress"
 
 
@@ -222,22 +225,36 @@ def invitations_send(*, invitation_ids: list[int]) -> dict[int, SendOutcome]:
     Invitation.objects.filter(pk__in=invitation_ids, status=Invitation.Status.QUEUED).filter(
         Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
     ).update(claimed_until=claim, attempts=F("attempts") + 1)
-    claimed = Invitation.objects.select_related("sender__user").filter(
-        pk__in=invitation_ids, status=Invitation.Status.QUEUED, claimed_until=claim
+    claimed = list(
+        Invitation.objects.select_related("sender__user").filter(
+            pk__in=invitation_ids, status=Invitation.Status.QUEUED, claimed_until=claim
+        )
     )
     outcomes = dict.fromkeys(invitation_ids, SendOutcome(status="skipped"))
     if not claimed:
         return outcomes
     offer = friend_offer()
+    mails: dict[tuple[int, str], _MergedMail] = {}
     smtp = get_connection()
-    try:
-        # Opened once for the batch; if it cannot be, each send tries and fails on its own.
-        smtp.open()
-    except OSError:
-        smtp.close()
+    unreachable: OSError | None = None
     try:
         for invitation in claimed:
-            outcomes[invitation.pk] = _send_claimed(invitation, smtp=smtp, offer=offer)
+            if unreachable is None:
+                try:
+                    smtp.open()  # once for the batch, and again after a broken connection
+                except OSError as error:
+                    smtp.close()
+                    unreachable = error
+            if unreachable is not None:
+                # Not tried: the rest of the batch waits for its retry instead of each
+                # send waiting for a connection timeout of its own.
+                outcomes[invitation.pk] = _send_failed(invitation, unreachable)
+                continue
+            # A batch is usually one paste: one sender, one note, so rendered once.
+            key = (invitation.sender_id, invitation.note)
+            if key not in mails:
+                mails[key] = _merged_mail(invitation, template="referrals/invitation", offer=offer)
+            outcomes[invitation.pk] = _send_claimed(invitation, smtp=smtp, mail=mails[key])
     finally:
         smtp.close()
     return outcomes
@@ -248,52 +265,110 @@ def invitation_send(*, invitation_id: int) -> SendOutcome:
     return invitations_send(invitation_ids=[invitation_id])[invitation_id]
 
 
-def _send_claimed(invitation: Invitation, *, smtp, offer: str) -> SendOutcome:
-    still_queued = Invitation.objects.filter(pk=invitation.pk, status=Invitation.Status.QUEUED)
+def _send_claimed(invitation: Invitation, *, smtp, mail: _MergedMail) -> SendOutcome:
     try:
-        _deliver(invitation, template="referrals/invitation", smtp=smtp, offer=offer)
+        _deliver(invitation, mail=mail, smtp=smtp)
     except OSError as error:  # smtplib.SMTPException is an OSError, as are refused connections
         # A broken connection is reopened by the next send of the batch.
         smtp.close()
-        finished = timezone.now()
-        if _is_bounce(error):
-            status, retry_in = Invitation.Status.BOUNCED, None
-        elif invitation.attempts >= settings.INVITATION_SEND_ATTEMPTS:
-            status, retry_in = Invitation.Status.FAILED, None
-        else:
-            status, retry_in = Invitation.Status.QUEUED, _backoff(invitation.attempts)
-        still_queued.update(
-            status=status,
-            last_error=f"{type(error).__name__}: {error}"[:255],
-            claimed_until=None,
-            next_attempt_at=finished + timedelta(seconds=retry_in) if retry_in else None,
-            finished_at=None if retry_in else finished,
-        )
-        return SendOutcome(status=status, retry_in=retry_in)
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            # Not waiting for the disk on each mail doubles the sending rate; a database crash
-            # that loses this mark only means the invitation is sent again after its claim.
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        still_queued.update(
-            status=Invitation.Status.SENT, sent_at=timezone.now(), claimed_until=None, last_error=""
-        )
+        return _send_failed(invitation, error)
+    _mark_sent(invitation)
     return SendOutcome(status=Invitation.Status.SENT)
 
 
-def _deliver(invitation: Invitation, *, template: str, offer: str, smtp=None) -> None:
-    stop = suppress_url(invitation.email)
-    email_send(
-        to=invitation.email,
+_MARK_SENT_SQL = """
+UPDATE referrals_invitation
+   SET status = %s, sent_at = %s, claimed_until = NULL, last_error = ''
+ WHERE id = %s AND status = %s
+"""
+
+
+def _mark_sent(invitation: Invitation) -> None:
+    """Record an accepted mail before the next is sent: a worker killed mid-batch sends
+    again at most the mail in flight.
+
+    Plain SQL, as this runs once per mail: an ORM update costs about three times its CPU
+    (0.5-0.7 ms against 0.2 ms), mostly in building the query.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _MARK_SENT_SQL,
+            [
+                Invitation.Status.SENT,
+                connection.ops.adapt_datetimefield_value(timezone.now()),
+                invitation.pk,
+                Invitation.Status.QUEUED,
+            ],
+        )
+
+
+def _send_failed(invitation: Invitation, error: OSError) -> SendOutcome:
+    """Record a failed attempt: bounced, failed for good, or queued again after a backoff."""
+    finished = timezone.now()
+    if _is_bounce(error):
+        status, retry_in = Invitation.Status.BOUNCED, None
+    elif invitation.attempts >= settings.INVITATION_SEND_ATTEMPTS:
+        status, retry_in = Invitation.Status.FAILED, None
+    else:
+        status, retry_in = Invitation.Status.QUEUED, _backoff(invitation.attempts)
+    Invitation.objects.filter(pk=invitation.pk, status=Invitation.Status.QUEUED).update(
+        status=status,
+        last_error=f"{type(error).__name__}: {error}"[:255],
+        claimed_until=None,
+        next_attempt_at=finished + timedelta(seconds=retry_in) if retry_in else None,
+        finished_at=None if retry_in else finished,
+    )
+    return SendOutcome(status=status, retry_in=retry_in)
+
+
+@dataclass(frozen=True)
+class _MergedMail:
+    """An invitation email rendered once for all the friends one sender invites with one
+    note: each friend's own links stand as markers, replaced in the rendered text."""
+
+    email: Email
+    accept_marker: str
+    suppress_marker: str
+
+    def email_for(self, *, accept_url: str, suppress_url: str) -> Email:
+        def fill(text: str, quote: Callable[[str], str]) -> str:
+            return text.replace(self.accept_marker, quote(accept_url)).replace(
+                self.suppress_marker, quote(suppress_url)
+            )
+
+        return Email(
+            subject=self.email.subject,
+            body=fill(self.email.body, str),
+            html=fill(self.email.html, escape),
+        )
+
+
+def _merged_mail(invitation: Invitation, *, template: str, offer: str) -> _MergedMail:
+    """Render `template` for the invitation's sender and note.
+
+    The context holds nothing of the friend's, so no friend's details can reach another's
+    email; the markers are random, so no note can contain them.
+    """
+    marker = secrets.token_hex(8)
+    accept, stop = f"merge-{marker}-accept", f"merge-{marker}-suppress"
+    email = email_render(
         template=template,
         context={
-            "invitation": invitation,
             "sender": invitation.sender,
+            "note": invitation.note,
             "offer": offer,
-            "accept_url": invitation_accept_url(invitation),
+            "accept_url": accept,
             "suppress_url": stop,
         },
+    )
+    return _MergedMail(email=email, accept_marker=accept, suppress_marker=stop)
+
+
+def _deliver(invitation: Invitation, *, mail: _MergedMail, smtp=None) -> None:
+    stop = suppress_url(invitation.email)
+    email_deliver(
+        to=invitation.email,
+        email=mail.email_for(accept_url=invitation_accept_url(invitation), suppress_url=stop),
         headers={
             "List-Unsubscribe": f"<{stop}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
@@ -433,7 +508,8 @@ def invitation_remind_send(*, invitation_id: int) -> bool:
         return False
     if is_suppressed(invitation.email):
         return False
-    _deliver(invitation, template="referrals/reminder", offer=friend_offer())
+    mail = _merged_mail(invitation, template="referrals/reminder", offer=friend_offer())
+    _deliver(invitation, mail=mail)
     return True
 
 

@@ -13,16 +13,20 @@ from referrals import invitations, notifications, privacy
 
 @shared_task
 def email_invitations_send(invitation_ids: list[int]) -> dict[int, str]:
-    """Send a batch of invitations; each temporary SMTP failure is retried on its own later.
+    """Send a batch of invitations; temporary SMTP failures are retried later, together
+    when they are due together (a server that was down for the whole batch).
 
     Attempts are counted on the row (not by Celery), so retries, a redelivery and
     the sweeper share one budget, with exponential backoff, and the row ends
     sent, bounced or failed.
     """
     outcomes = invitations.invitations_send(invitation_ids=invitation_ids)
+    retries: dict[int, list[int]] = {}
     for invitation_id, outcome in outcomes.items():
         if outcome.retry_in is not None:
-            email_invitations_send.apply_async(([invitation_id],), countdown=outcome.retry_in)
+            retries.setdefault(outcome.retry_in, []).append(invitation_id)
+    for retry_in, ids in retries.items():
+        email_invitations_send.apply_async((ids,), countdown=retry_in)
     return {invitation_id: outcome.status for invitation_id, outcome in outcomes.items()}
 
 

@@ -6,11 +6,13 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
+from customers.emails import email_render
 from referrals import invitations
 from referrals.invitations import (
     InvitationError,
     addresses_parse,
     email_suppress,
+    invitation_accept_url,
     invitation_by_token,
     invitation_cancel,
     invitation_open,
@@ -25,6 +27,7 @@ from referrals.invitations import (
 )
 from referrals.models import Invitation, SuppressedEmail
 from referrals.rules import email_key
+from referrals.selectors import friend_offer
 from tests.factories import CustomerFactory
 from tests.referrals.factories import active_program
 
@@ -130,16 +133,45 @@ def test_send_delivers_html_and_text_with_note_offer_and_opt_out(anna):
     assert len(mail.outbox) == 1
 
 
-def test_a_large_paste_is_sent_in_batches(anna, django_capture_on_commit_callbacks):
-    with (
-        mock.patch("referrals.tasks.email_invitations_send.delay") as delay,
-        django_capture_on_commit_callbacks(execute=True),
-    ):
-        outcome = _invite(anna, " ".join(f"f{i}@example.org" for i in range(25)))
-    assert [len(call.args[0]) for call in delay.call_args_list] == [10, 10, 5]
+def test_a_paste_is_one_batch_and_more_are_split(anna, django_capture_on_commit_callbacks):
+    with mock.patch("referrals.tasks.email_invitations_send.delay") as delay:
+        with django_capture_on_commit_callbacks(execute=True):
+            _invite(anna, " ".join(f"g{i}@example.org" for i in range(25)))
+        # The sweeper's lists can be longer than a paste.
+        with (
+            mock.patch.object(invitations, "SEND_BATCH", 10),
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            outcome = _invite(anna, " ".join(f"f{i}@example.org" for i in range(25)))
+    assert [len(call.args[0]) for call in delay.call_args_list] == [25, 10, 10, 5]
     statuses = invitations.invitations_send(invitation_ids=[i.pk for i in outcome.invited])
     assert {outcome.status for outcome in statuses.values()} == {Invitation.Status.SENT}
     assert len(mail.outbox) == 25
+
+
+def test_each_friend_of_a_batch_gets_the_email_rendered_for_them(anna, settings):
+    """A batch renders its templates once per sender and note, then fills in each friend's
+    links: the result must be what rendering for that friend alone gives, escaping included."""
+    settings.SITE_URL = "https://shop.example/a&b"
+    outcome = _invite(anna, "f1@example.org f2@example.org", note='Fish & "chips" <3')
+    invitations.invitations_send(invitation_ids=[i.pk for i in outcome.invited])
+    by_address = {message.to[0]: message for message in mail.outbox}
+    for invitation in outcome.invited:
+        expected = email_render(
+            template="referrals/invitation",
+            context={
+                "sender": anna,
+                "note": invitation.note,
+                "offer": friend_offer(),
+                "accept_url": invitation_accept_url(invitation),
+                "suppress_url": suppress_url(invitation.email),
+            },
+        )
+        message = by_address[invitation.email]
+        assert "a&amp;b" in expected.html and "a&b" in expected.body
+        assert message.subject == expected.subject
+        assert message.body == expected.body
+        assert message.alternatives[0][0] == expected.html
 
 
 def test_send_failure_backs_off_then_ends_failed(anna, settings):
@@ -147,7 +179,7 @@ def test_send_failure_backs_off_then_ends_failed(anna, settings):
     settings.EMAIL_RETRY_BACKOFF = 10
     (invitation,) = _invite(anna).invited
     refused = smtplib.SMTPDataError(451, b"Try again later")
-    with mock.patch.object(invitations, "email_send", side_effect=refused):
+    with mock.patch.object(invitations, "email_deliver", side_effect=refused):
         first = invitation_send(invitation_id=invitation.pk)
         second = invitation_send(invitation_id=invitation.pk)
         third = invitation_send(invitation_id=invitation.pk)
@@ -158,10 +190,25 @@ def test_send_failure_backs_off_then_ends_failed(anna, settings):
     assert "451" in invitation.last_error and invitation.attempts == 3
 
 
+def test_an_unreachable_server_is_tried_once_per_batch_and_all_retry(anna, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 25
+    settings.EMAIL_RETRY_BACKOFF = 10
+    outcome = _invite(anna, "f1@example.org f2@example.org f3@example.org")
+    down = ConnectionRefusedError(111, "Connection refused")
+    with mock.patch.object(smtplib.SMTP, "connect", side_effect=down) as connect:
+        outcomes = invitations.invitations_send(invitation_ids=[i.pk for i in outcome.invited])
+    assert connect.call_count == 1
+    assert {(o.status, o.retry_in) for o in outcomes.values()} == {(Invitation.Status.QUEUED, 10)}
+    for invitation in Invitation.objects.filter(pk__in=[i.pk for i in outcome.invited]):
+        assert invitation.attempts == 1 and invitation.claimed_until is None
+        assert invitation.next_attempt_at and "ConnectionRefusedError" in invitation.last_error
+
+
 def test_permanent_recipient_refusal_is_a_bounce(anna):
     (invitation,) = _invite(anna).invited
     bounce = smtplib.SMTPRecipientsRefused({"friend@example.org": (550, b"No such user")})
-    with mock.patch.object(invitations, "email_send", side_effect=bounce):
+    with mock.patch.object(invitations, "email_deliver", side_effect=bounce):
         outcome = invitation_send(invitation_id=invitation.pk)
     assert outcome.status == Invitation.Status.BOUNCED and outcome.retry_in is None
 
