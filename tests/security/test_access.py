@@ -27,7 +27,7 @@ from customers.services import connection_request
 from loyalty.vouchers import reward_redeem
 from partners.services import partner_conversion_record, partner_customer_upsert
 from referrals.invitations import invitation_token, invitations_create, suppress_url
-from reviews.models import Survey
+from reviews.models import ReviewPolicy, Survey
 from reviews.services import survey_token
 from tests.factories import PASSWORD, CustomerFactory
 from tests.loyalty.factories import RewardFactory, settled_points
@@ -77,6 +77,7 @@ def _world() -> World:
     invitation = invitations_create(sender=alice, addresses="friend@example.org").invited[0]
     subject = SubjectFactory()
     review = ReviewFactory(subject=subject, author=bob)
+    ReviewPolicy.current()  # the singleton staff edit (its add page then refuses everyone)
     second = partner_conversion_record(
         partner=partner_a, customer=alice, order_id="A-2", amount=Decimal("20.00"), currency="EUR"
     ).conversion
