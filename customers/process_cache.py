@@ -29,15 +29,19 @@ def cached_rows(key: str, load: Callable[[], T], *, seconds: int) -> T:
     return value
 
 
+def forget(keys: list[str]) -> None:
+    """Drop `keys` now, for the rest of this transaction, and again after the commit,
+    because a request in between would have cached the rows as they were."""
+    caches["local"].delete_many(keys)
+    transaction.on_commit(lambda: caches["local"].delete_many(keys))
+
+
 def forget_on_change(model: type[Model], *keys: str) -> None:
     """Drop `keys` whenever a `model` row is saved or deleted."""
 
-    def forget(**kwargs) -> None:
-        # Now, for the rest of this transaction; again after the commit, because a request
-        # in between would have cached the rows as they were.
-        caches["local"].delete_many(keys)
-        transaction.on_commit(lambda: caches["local"].delete_many(keys))
+    def forget_keys(**kwargs) -> None:
+        forget(list(keys))
 
     uid = f"process_cache:{model._meta.label}:{','.join(keys)}"
-    post_save.connect(forget, sender=model, weak=False, dispatch_uid=uid)
-    post_delete.connect(forget, sender=model, weak=False, dispatch_uid=uid)
+    post_save.connect(forget_keys, sender=model, weak=False, dispatch_uid=uid)
+    post_delete.connect(forget_keys, sender=model, weak=False, dispatch_uid=uid)

@@ -7,7 +7,6 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import caches
-from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
@@ -18,6 +17,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.throttling import SimpleRateThrottle
 
 from customers.cache import cache_count
+from customers.process_cache import forget
 from partners.models import Partner, PartnerAPIKey
 
 KEYWORD = "Api-Key"
@@ -37,25 +37,18 @@ def api_key_cache_key(prefix: str) -> str:
     return f"partners:api-key:{prefix}"
 
 
-def api_key_forget(*prefixes: str) -> None:
-    caches["local"].delete_many([api_key_cache_key(prefix) for prefix in prefixes])
-
-
-def _forget_now_and_after_commit(prefixes: list[str]) -> None:
-    # Now, for the rest of this transaction; again after the commit, because a request
-    # in between would have cached the row as it was.
-    api_key_forget(*prefixes)
-    transaction.on_commit(lambda: api_key_forget(*prefixes))
+def _forget(prefixes: list[str]) -> None:
+    forget([api_key_cache_key(prefix) for prefix in prefixes])
 
 
 @receiver([post_save, post_delete], sender=PartnerAPIKey, dispatch_uid="partners.key_changed")
 def _key_changed(sender, instance: PartnerAPIKey, **kwargs) -> None:
-    _forget_now_and_after_commit([instance.prefix])
+    _forget([instance.prefix])
 
 
 @receiver([post_save, post_delete], sender=Partner, dispatch_uid="partners.partner_changed")
 def _partner_changed(sender, instance: Partner, **kwargs) -> None:
-    _forget_now_and_after_commit(
+    _forget(
         list(PartnerAPIKey.objects.filter(partner_id=instance.pk).values_list("prefix", flat=True))
     )
 
