@@ -24,7 +24,7 @@ from loyalty.ledger import (
     transaction_unwind,
 )
 from loyalty.models import EarnRule, ExchangeRate, Transaction
-from loyalty.tiers import customer_tier
+from loyalty.tiers import tier_placement_earned, tier_placement_for_update
 
 
 class UnknownCurrency(LedgerError):
@@ -72,34 +72,42 @@ def conversion_earn(*, conversion: Conversion) -> Transaction | None:
     the purchase earns no points. `UnknownCurrency` is raised before anything
     is written.
     """
-    existing = Transaction.objects.filter(idempotency_key=_earn_key(conversion)).first()
-    if existing is not None:
-        return existing
     rule = earn_rule()
     rate = exchange_rate(currency=conversion.currency, rule=rule)
-    tier = customer_tier(customer=conversion.customer)
-    multiplier = tier.multiplier if tier else Decimal(1)
-    points = int(
-        (conversion.amount * rate * rule.points_per_unit * multiplier).to_integral_value(
-            rounding=ROUND_FLOOR
+    # Past this point only a database error fails, and it dooms the caller's transaction
+    # anyway: no savepoint.
+    with db_transaction.atomic(savepoint=False):
+        # The account is locked first: an earlier earn of this purchase has committed by
+        # now if there is one, and the tier placement stays true until this posting.
+        placement = tier_placement_for_update(customer=conversion.customer)
+        existing = Transaction.objects.filter(idempotency_key=_earn_key(conversion)).first()
+        if existing is not None:
+            return existing
+        tier = placement.tier
+        multiplier = tier.multiplier if tier else Decimal(1)
+        points = int(
+            (conversion.amount * rate * rule.points_per_unit * multiplier).to_integral_value(
+                rounding=ROUND_FLOOR
+            )
         )
-    )
-    if points <= 0:
-        return None
-    memo = f"Points for order {conversion.order_id}"
-    if tier is not None and multiplier != 1:
-        memo += f" ({tier.name}: {multiplier.normalize()} times the points)"
-    return points_award(
-        customer=conversion.customer,
-        points=points,
-        settles_at=timezone.now() + timedelta(days=rule.hold_days) if rule.hold_days else None,
-        exchange_rate=rate,
-        kind=Transaction.Kind.EARN,
-        memo=memo,
-        idempotency_key=_earn_key(conversion),
-        cause="conversion",
-        cause_ref=str(conversion.public_id),
-    )
+        if points <= 0:
+            return None
+        memo = f"Points for order {conversion.order_id}"
+        if tier is not None and multiplier != 1:
+            memo += f" ({tier.name}: {multiplier.normalize()} times the points)"
+        earned = points_award(
+            customer=conversion.customer,
+            points=points,
+            settles_at=timezone.now() + timedelta(days=rule.hold_days) if rule.hold_days else None,
+            exchange_rate=rate,
+            kind=Transaction.Kind.EARN,
+            memo=memo,
+            idempotency_key=_earn_key(conversion),
+            cause="conversion",
+            cause_ref=str(conversion.public_id),
+        )
+        tier_placement_earned(placement=placement, points=points)
+        return earned
 
 
 def conversion_unwind(*, conversion: Conversion, refunded_amount: Decimal) -> None:

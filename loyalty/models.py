@@ -48,6 +48,9 @@ class Account(models.Model):
         "Tier", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     tier_fresh_until = models.DateTimeField(null=True, blank=True)
+    # The standing the placement was made from (see TierStanding).
+    tier_points = models.BigIntegerField(default=0)
+    tier_referrals = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

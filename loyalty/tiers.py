@@ -116,13 +116,19 @@ def _placement(
     customer: Customer, *, fresh: bool = False
 ) -> tuple[Tier | None, Tier | None, TierStanding]:
     standing = tier_standing(customer=customer)
+    current, following = _reached(standing, tiers(fresh=fresh))
+    return current, following, standing
+
+
+def _reached(standing: TierStanding, tier_list: list[Tier]) -> tuple[Tier | None, Tier | None]:
+    """The highest tier the standing reaches, and the next one above it."""
     current, following = None, None
-    for tier in tiers(fresh=fresh):
+    for tier in tier_list:
         if _reaches(tier, standing):
             current, following = tier, None
         elif following is None:
             following = tier
-    return current, following, standing
+    return current, following
 
 
 def customer_tier(*, customer: Customer, fresh: bool = False) -> Tier | None:
@@ -144,17 +150,70 @@ def customer_tier_placed(*, customer: Customer) -> Tier | None:
 
 
 def tier_place(*, customer: Customer) -> Tier | None:
-    """Place the customer from the ledger and store it on their account (made if missing).
-
-    The account row is locked first, so a posting that commits meanwhile either is
-    counted here or clears the placement after it is stored, never lost.
-    """
+    """Place the customer from the ledger and store it on their account (made if missing)."""
     with db_transaction.atomic():
-        account = Account.objects.select_for_update().get(pk=customer_account(customer).pk)
-        tier = customer_tier(customer=customer, fresh=True)
-        account.tier, account.tier_fresh_until = tier, timezone.now() + PLACEMENT_FRESH
-        account.save(update_fields=["tier", "tier_fresh_until"])
-    return tier
+        return tier_placement_for_update(customer=customer).tier
+
+
+@dataclass(frozen=True)
+class Placement:
+    """A customer's tier and the standing it was placed from, as stored on their account."""
+
+    account_id: int
+    tier: Tier | None
+    standing: TierStanding
+    fresh_until: datetime
+
+
+def _locked_account(customer: Customer) -> Account | None:
+    return (
+        Account.objects.select_for_update(of=("self",))
+        .select_related("tier")
+        .filter(customer=customer)
+        .first()
+    )
+
+
+def tier_placement_for_update(*, customer: Customer) -> Placement:
+    """Inside a transaction: lock the customer's account (made if missing) and return its
+    placement, placed again from the ledger when stale.
+
+    Postings update the account row, so while the lock is held none can commit: a placement
+    read here stays true until the caller's own posting (see `tier_placement_earned`).
+    """
+    account = _locked_account(customer)
+    if account is None:
+        customer_account(customer)
+        account = _locked_account(customer)
+    now = timezone.now()
+    if account.tier_fresh_until is not None and account.tier_fresh_until > now:
+        standing = TierStanding(points=account.tier_points, referrals=account.tier_referrals)
+        return Placement(account.pk, account.tier, standing, account.tier_fresh_until)
+    tier, _following, standing = _placement(customer, fresh=True)
+    return _placement_store(Placement(account.pk, tier, standing, now + PLACEMENT_FRESH))
+
+
+def tier_placement_earned(*, placement: Placement, points: int) -> Tier | None:
+    """After posting `points` of purchase points under the lock `tier_placement_for_update`
+    took: the standing grew by exactly those points, so the placement moves along with them
+    instead of leaving the next reader a year of ledger to add up again."""
+    standing = TierStanding(
+        points=placement.standing.points + points, referrals=placement.standing.referrals
+    )
+    tier, _following = _reached(standing, tiers(fresh=True))
+    return _placement_store(
+        Placement(placement.account_id, tier, standing, placement.fresh_until)
+    ).tier
+
+
+def _placement_store(placement: Placement) -> Placement:
+    Account.objects.filter(pk=placement.account_id).update(
+        tier=placement.tier,
+        tier_points=placement.standing.points,
+        tier_referrals=placement.standing.referrals,
+        tier_fresh_until=placement.fresh_until,
+    )
+    return placement
 
 
 @receiver([post_save, post_delete], sender=Tier, dispatch_uid="loyalty.tiers_changed")

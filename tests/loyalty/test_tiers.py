@@ -125,3 +125,31 @@ def test_a_placement_is_stored_and_every_change_to_the_standing_clears_it():
     silver.save()
     assert not _placed(anna)
     assert customer_tier_placed(customer=anna).name == "Bronze"
+
+
+def test_an_earned_purchase_moves_the_placement_along_as_the_ledger_would_place_it():
+    from loyalty.earning import conversion_earn
+    from loyalty.models import Account
+    from loyalty.tiers import customer_tier_placed, tier_standing
+    from tests.loyalty.factories import purchase
+
+    anna = CustomerFactory()
+    assert customer_tier_placed(customer=anna).name == "Bronze"
+    for amount in ["400.00", "400.00", "400.00"]:
+        conversion_earn(conversion=purchase(anna, amount=amount))
+        account = Account.objects.get(customer=anna)
+        assert account.tier_fresh_until is not None  # no ledger to add up on the next read
+        standing = tier_standing(customer=anna)
+        assert (account.tier_points, account.tier_referrals) == (
+            standing.points,
+            standing.referrals,
+        )
+        assert account.tier == customer_tier(customer=anna)
+    assert account.tier.name == "Silver" and account.tier_points == 1200
+
+    repeat = purchase(anna, amount="10.00")
+    earned = conversion_earn(conversion=repeat)
+    assert conversion_earn(conversion=repeat) == earned  # a repeat earns, and moves, nothing
+    placed = Account.objects.get(customer=anna).tier_points
+    assert placed == 1200 + earned.entries.get(amount__gt=0).amount
+    assert placed == tier_standing(customer=anna).points

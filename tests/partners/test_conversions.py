@@ -265,10 +265,11 @@ def test_statements_of_one_conversion(django_assert_max_num_queries):
         {"external_id": "f", "email": "fay@example.com", "referral_code": referrer.referral_code},
     ).json()["id"]
 
-    # The idempotency claim, the customer, the purchase (with its savepoint), the earn
-    # check, the tier, the account, the posting (with its savepoint), entries, balance,
-    # the referral lock, the commit and the stored response.
-    with django_assert_max_num_queries(17):
+    # The idempotency claim, the customer, the purchase (with its savepoint), the account
+    # locked with its tier placement, the earn check, the account, the posting (with its
+    # savepoint), entries, balance, the tier list and the placement moved along (no year of
+    # ledger added up), the referral lock, the commit and the stored response.
+    with django_assert_max_num_queries(19):
         response = api.post(URL, _order(plain, order_id="P-2"))
     assert response.status_code == 201 and response.json()["points_earned"] == 120
 
