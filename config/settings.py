@@ -140,8 +140,8 @@ else:
             "LOCATION": str(VAR_DIR / "cache"),
         }
     }
-# Per process, for values that may be read a little late (a partner API customer's tier):
-# no round trip at all on the API's hottest read.
+# Per process, for rows that may be read a few seconds late (partner API keys, the earn
+# rule, the tier list, system accounts: customers/process_cache.py): no round trip at all.
 CACHES["local"] = {
     "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
     "LOCATION": "kindred-local",

@@ -131,9 +131,9 @@ def _reached(standing: TierStanding, tier_list: list[Tier]) -> tuple[Tier | None
     return current, following
 
 
-def customer_tier(*, customer: Customer, fresh: bool = False) -> Tier | None:
+def customer_tier(*, customer: Customer) -> Tier | None:
     """The highest tier the customer reaches; None only when staff removed every tier."""
-    return _placement(customer, fresh=fresh)[0]
+    return _placement(customer)[0]
 
 
 def customer_tier_placed(*, customer: Customer) -> Tier | None:
