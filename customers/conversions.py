@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from customers.db import insert_unless_taken
 from customers.models import Conversion, Customer
 
 
@@ -29,21 +30,20 @@ def conversion_record(
     subject_slug: str = "",
 ) -> Conversion:
     """Record a purchase once per channel and order id (the unique constraint decides)."""
-    try:
-        with transaction.atomic():
-            return Conversion.objects.create(
-                customer=customer,
-                channel=channel,
-                order_id=order_id,
-                amount=amount,
-                currency=currency.upper(),
-                occurred_at=occurred_at or timezone.now(),
-                subject_slug=subject_slug,
-            )
-    except IntegrityError:
-        if Conversion.objects.filter(channel=channel, order_id=order_id).exists():
-            raise DuplicateOrder(order_id) from None
-        raise
+    conversion = Conversion(
+        customer=customer,
+        channel=channel,
+        order_id=order_id,
+        amount=amount,
+        currency=currency.upper(),
+        occurred_at=occurred_at or timezone.now(),
+        subject_slug=subject_slug,
+    )
+    if insert_unless_taken(conversion):
+        return conversion
+    if Conversion.objects.filter(channel=channel, order_id=order_id).exists():
+        raise DuplicateOrder(order_id)
+    raise IntegrityError("A purchase's unique value is taken.")
 
 
 def conversion_refund(*, conversion: Conversion, amount: Decimal | None = None) -> Conversion:

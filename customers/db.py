@@ -8,7 +8,9 @@ import time
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
-from django.db import OperationalError, connection, migrations
+from django.db import OperationalError, connection, migrations, router
+from django.db.models import Model
+from django.db.models.sql import InsertQuery
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -46,6 +48,33 @@ CREATE TRIGGER {trigger} BEFORE UPDATE OR DELETE ON {table}
             schema_editor.execute(backward_sql, params=None)
 
     return migrations.RunPython(forward, backward)
+
+
+def insert_unless_taken(instance: Model) -> bool:
+    """INSERT `instance` and set its primary key, or return False when a unique constraint
+    already holds such a row: nothing is written and the transaction carries on.
+
+    The database skips the row (ON CONFLICT DO NOTHING, read alike by PostgreSQL and
+    SQLite; only a unique constraint skips it, any other failure raises), so "the unique
+    constraint decides" costs no savepoint round trips, as `save()` inside `atomic()`
+    would. Like `bulk_create`, it sends no save signals.
+    """
+    meta = instance._meta
+    fields = [f for f in meta.local_concrete_fields if not f.generated and f is not meta.auto_field]
+    query = InsertQuery(type(instance))
+    query.insert_values(fields, [instance])
+    using = router.db_for_write(type(instance), instance=instance)
+    compiler = query.get_compiler(using=using)
+    [(sql, params)] = compiler.as_sql()
+    returning = compiler.connection.ops.quote_name(meta.pk.column)
+    with compiler.connection.cursor() as cursor:
+        cursor.execute(f"{sql} ON CONFLICT DO NOTHING RETURNING {returning}", params)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    instance.pk = row[0]
+    instance._state.adding, instance._state.db = False, using
+    return True
 
 
 # serialization_failure and deadlock_detected: PostgreSQL aborted the transaction

@@ -20,10 +20,12 @@ from loyalty.ledger import (
     LedgerError,
     points_award,
     points_share,
+    post,
     reversible_points,
+    system_account,
     transaction_unwind,
 )
-from loyalty.models import EarnRule, ExchangeRate, Transaction
+from loyalty.models import Account, EarnRule, ExchangeRate, Transaction
 from loyalty.tiers import tier_placement_earned, tier_placement_for_update
 
 
@@ -80,9 +82,6 @@ def conversion_earn(*, conversion: Conversion) -> Transaction | None:
         # The account is locked first: an earlier earn of this purchase has committed by
         # now if there is one, and the tier placement stays true until this posting.
         placement = tier_placement_for_update(customer=conversion.customer)
-        existing = Transaction.objects.filter(idempotency_key=_earn_key(conversion)).first()
-        if existing is not None:
-            return existing
         tier = placement.tier
         multiplier = tier.multiplier if tier else Decimal(1)
         points = int(
@@ -91,23 +90,27 @@ def conversion_earn(*, conversion: Conversion) -> Transaction | None:
             )
         )
         if points <= 0:
-            return None
+            return Transaction.objects.filter(idempotency_key=_earn_key(conversion)).first()
         memo = f"Points for order {conversion.order_id}"
         if tier is not None and multiplier != 1:
             memo += f" ({tier.name}: {multiplier.normalize()} times the points)"
-        earned = points_award(
-            customer=conversion.customer,
-            points=points,
+        # The posting's key decides whether this is a repeat (then nothing is written, the
+        # placement included, and the earlier earn is the answer).
+        moved = tier_placement_earned(placement=placement, points=points)
+        return post(
+            kind=Transaction.Kind.EARN,
+            entries=[
+                (placement.account, points),
+                (system_account(Account.System.POINTS_ISSUED), -points),
+            ],
             settles_at=timezone.now() + timedelta(days=rule.hold_days) if rule.hold_days else None,
             exchange_rate=rate,
-            kind=Transaction.Kind.EARN,
             memo=memo,
             idempotency_key=_earn_key(conversion),
             cause="conversion",
             cause_ref=str(conversion.public_id),
+            account_columns={placement.account.pk: moved.columns()},
         )
-        tier_placement_earned(placement=placement, points=points)
-        return earned
 
 
 def conversion_unwind(*, conversion: Conversion, refunded_amount: Decimal) -> None:

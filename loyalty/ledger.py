@@ -11,7 +11,7 @@ Rules it keeps (ARCHITECTURE.md, "The ledger"):
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
@@ -22,6 +22,7 @@ from django.db import transaction as db_transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
+from customers.db import insert_unless_taken
 from customers.models import Customer, User
 from customers.process_cache import cached_rows
 from loyalty.models import Account, Entry, Transaction
@@ -56,14 +57,23 @@ def customer_account(customer: Customer) -> Account:
     return account
 
 
-def _apply_to_balances(entries: Sequence[tuple[Account, int]], *, pending: bool) -> None:
+def _apply_to_balances(
+    entries: Sequence[tuple[Account, int]],
+    *,
+    pending: bool,
+    account_columns: Mapping[int, Mapping[str, object]],
+) -> None:
     now = timezone.now()
     # A fixed lock order (by primary key) keeps two postings from deadlocking.
     for account, amount in sorted(entries, key=lambda item: item[0].pk):
         if account.customer_id is None:
             continue
         rows = Account.objects.filter(pk=account.pk)
-        touched = {"last_activity_at": now, "tier_fresh_until": None}
+        touched = {
+            "last_activity_at": now,
+            "tier_fresh_until": None,
+            **account_columns.get(account.pk, {}),
+        }
         if pending:
             rows.update(pending_balance=F("pending_balance") + amount, **touched)
         elif amount > 0:
@@ -100,11 +110,15 @@ def post(
     reason: str = "",
     reverses: Transaction | None = None,
     exchange_rate=None,
+    account_columns: Mapping[int, Mapping[str, object]] | None = None,
 ) -> Transaction:
     """Write one balanced transaction: posted now, or held as pending until `settles_at`.
 
     With an `idempotency_key` that was used before, the earlier transaction is
-    returned and nothing changes, also when two callers race.
+    returned and nothing changes, also when two callers race. A posting marks each
+    customer account's tier placement stale; `account_columns` (by account id) sets those
+    columns instead, in the same statement as the balance, for a caller that knows the
+    placement after this posting.
     """
     if any(not isinstance(amount, int) or amount == 0 for _, amount in entries):
         raise LedgerError("Entry amounts are non-zero integers.")
@@ -118,23 +132,21 @@ def post(
     # error, which dooms the caller's transaction anyway.
     debits_customer = any(a.customer_id and amount < 0 for a, amount in entries)
     with db_transaction.atomic(savepoint=debits_customer):
-        try:
-            with db_transaction.atomic():
-                posted = Transaction.objects.create(
-                    kind=kind,
-                    status=Transaction.Status.PENDING if pending else Transaction.Status.POSTED,
-                    idempotency_key=idempotency_key or None,
-                    settles_at=settles_at,
-                    posted_at=None if pending else timezone.now(),
-                    memo=memo[:255],
-                    cause=cause,
-                    cause_ref=cause_ref,
-                    created_by=actor,
-                    reason=reason,
-                    reverses=reverses,
-                    exchange_rate=exchange_rate,
-                )
-        except IntegrityError:
+        posted = Transaction(
+            kind=kind,
+            status=Transaction.Status.PENDING if pending else Transaction.Status.POSTED,
+            idempotency_key=idempotency_key or None,
+            settles_at=settles_at,
+            posted_at=None if pending else timezone.now(),
+            memo=memo[:255],
+            cause=cause,
+            cause_ref=cause_ref,
+            created_by=actor,
+            reason=reason,
+            reverses=reverses,
+            exchange_rate=exchange_rate,
+        )
+        if not insert_unless_taken(posted):
             # The key was used before (or another caller committed it first): the unique
             # constraint decides, and the earlier transaction is the answer.
             existing = (
@@ -143,13 +155,13 @@ def post(
                 else None
             )
             if existing is None:
-                raise
+                raise IntegrityError("A ledger transaction's unique value is taken.")
             return existing
         created = Entry.objects.bulk_create(
             Entry(transaction=posted, account=account, amount=amount) for account, amount in entries
         )
         _seed_entries(posted, created)
-        _apply_to_balances(entries, pending=pending)
+        _apply_to_balances(entries, pending=pending, account_columns=account_columns or {})
     return posted
 
 

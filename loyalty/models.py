@@ -51,6 +51,9 @@ class Account(models.Model):
     # The standing the placement was made from (see TierStanding).
     tier_points = models.BigIntegerField(default=0)
     tier_referrals = models.PositiveIntegerField(default=0)
+    # The fewest points that reach a tier the placement does not (empty: none is left), so
+    # points earned below it keep the tier without the tier list being read.
+    tier_next_points = models.BigIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -6,7 +6,7 @@ earned points, or a reversed referral reward, unwinds the tier standing too.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from django.db import transaction as db_transaction
@@ -112,11 +112,9 @@ def _reaches(tier: Tier, standing: TierStanding) -> bool:
     return standing.points >= tier.min_points or by_referrals
 
 
-def _placement(
-    customer: Customer, *, fresh: bool = False
-) -> tuple[Tier | None, Tier | None, TierStanding]:
+def _placement(customer: Customer) -> tuple[Tier | None, Tier | None, TierStanding]:
     standing = tier_standing(customer=customer)
-    current, following = _reached(standing, tiers(fresh=fresh))
+    current, following = _reached(standing, tiers())
     return current, following, standing
 
 
@@ -159,10 +157,27 @@ def tier_place(*, customer: Customer) -> Tier | None:
 class Placement:
     """A customer's tier and the standing it was placed from, as stored on their account."""
 
-    account_id: int
+    account: Account
     tier: Tier | None
     standing: TierStanding
     fresh_until: datetime
+    # The fewest points reaching a tier this placement does not reach (None: no such tier).
+    next_points: int | None
+
+    def columns(self) -> dict:
+        """The account columns that store this placement."""
+        return {
+            "tier": self.tier,
+            "tier_points": self.standing.points,
+            "tier_referrals": self.standing.referrals,
+            "tier_fresh_until": self.fresh_until,
+            "tier_next_points": self.next_points,
+        }
+
+
+def _next_points(standing: TierStanding, tier_list: list[Tier]) -> int | None:
+    unreached = [tier.min_points for tier in tier_list if not _reaches(tier, standing)]
+    return min(unreached, default=None)
 
 
 def _locked_account(customer: Customer) -> Account | None:
@@ -188,32 +203,34 @@ def tier_placement_for_update(*, customer: Customer) -> Placement:
     now = timezone.now()
     if account.tier_fresh_until is not None and account.tier_fresh_until > now:
         standing = TierStanding(points=account.tier_points, referrals=account.tier_referrals)
-        return Placement(account.pk, account.tier, standing, account.tier_fresh_until)
-    tier, _following, standing = _placement(customer, fresh=True)
-    return _placement_store(Placement(account.pk, tier, standing, now + PLACEMENT_FRESH))
+        return Placement(
+            account, account.tier, standing, account.tier_fresh_until, account.tier_next_points
+        )
+    standing = tier_standing(customer=customer)
+    tier_list = tiers(fresh=True)
+    tier, _following = _reached(standing, tier_list)
+    placement = Placement(
+        account, tier, standing, now + PLACEMENT_FRESH, _next_points(standing, tier_list)
+    )
+    Account.objects.filter(pk=account.pk).update(**placement.columns())
+    return placement
 
 
-def tier_placement_earned(*, placement: Placement, points: int) -> Tier | None:
-    """After posting `points` of purchase points under the lock `tier_placement_for_update`
-    took: the standing grew by exactly those points, so the placement moves along with them
-    instead of leaving the next reader a year of ledger to add up again."""
+def tier_placement_earned(*, placement: Placement, points: int) -> Placement:
+    """The placement once `points` of purchase points are posted under the lock that
+    `tier_placement_for_update` took: the standing grows by exactly those points, so the
+    caller stores this with its posting instead of leaving the next reader a year of ledger
+    to add up again. Below `next_points` the tier stays and the tier list is not read."""
     standing = TierStanding(
         points=placement.standing.points + points, referrals=placement.standing.referrals
     )
-    tier, _following = _reached(standing, tiers(fresh=True))
-    return _placement_store(
-        Placement(placement.account_id, tier, standing, placement.fresh_until)
-    ).tier
-
-
-def _placement_store(placement: Placement) -> Placement:
-    Account.objects.filter(pk=placement.account_id).update(
-        tier=placement.tier,
-        tier_points=placement.standing.points,
-        tier_referrals=placement.standing.referrals,
-        tier_fresh_until=placement.fresh_until,
+    if placement.next_points is None or standing.points < placement.next_points:
+        return replace(placement, standing=standing)
+    tier_list = tiers(fresh=True)
+    tier, _following = _reached(standing, tier_list)
+    return replace(
+        placement, tier=tier, standing=standing, next_points=_next_points(standing, tier_list)
     )
-    return placement
 
 
 @receiver([post_save, post_delete], sender=Tier, dispatch_uid="loyalty.tiers_changed")

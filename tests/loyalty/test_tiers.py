@@ -145,6 +145,9 @@ def test_an_earned_purchase_moves_the_placement_along_as_the_ledger_would_place_
             standing.referrals,
         )
         assert account.tier == customer_tier(customer=anna)
+        # The fewest points reaching a tier not reached yet: below it, no tier list is read.
+        following = tier_progress(customer=anna).next_tier
+        assert account.tier_next_points == (following.min_points if following else None)
     assert account.tier.name == "Silver" and account.tier_points == 1200
 
     repeat = purchase(anna, amount="10.00")

@@ -1,0 +1,59 @@
+"""`insert_unless_taken`: the unique constraint decides, without a savepoint."""
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from customers.db import insert_unless_taken
+from customers.models import Conversion
+from tests.factories import CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _purchase(customer, order_id):
+    return Conversion(
+        customer=customer,
+        channel="shop",
+        order_id=order_id,
+        amount="10.00",
+        currency="EUR",
+        occurred_at=timezone.now(),
+    )
+
+
+def test_a_new_row_is_inserted_with_its_key_and_defaults():
+    customer = CustomerFactory()
+    purchase = _purchase(customer, "A-1")
+    with CaptureQueriesContext(connection) as queries:
+        assert insert_unless_taken(purchase) is True
+    assert len(queries) == 1
+    stored = Conversion.objects.get(pk=purchase.pk)
+    assert (stored.public_id, stored.order_id, stored.created_at) == (
+        purchase.public_id,
+        "A-1",
+        purchase.created_at,
+    )
+    assert not purchase._state.adding
+
+
+def test_a_taken_row_writes_nothing_and_the_transaction_carries_on():
+    customer = CustomerFactory()
+    assert insert_unless_taken(_purchase(customer, "A-1"))
+    with transaction.atomic():
+        twin = _purchase(customer, "A-1")
+        with CaptureQueriesContext(connection) as queries:
+            assert insert_unless_taken(twin) is False
+        assert twin.pk is None
+        assert not any("SAVEPOINT" in query["sql"] for query in queries.captured_queries)
+        # On PostgreSQL a failed statement would abort the transaction: this still works.
+        assert insert_unless_taken(_purchase(customer, "A-2"))
+    assert sorted(Conversion.objects.values_list("order_id", flat=True)) == ["A-1", "A-2"]
+
+
+def test_a_row_breaking_another_constraint_is_refused_not_skipped():
+    refused = _purchase(CustomerFactory(), "A-1")
+    refused.occurred_at = None
+    with pytest.raises(IntegrityError):
+        insert_unless_taken(refused)
