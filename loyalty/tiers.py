@@ -15,6 +15,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
+from customers.db import row_locked
 from customers.models import Customer
 from customers.process_cache import cached_rows, forget_on_change
 from loyalty.ledger import customer_account
@@ -181,12 +182,16 @@ def _next_points(standing: TierStanding, tier_list: list[Tier]) -> int | None:
 
 
 def _locked_account(customer: Customer) -> Account | None:
-    return (
-        Account.objects.select_for_update(of=("self",))
-        .select_related("tier")
-        .filter(customer=customer)
-        .first()
-    )
+    return row_locked(Account, "customer_id", customer.pk)
+
+
+def _tier(tier_id: int | None) -> Tier | None:
+    """A stored placement's tier from the cached list (staff edits hold within
+    TIERS_CACHE_SECONDS, as for the earn rule); read afresh if the list lacks it."""
+    if tier_id is None:
+        return None
+    cached = next((tier for tier in tiers() if tier.pk == tier_id), None)
+    return cached or next((tier for tier in tiers(fresh=True) if tier.pk == tier_id), None)
 
 
 def tier_placement_for_update(*, customer: Customer) -> Placement:
@@ -204,7 +209,11 @@ def tier_placement_for_update(*, customer: Customer) -> Placement:
     if account.tier_fresh_until is not None and account.tier_fresh_until > now:
         standing = TierStanding(points=account.tier_points, referrals=account.tier_referrals)
         return Placement(
-            account, account.tier, standing, account.tier_fresh_until, account.tier_next_points
+            account,
+            _tier(account.tier_id),
+            standing,
+            account.tier_fresh_until,
+            account.tier_next_points,
         )
     standing = tier_standing(customer=customer)
     tier_list = tiers(fresh=True)

@@ -13,10 +13,10 @@ import hashlib
 import re
 from datetime import timedelta
 
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework.response import Response
 
+from customers.db import insert_unless_taken
 from partners.errors import IdempotencyKeyRequired, IdempotencyKeyReused, RequestInProgress
 from partners.models import IdempotencyRecord, Partner
 
@@ -47,18 +47,6 @@ def request_hash(*, method: str, path: str, body: bytes) -> str:
     return digest.hexdigest()
 
 
-def _claim_insert(*, partner: Partner, key: str, request_hash: str, now) -> IdempotencyRecord:
-    """Outside a transaction (a view) the INSERT commits by itself: no BEGIN/COMMIT round
-    trips. Inside one, a savepoint keeps a losing INSERT from breaking the caller's transaction."""
-    record = IdempotencyRecord(partner=partner, key=key, request_hash=request_hash, claimed_at=now)
-    if transaction.get_connection().in_atomic_block:
-        with transaction.atomic():
-            record.save(force_insert=True)
-    else:
-        record.save(force_insert=True)
-    return record
-
-
 def idempotency_claim(*, partner: Partner, key: str, request_hash: str) -> IdempotencyRecord:
     """Claim `key` for this request, or raise Replay, IdempotencyKeyReused or RequestInProgress."""
     if not KEY_PATTERN.fullmatch(key or ""):
@@ -66,10 +54,14 @@ def idempotency_claim(*, partner: Partner, key: str, request_hash: str) -> Idemp
     # A loop, because a competing claim may be released between our insert and our read.
     for _attempt in range(3):
         now = timezone.now()
-        try:
-            return _claim_insert(partner=partner, key=key, request_hash=request_hash, now=now)
-        except IntegrityError:
-            existing = IdempotencyRecord.objects.filter(partner=partner, key=key).first()
+        record = IdempotencyRecord(
+            partner=partner, key=key, request_hash=request_hash, claimed_at=now
+        )
+        # Outside a transaction (a view) the INSERT commits by itself; inside one, a taken
+        # key leaves the caller's transaction usable.
+        if insert_unless_taken(record):
+            return record
+        existing = IdempotencyRecord.objects.filter(partner=partner, key=key).first()
         if existing is None:
             continue
         if existing.request_hash != request_hash:

@@ -18,11 +18,6 @@ from referrals.models import Referral
 from referrals.selectors import referrer_code_subquery
 
 
-def partner_linked_customers(*, partner: Partner) -> QuerySet[Customer]:
-    """The customers this partner created or linked, as plain rows (for the writes)."""
-    return Customer.objects.filter(partner_links__partner=partner)
-
-
 def partner_customers(*, partner: Partner) -> QuerySet[Customer]:
     """The customers this partner created or linked, each with `external_id` and points.
 
@@ -30,7 +25,7 @@ def partner_customers(*, partner: Partner) -> QuerySet[Customer]:
     customer of another partner is simply not found (404).
     """
     return (
-        partner_linked_customers(partner=partner)
+        Customer.objects.filter(partner_links__partner=partner)
         .select_related("user")
         .annotate(
             external_id=F("partner_links__external_id"),
@@ -80,6 +75,22 @@ def partner_customer(*, partner: Partner, public_id: uuid.UUID) -> Customer | No
     found = Customer.objects.raw(
         CUSTOMER_SQL, [now, Referral.Status.REJECTED, partner.pk, public_id_param]
     )
+    return next(iter(found), None)
+
+
+# A purchase's buyer, read on every POST conversions/: written out for the same reason.
+LINKED_CUSTOMER_SQL = f"""
+SELECT customer.*
+  FROM {PartnerCustomer._meta.db_table} link
+  JOIN {Customer._meta.db_table} customer ON customer.id = link.customer_id
+ WHERE link.partner_id = %s AND customer.public_id = %s
+"""  # noqa: S608 (table names from the models; values are parameters)
+
+
+def partner_linked_customer(*, partner: Partner, public_id: uuid.UUID) -> Customer | None:
+    """One customer linked to this partner, as a plain row (for the writes)."""
+    public_id_param = Customer._meta.get_field("public_id").get_db_prep_value(public_id, connection)
+    found = Customer.objects.raw(LINKED_CUSTOMER_SQL, [partner.pk, public_id_param])
     return next(iter(found), None)
 
 

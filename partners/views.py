@@ -34,7 +34,7 @@ from partners.selectors import (
     partner_conversions,
     partner_customer,
     partner_customers,
-    partner_linked_customers,
+    partner_linked_customer,
     partner_voucher,
 )
 from partners.serializers import (
@@ -264,11 +264,7 @@ class ConversionListView(PartnerAPIView):
         given = ConversionInSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         data = given.validated_data
-        customer = (
-            partner_linked_customers(partner=self.partner)
-            .filter(public_id=data["customer"])
-            .first()
-        )
+        customer = partner_linked_customer(partner=self.partner, public_id=data["customer"])
         if customer is None:
             raise serializers.ValidationError({"customer": ["Unknown customer."]})
         try:

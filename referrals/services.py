@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from customers.db import row_locked
 from customers.models import Conversion, Customer, User
 from customers.services import connection_befriend
 from loyalty import ledger
@@ -248,9 +249,7 @@ def referral_conversion_qualify(*, conversion: Conversion) -> Referral | None:
     with transaction.atomic(savepoint=False):
         # Every purchase asks, few buyers were referred: the lock query reads the referral
         # row alone, and the rest is read only for a referral that may qualify.
-        referral = (
-            Referral.objects.select_for_update().filter(referee_id=conversion.customer_id).first()
-        )
+        referral = row_locked(Referral, "referee_id", conversion.customer_id)
         if referral is None:
             return None
         if referral.status in (Referral.Status.QUALIFIED, Referral.Status.REWARDED):

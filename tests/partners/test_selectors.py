@@ -9,8 +9,9 @@ import pytest
 from django.utils import timezone
 from rest_framework.serializers import Serializer
 
+from customers.models import Customer
 from loyalty.ledger import points_award
-from partners.selectors import partner_customer, partner_customers
+from partners.selectors import partner_customer, partner_customers, partner_linked_customer
 from partners.serializers import CustomerSerializer
 from partners.services import partner_customer_upsert
 from referrals.models import Referral
@@ -82,3 +83,18 @@ def test_the_raw_read_finds_nothing_outside_the_partner():
     _link(other, customer, "theirs")
     assert partner_customer(partner=partner, public_id=customer.public_id) is None
     assert partner_customer(partner=partner, public_id=uuid.uuid4()) is None
+
+
+def test_the_buyer_lookup_is_the_plain_customer_row_of_this_partner_only():
+    partner, other = PartnerFactory(), PartnerFactory()
+    mine, theirs = CustomerFactory(), CustomerFactory()
+    _link(partner, mine, "mine")
+    _link(other, theirs, "theirs")
+    found = partner_linked_customer(partner=partner, public_id=mine.public_id)
+    stored = Customer.objects.get(pk=mine.pk)
+    fields = [field.attname for field in Customer._meta.concrete_fields]
+    assert {name: getattr(found, name) for name in fields} == {
+        name: getattr(stored, name) for name in fields
+    }
+    assert partner_linked_customer(partner=partner, public_id=theirs.public_id) is None
+    assert partner_linked_customer(partner=partner, public_id=uuid.uuid4()) is None
