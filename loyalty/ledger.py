@@ -22,7 +22,7 @@ from django.db import transaction as db_transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
-from customers.db import insert_unless_taken
+from customers.db import insert_unless_taken, row_update
 from customers.models import Customer, User
 from customers.process_cache import cached_rows
 from loyalty.models import Account, Entry, Transaction
@@ -68,18 +68,21 @@ def _apply_to_balances(
     for account, amount in sorted(entries, key=lambda item: item[0].pk):
         if account.customer_id is None:
             continue
-        rows = Account.objects.filter(pk=account.pk)
         touched = {
             "last_activity_at": now,
             "tier_fresh_until": None,
             **account_columns.get(account.pk, {}),
         }
         if pending:
-            rows.update(pending_balance=F("pending_balance") + amount, **touched)
+            row_update(Account, account.pk, touched, add={"pending_balance": amount})
         elif amount > 0:
-            rows.update(settled_balance=F("settled_balance") + amount, **touched)
-        elif not rows.filter(settled_balance__gte=-amount).update(
-            settled_balance=F("settled_balance") + amount, **touched
+            row_update(Account, account.pk, touched, add={"settled_balance": amount})
+        elif not row_update(
+            Account,
+            account.pk,
+            touched,
+            add={"settled_balance": amount},
+            at_least={"settled_balance": -amount},
         ):
             raise InsufficientPoints(f"Not enough settled points for {-amount}.")
 

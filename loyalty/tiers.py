@@ -168,7 +168,7 @@ class Placement:
     def columns(self) -> dict:
         """The account columns that store this placement."""
         return {
-            "tier": self.tier,
+            "tier_id": self.tier.pk if self.tier else None,
             "tier_points": self.standing.points,
             "tier_referrals": self.standing.referrals,
             "tier_fresh_until": self.fresh_until,

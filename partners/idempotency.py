@@ -16,7 +16,7 @@ from datetime import timedelta
 from django.utils import timezone
 from rest_framework.response import Response
 
-from customers.db import insert_unless_taken
+from customers.db import insert_unless_taken, row_update
 from partners.errors import IdempotencyKeyRequired, IdempotencyKeyReused, RequestInProgress
 from partners.models import IdempotencyRecord, Partner
 
@@ -82,8 +82,14 @@ def idempotency_claim(*, partner: Partner, key: str, request_hash: str) -> Idemp
 
 
 def idempotency_complete(*, record: IdempotencyRecord, status: int, body) -> None:
-    IdempotencyRecord.objects.filter(pk=record.pk).update(
-        status=IdempotencyRecord.Status.COMPLETED, response_status=status, response_body=body
+    row_update(
+        IdempotencyRecord,
+        record.pk,
+        {
+            "status": IdempotencyRecord.Status.COMPLETED,
+            "response_status": status,
+            "response_body": body,
+        },
     )
 
 

@@ -2,10 +2,11 @@
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from customers.db import insert_unless_taken
+from customers.db import insert_unless_taken, row_update
 from customers.models import Conversion
 from tests.factories import CustomerFactory
 
@@ -57,3 +58,35 @@ def test_a_row_breaking_another_constraint_is_refused_not_skipped():
     refused.occurred_at = None
     with pytest.raises(IntegrityError):
         insert_unless_taken(refused)
+
+
+def test_an_expression_is_refused_before_anything_is_written():
+    purchase = _purchase(CustomerFactory(), "A-1")
+    purchase.amount = F("amount") + 1
+    with pytest.raises(TypeError, match="amount"):
+        insert_unless_taken(purchase)
+    assert not Conversion.objects.exists()
+
+
+def test_row_update_sets_adds_and_refuses_below_the_floor():
+    from loyalty.ledger import customer_account
+    from loyalty.models import Account
+
+    account = customer_account(CustomerFactory())
+    now = timezone.now()
+    assert row_update(Account, account.pk, {"last_activity_at": now}, add={"settled_balance": 30})
+    refused = row_update(
+        Account,
+        account.pk,
+        {"last_activity_at": None},
+        add={"settled_balance": -31},
+        at_least={"settled_balance": 31},
+    )
+    assert refused is False
+    stored = Account.objects.get(pk=account.pk)
+    assert (stored.settled_balance, stored.last_activity_at) == (30, now)
+    assert row_update(
+        Account, account.pk, {}, add={"settled_balance": -30}, at_least={"settled_balance": 30}
+    )
+    assert Account.objects.get(pk=account.pk).settled_balance == 0
+    assert row_update(Account, account.pk + 1000, {"last_activity_at": now}) is False
