@@ -5,15 +5,13 @@ from __future__ import annotations
 import functools
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
-from django.db import OperationalError, connection, connections, migrations, router
-from django.db.models import Field, Model
+from django.db import OperationalError, connection, migrations
 
 P = ParamSpec("P")
 R = TypeVar("R")
-M = TypeVar("M", bound=Model)
 TRANSIENT_ATTEMPTS = 3
 
 
@@ -48,110 +46,6 @@ CREATE TRIGGER {trigger} BEFORE UPDATE OR DELETE ON {table}
             schema_editor.execute(backward_sql, params=None)
 
     return migrations.RunPython(forward, backward)
-
-
-@functools.cache
-def _insert_statement(model: type[Model], using: str) -> tuple[str, tuple[Field, ...]]:
-    meta, connection = model._meta, connections[using]
-    fields = tuple(
-        field
-        for field in meta.local_concrete_fields
-        if not field.generated and field is not meta.auto_field
-    )
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in fields)
-    values = ", ".join(["%s"] * len(fields))
-    # Only identifiers from the model's own metadata are written into the statement.
-    statement = (
-        f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({values}) "  # noqa: S608
-        f"ON CONFLICT DO NOTHING RETURNING {quote(meta.pk.column)}"
-    )
-    return statement, fields
-
-
-def insert_unless_taken(instance: Model) -> bool:
-    """INSERT `instance` and set its primary key, or return False when a unique constraint
-    already holds such a row: nothing is written and the transaction carries on.
-
-    The database skips the row (ON CONFLICT DO NOTHING, read alike by PostgreSQL and
-    SQLite; only a unique constraint skips it, any other failure raises), so "the unique
-    constraint decides" costs no savepoint round trips, as `save()` inside `atomic()`
-    would. The statement is written once per model: compiling it each time cost more than
-    running it. Values are prepared as `save()` prepares them; like `bulk_create`, it
-    sends no save signals.
-    """
-    using = router.db_for_write(type(instance), instance=instance)
-    statement, fields = _insert_statement(type(instance), using)
-    connection = connections[using]
-    params = []
-    for field in fields:
-        value = field.pre_save(instance, add=True)
-        if hasattr(value, "resolve_expression"):
-            raise TypeError(f"{field.name}: insert_unless_taken writes plain values only.")
-        params.append(field.get_db_prep_save(value, connection=connection))
-    with connection.cursor() as cursor:
-        cursor.execute(statement, params)
-        row = cursor.fetchone()
-    if row is None:
-        return False
-    instance.pk = row[0]
-    instance._state.adding, instance._state.db = False, using
-    return True
-
-
-def row_locked(model: type[M], field_name: str, value: object) -> M | None:
-    """The row of `model` whose unique field equals `value`, locked until the end of the
-    transaction where the database has row locks (SQLite serialises writers instead).
-
-    Hand-written SQL through `raw()`: on the hottest paths, compiling the ORM's query
-    cost ten times what the query itself costs.
-    """
-    field, quote = model._meta.get_field(field_name), connection.ops.quote_name
-    # Only identifiers from the model's own metadata are written into the statement.
-    sql = f"SELECT * FROM {quote(model._meta.db_table)} WHERE {quote(field.column)} = %s"  # noqa: S608
-    if connection.features.has_select_for_update:
-        sql += " FOR UPDATE"
-    params = [field.get_db_prep_value(value, connection)]
-    return next(iter(model.objects.raw(sql, params)), None)
-
-
-def row_update(
-    model: type[Model],
-    pk: object,
-    values: Mapping[str, object],
-    *,
-    add: Mapping[str, int] | None = None,
-    at_least: Mapping[str, int] | None = None,
-) -> bool:
-    """UPDATE one row by primary key: set `values` (field names or attnames, plain values),
-    add `add` to counters, and only if each `at_least` field still holds that much (checked
-    in the same statement, so concurrent updates cannot overdraw). True if the row changed.
-
-    Written out for the hottest writes, as `row_locked` is for reads: the ORM's compiling
-    of an UPDATE cost three times the statement.
-    """
-    meta, quote = model._meta, connection.ops.quote_name
-    assignments, params, conditions, condition_params = [], [], [], []
-    for name, amount in (add or {}).items():
-        column = quote(meta.get_field(name).column)
-        assignments.append(f"{column} = {column} + %s")
-        params.append(amount)
-    for name, value in values.items():
-        field = meta.get_field(name)
-        assignments.append(f"{quote(field.column)} = %s")
-        params.append(field.get_db_prep_save(value, connection=connection))
-    for name, floor in (at_least or {}).items():
-        conditions.append(f" AND {quote(meta.get_field(name).column)} >= %s")
-        condition_params.append(floor)
-    # Only identifiers from the model's own metadata are written into the statement.
-    statement = (
-        f"UPDATE {quote(meta.db_table)} SET {', '.join(assignments)} "  # noqa: S608
-        f"WHERE {quote(meta.pk.column)} = %s{''.join(conditions)}"
-    )
-    params += [meta.pk.get_db_prep_value(pk, connection), *condition_params]
-    with connection.cursor() as cursor:
-        cursor.execute(statement, params)
-        return cursor.rowcount == 1
 
 
 # serialization_failure and deadlock_detected: PostgreSQL aborted the transaction

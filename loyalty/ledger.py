@@ -22,9 +22,9 @@ from django.db import transaction as db_transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
-from customers.db import insert_unless_taken, row_update
 from customers.models import Customer, User
 from customers.process_cache import cached_rows
+from customers.sql import insert_rows, insert_unless_taken, row_update
 from loyalty.models import Account, Entry, Transaction
 from loyalty.signals import transaction_voided, transactions_settled
 
@@ -160,9 +160,10 @@ def post(
             if existing is None:
                 raise IntegrityError("A ledger transaction's unique value is taken.")
             return existing
-        created = Entry.objects.bulk_create(
+        created = [
             Entry(transaction=posted, account=account, amount=amount) for account, amount in entries
-        )
+        ]
+        insert_rows(created)
         _seed_entries(posted, created)
         _apply_to_balances(entries, pending=pending, account_columns=account_columns or {})
     return posted

@@ -15,9 +15,9 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
-from customers.db import row_locked
 from customers.models import Customer
 from customers.process_cache import cached_rows, forget_on_change
+from customers.sql import row_locked
 from loyalty.ledger import customer_account
 from loyalty.models import Account, Entry, Tier, Transaction
 

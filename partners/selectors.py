@@ -11,6 +11,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from customers.models import Conversion, Customer, User
+from customers.sql import select_one
 from loyalty.models import Account, Tier, Transaction, Voucher
 from loyalty.tiers import customer_tier_placed
 from partners.models import Partner, PartnerCustomer
@@ -79,19 +80,19 @@ def partner_customer(*, partner: Partner, public_id: uuid.UUID) -> Customer | No
 
 
 # A purchase's buyer, read on every POST conversions/: written out for the same reason.
-LINKED_CUSTOMER_SQL = f"""
-SELECT customer.*
+LINKED_CUSTOMER_FROM = f"""
   FROM {PartnerCustomer._meta.db_table} link
   JOIN {Customer._meta.db_table} customer ON customer.id = link.customer_id
  WHERE link.partner_id = %s AND customer.public_id = %s
-"""  # noqa: S608 (table names from the models; values are parameters)
+"""
 
 
 def partner_linked_customer(*, partner: Partner, public_id: uuid.UUID) -> Customer | None:
     """One customer linked to this partner, as a plain row (for the writes)."""
     public_id_param = Customer._meta.get_field("public_id").get_db_prep_value(public_id, connection)
-    found = Customer.objects.raw(LINKED_CUSTOMER_SQL, [partner.pk, public_id_param])
-    return next(iter(found), None)
+    return select_one(
+        Customer, LINKED_CUSTOMER_FROM, [partner.pk, public_id_param], alias="customer"
+    )
 
 
 def customer_tier_name(*, customer: Customer) -> str | None:

@@ -15,9 +15,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from customers.db import row_locked
 from customers.models import Conversion, Customer, User
 from customers.services import connection_befriend
+from customers.sql import row_locked
 from loyalty import ledger
 from loyalty.models import Account, Transaction, Voucher
 from loyalty.vouchers import (

@@ -1,4 +1,4 @@
-"""`insert_unless_taken`: the unique constraint decides, without a savepoint."""
+"""Written-out statements: the same rows and answers as the ORM, without its compiling."""
 
 import pytest
 from django.db import IntegrityError, connection, transaction
@@ -6,8 +6,8 @@ from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from customers.db import insert_unless_taken, row_update
 from customers.models import Conversion
+from customers.sql import insert_unless_taken, row_update
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -90,3 +90,22 @@ def test_row_update_sets_adds_and_refuses_below_the_floor():
     )
     assert Account.objects.get(pk=account.pk).settled_balance == 0
     assert row_update(Account, account.pk + 1000, {"last_activity_at": now}) is False
+
+
+def test_a_row_read_written_out_equals_the_orms_field_for_field():
+    from customers.sql import insert_rows, row_locked
+
+    customer = CustomerFactory()
+    purchases = [_purchase(customer, "A-1"), _purchase(customer, "A-2")]
+    insert_rows(purchases)
+    assert [p.pk for p in purchases] == list(
+        Conversion.objects.order_by("order_id").values_list("pk", flat=True)
+    )
+    fields = [field.attname for field in Conversion._meta.concrete_fields]
+    with transaction.atomic():
+        read = row_locked(Conversion, "public_id", purchases[1].public_id)
+    stored = Conversion.objects.get(pk=purchases[1].pk)
+    assert {name: getattr(read, name) for name in fields} == {
+        name: getattr(stored, name) for name in fields
+    }
+    assert row_locked(Conversion, "order_id", "none") is None
