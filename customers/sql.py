@@ -82,9 +82,15 @@ def insert_rows(instances: Sequence[Model]) -> None:
 
 
 @functools.cache
-def _select_plan(model: type[Model], using: str, alias: str) -> tuple[str, list[str], list]:
+def _select_plan(
+    model: type[Model], using: str, alias: str, only: tuple[str, ...] | None
+) -> tuple[str, list[str], list]:
     database = connections[using]
-    fields = model._meta.concrete_fields
+    fields = [
+        field
+        for field in model._meta.concrete_fields
+        if only is None or field.attname in only or field.primary_key
+    ]
     columns = ", ".join(f"{alias}.{database.ops.quote_name(field.column)}" for field in fields)
     converters = []
     for field in fields:
@@ -96,25 +102,41 @@ def _select_plan(model: type[Model], using: str, alias: str) -> tuple[str, list[
 
 
 def select_one(
-    model: type[M], from_where: str, params: Sequence, *, alias: str | None = None
+    model: type[M],
+    from_where: str,
+    params: Sequence,
+    *,
+    alias: str | None = None,
+    only: tuple[str, ...] | None = None,
+    extra: Mapping[str, str] | None = None,
 ) -> M | None:
     """The first row of `SELECT <model's columns> <from_where>`, built as the ORM builds
-    it; `alias` names the model's table in `from_where` (its table name by default)."""
+    it; `alias` names the model's table in `from_where` (its table name by default).
+
+    `only` reads just those fields (the others are deferred, as with `.only()`); `extra`
+    adds expressions set as attributes under their names, as `.annotate()` would. `params`
+    follow the statement's order: those of `extra`'s expressions first.
+    """
     using = router.db_for_read(model)
     alias = alias or _quote(model._meta.db_table)
-    columns, attnames, converters = _select_plan(model, using, alias)
+    columns, attnames, converters = _select_plan(model, using, alias, only)
+    extra = extra or {}
+    selected = ", ".join([columns, *(f"{sql} AS {_quote(name)}" for name, sql in extra.items())])
     database = connections[using]
     with database.cursor() as cursor:
-        cursor.execute(f"SELECT {columns} {from_where}", params)
+        cursor.execute(f"SELECT {selected} {from_where}", params)
         row = cursor.fetchone()
     if row is None:
         return None
     values = []
-    for value, (column, field_converters) in zip(row, converters, strict=True):
+    for value, (column, field_converters) in zip(row, converters, strict=False):
         for converter in field_converters:
             value = converter(value, column, database)
         values.append(value)
-    return model.from_db(using, attnames, values)
+    instance = model.from_db(using, attnames, values)
+    for name, value in zip(extra, row[len(attnames) :], strict=True):
+        setattr(instance, name, value)
+    return instance
 
 
 def row_locked(model: type[M], field_name: str, value: object) -> M | None:

@@ -49,34 +49,43 @@ def partner_customers(*, partner: Partner) -> QuerySet[Customer]:
 # The API's hottest read (GET customers/{id}/) as one statement written out: compiling
 # `partner_customers` takes the ORM longer (about a millisecond) than PostgreSQL takes to
 # answer. tests/partners/test_selectors.py holds both to the same answers.
-CUSTOMER_SQL = f"""
-SELECT customer.id, customer.public_id, customer.referral_code, customer.created_at,
-       link.external_id, account_user.email AS user_email,
-       account_user.first_name AS user_first_name, account_user.last_name AS user_last_name,
-       COALESCE(account.settled_balance, 0) AS points_balance,
-       COALESCE(account.pending_balance, 0) AS points_pending,
-       tier.name AS tier_name, account.tier_fresh_until > %s AS tier_fresh,
-       (SELECT referrer.referral_code
-          FROM {Referral._meta.db_table} referral
-          JOIN {Customer._meta.db_table} referrer ON referrer.id = referral.referrer_id
-         WHERE referral.referee_id = customer.id AND referral.status <> %s) AS referred_by
+CUSTOMER_FROM = f"""
   FROM {PartnerCustomer._meta.db_table} link
   JOIN {Customer._meta.db_table} customer ON customer.id = link.customer_id
   JOIN {User._meta.db_table} account_user ON account_user.id = customer.user_id
   LEFT JOIN {Account._meta.db_table} account ON account.customer_id = customer.id
   LEFT JOIN {Tier._meta.db_table} tier ON tier.id = account.tier_id
  WHERE link.partner_id = %s AND customer.public_id = %s
-"""  # noqa: S608 (table names from the models; values are parameters)
+"""
+CUSTOMER_COLUMNS = ("public_id", "referral_code", "created_at")
+CUSTOMER_ANNOTATIONS = {
+    "external_id": "link.external_id",
+    "user_email": "account_user.email",
+    "user_first_name": "account_user.first_name",
+    "user_last_name": "account_user.last_name",
+    "points_balance": "COALESCE(account.settled_balance, 0)",
+    "points_pending": "COALESCE(account.pending_balance, 0)",
+    "tier_name": "tier.name",
+    "tier_fresh": "account.tier_fresh_until > %s",
+    "referred_by": f"""(SELECT referrer.referral_code
+          FROM {Referral._meta.db_table} referral
+          JOIN {Customer._meta.db_table} referrer ON referrer.id = referral.referrer_id
+         WHERE referral.referee_id = customer.id AND referral.status <> %s)""",  # noqa: S608
+}
 
 
 def partner_customer(*, partner: Partner, public_id: uuid.UUID) -> Customer | None:
     """One customer linked to this partner, with what `partner_customers` annotates."""
     public_id_param = Customer._meta.get_field("public_id").get_db_prep_value(public_id, connection)
     now = Account._meta.get_field("tier_fresh_until").get_db_prep_value(timezone.now(), connection)
-    found = Customer.objects.raw(
-        CUSTOMER_SQL, [now, Referral.Status.REJECTED, partner.pk, public_id_param]
+    return select_one(
+        Customer,
+        CUSTOMER_FROM,
+        [now, Referral.Status.REJECTED, partner.pk, public_id_param],
+        alias="customer",
+        only=CUSTOMER_COLUMNS,
+        extra=CUSTOMER_ANNOTATIONS,
     )
-    return next(iter(found), None)
 
 
 # A purchase's buyer, read on every POST conversions/: written out for the same reason.
