@@ -4,7 +4,8 @@ Compiling the ORM's query cost several times what running it costs (a locked one
 SELECT about 300 us against 25 us; an UPDATE 190 us against 45 us), so these helpers write
 each statement from the model's own metadata, once per shape, and prepare values and
 convert results as the ORM does. Only identifiers from that metadata are written into a
-statement; every value is a parameter. They send no save signals, like `bulk_create`.
+statement; every value is a parameter. They send no save signals, like `bulk_create`, and
+use the one database the project has.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import functools
 from collections.abc import Mapping, Sequence
 from typing import TypeVar
 
-from django.db import connection, connections, router
+from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models import Field, Model
 
 M = TypeVar("M", bound=Model)
@@ -25,42 +26,39 @@ def _quote(name: str) -> str:
 
 @functools.cache
 def _insert_statement(
-    model: type[Model], using: str, rows: int, unless_taken: bool
+    model: type[Model], rows: int, unless_taken: bool
 ) -> tuple[str, tuple[Field, ...]]:
-    meta, quote = model._meta, connections[using].ops.quote_name
+    meta = model._meta
     fields = tuple(
         field
         for field in meta.local_concrete_fields
         if not field.generated and field is not meta.auto_field
     )
-    columns = ", ".join(quote(field.column) for field in fields)
+    columns = ", ".join(_quote(field.column) for field in fields)
     values = ", ".join([f"({', '.join(['%s'] * len(fields))})"] * rows)
     skip = " ON CONFLICT DO NOTHING" if unless_taken else ""
     statement = (
-        f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {values}{skip} "  # noqa: S608
-        f"RETURNING {quote(meta.pk.column)}"
+        f"INSERT INTO {_quote(meta.db_table)} ({columns}) VALUES {values}{skip} "  # noqa: S608
+        f"RETURNING {_quote(meta.pk.column)}"
     )
     return statement, fields
 
 
 def _insert(instances: Sequence[Model], *, unless_taken: bool) -> list[tuple]:
-    model = type(instances[0])
-    using = router.db_for_write(model, instance=instances[0])
-    statement, fields = _insert_statement(model, using, len(instances), unless_taken)
-    database = connections[using]
+    statement, fields = _insert_statement(type(instances[0]), len(instances), unless_taken)
     params = []
     for instance in instances:
         for field in fields:
             value = field.pre_save(instance, add=True)
             if hasattr(value, "resolve_expression"):
                 raise TypeError(f"{field.name}: written-out inserts take plain values only.")
-            params.append(field.get_db_prep_save(value, connection=database))
-    with database.cursor() as cursor:
+            params.append(field.get_db_prep_save(value, connection=connection))
+    with connection.cursor() as cursor:
         cursor.execute(statement, params)
         returned = cursor.fetchall()
     for instance, (pk,) in zip(instances, returned, strict=False):
         instance.pk = pk
-        instance._state.adding, instance._state.db = False, using
+        instance._state.adding, instance._state.db = False, DEFAULT_DB_ALIAS
     return returned
 
 
@@ -83,20 +81,19 @@ def insert_rows(instances: Sequence[Model]) -> None:
 
 @functools.cache
 def _select_plan(
-    model: type[Model], using: str, alias: str, only: tuple[str, ...] | None
+    model: type[Model], alias: str, only: tuple[str, ...] | None
 ) -> tuple[str, list[str], list]:
-    database = connections[using]
     fields = [
         field
         for field in model._meta.concrete_fields
         if only is None or field.attname in only or field.primary_key
     ]
-    columns = ", ".join(f"{alias}.{database.ops.quote_name(field.column)}" for field in fields)
+    columns = ", ".join(f"{alias}.{_quote(field.column)}" for field in fields)
     converters = []
     for field in fields:
         column = field.get_col(alias)
         converters.append(
-            (column, database.ops.get_db_converters(column) + field.get_db_converters(database))
+            (column, connection.ops.get_db_converters(column) + field.get_db_converters(connection))
         )
     return columns, [field.attname for field in fields], converters
 
@@ -117,13 +114,11 @@ def select_one(
     adds expressions set as attributes under their names, as `.annotate()` would. `params`
     follow the statement's order: those of `extra`'s expressions first.
     """
-    using = router.db_for_read(model)
     alias = alias or _quote(model._meta.db_table)
-    columns, attnames, converters = _select_plan(model, using, alias, only)
+    columns, attnames, converters = _select_plan(model, alias, only)
     extra = extra or {}
     selected = ", ".join([columns, *(f"{sql} AS {_quote(name)}" for name, sql in extra.items())])
-    database = connections[using]
-    with database.cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(f"SELECT {selected} {from_where}", params)
         row = cursor.fetchone()
     if row is None:
@@ -131,9 +126,9 @@ def select_one(
     values = []
     for value, (column, field_converters) in zip(row, converters, strict=False):
         for converter in field_converters:
-            value = converter(value, column, database)
+            value = converter(value, column, connection)
         values.append(value)
-    instance = model.from_db(using, attnames, values)
+    instance = model.from_db(DEFAULT_DB_ALIAS, attnames, values)
     for name, value in zip(extra, row[len(attnames) :], strict=True):
         setattr(instance, name, value)
     return instance
