@@ -8,8 +8,10 @@ from django.utils import timezone
 
 from customers.models import Conversion, Customer
 from loyalty import ledger
-from loyalty.models import ExchangeRate, Transaction
+from loyalty.audit import ledger_audit
+from loyalty.models import Account, ExchangeRate, Transaction
 from loyalty.selectors import balance
+from loyalty.tiers import customer_tier, tier_standing
 from referrals.models import Referral
 from tests.factories import CustomerFactory
 from tests.loyalty.helpers import run_in_threads
@@ -242,6 +244,31 @@ def test_concurrent_purchases_of_one_referred_friend_reward_the_referral_once():
     assert sum(1 for _status, reward in results if reward) == 1
     assert Transaction.objects.filter(kind="referral_reward").count() == 1
     assert Transaction.objects.filter(kind="earn").count() == 6
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_purchases_move_the_tier_placement_as_the_ledger_would_place_it():
+    """Each purchase stores the moved placement with its balance under the account lock,
+    so concurrent purchases (crossing into Silver on the way) lose none of it."""
+    import_module("loyalty.migrations.0004_seed_tiers").seed(apps, None)
+    partner = PartnerFactory()
+    buyer = PartnerClient(partner).post(
+        "/api/v1/customers/", {"external_id": "b", "email": "bea@example.com"}
+    )
+    buyer_id = buyer.json()["id"]
+
+    def buy(index):
+        order = _order(buyer_id, order_id=f"B-{index}", amount="150.00")
+        return PartnerClient(partner).post(URL, order).status_code
+
+    assert run_in_threads(8, buy) == [201] * 8
+    customer = Customer.objects.get(public_id=buyer_id)
+    account = Account.objects.get(customer=customer)
+    assert account.tier_fresh_until is not None
+    assert account.tier_points == tier_standing(customer=customer).points
+    assert account.tier == customer_tier(customer=customer)
+    assert account.tier.name == "Silver"
+    assert ledger_audit().clean
 
 
 @pytest.mark.django_db(transaction=True)
