@@ -3,7 +3,9 @@
 gunicorn (4 workers) on a scratch PostgreSQL database with production settings; wrk on
 loopback with 16 connections. Prints a table, then one JSON line of figures and ratios.
 Goals (issue 5): read >= 60% of the bare view's rate with p99 < 50 ms; conversion >= 25%
-with p99 < 150 ms; queries per request constant as a customer's history grows.
+with p99 < 150 ms; queries per request constant as a customer's history grows. Processor
+time per request (gunicorn workers, PostgreSQL) is printed for each phase: with both cores
+busy, the ratios are the inverse ratios of these costs.
 
     .venv/bin/python bench/partner_api.py [--seconds 15]
 """
@@ -14,7 +16,7 @@ import argparse
 import json
 
 from common import report, scratch_database
-from server import LUA_THREAD_ID, gunicorn, wrk
+from server import LUA_THREAD_ID, cpu_seconds, gunicorn, wrk
 
 CONVERSIONS_LUA = (
     LUA_THREAD_ID
@@ -109,24 +111,25 @@ def main() -> None:
         grow_history(customers[0], 1000)
         queries_big = queries_per_read(key, customers[0])
 
-        with gunicorn(workers=4) as (url, _master):
-            bare = wrk(
-                url,
-                script=ROTATING_GET_LUA
+        with gunicorn(workers=4) as (url, master):
+            scripts = {
+                "bare": ROTATING_GET_LUA
                 % {"paths": lua_list([f"/bench/bare/{c.pk}/" for c in customers]), "key": key},
-                seconds=args.seconds,
-            )
-            read = wrk(
-                url,
-                script=ROTATING_GET_LUA
+                "read": ROTATING_GET_LUA
                 % {"paths": lua_list([f"/api/v1/customers/{i}/" for i in ids]), "key": key},
-                seconds=args.seconds,
-            )
-            convert = wrk(
-                url,
-                script=CONVERSIONS_LUA % {"customers": lua_list(ids), "key": key},
-                seconds=args.seconds,
-            )
+                "conversion": CONVERSIONS_LUA % {"customers": lua_list(ids), "key": key},
+            }
+            loads, cpu_ms = {}, {}
+            for name, script in scripts.items():
+                before = cpu_seconds(master)
+                loads[name] = wrk(url, script=script, seconds=args.seconds)
+                after = cpu_seconds(master)
+                cpu_ms[name] = {
+                    part: round((after[part] - before[part]) * 1000 / loads[name].requests, 3)
+                    for part in after
+                }
+        bare, read, convert = loads["bare"], loads["read"], loads["conversion"]
+
         from django.core.management import call_command
 
         call_command("audit_ledger", verbosity=0)
@@ -144,6 +147,7 @@ def main() -> None:
         "errors": bare.errors + read.errors + convert.errors,
         "queries_per_read_small_history": queries_small,
         "queries_per_read_1000_transactions": queries_big,
+        "cpu_ms_per_request": cpu_ms,
     }
     rows = [
         ("bare pk view (ceiling)", f"{bare.requests_per_second:.0f} req/s, p99 {bare.p99_ms:.1f}"),
@@ -154,6 +158,9 @@ def main() -> None:
          "(goal 0.25, p99 < 150)"),
         ("non-2xx or socket errors", str(figures["errors"])),
         ("queries per read (1 vs 1000 transactions)", f"{queries_small} vs {queries_big}"),
+        *((f"CPU per request, {name}",
+           f"app {cpu['app']:.2f} ms, PostgreSQL {cpu['database']:.2f} ms")
+          for name, cpu in cpu_ms.items()),
     ]  # fmt: skip
     report("Partner API: gunicorn 4 workers, wrk 16 connections", rows, figures)
 

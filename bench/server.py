@@ -72,14 +72,36 @@ def gunicorn(*, workers: int = 4, threads: int = 1):
         process.wait(timeout=30)
 
 
+def _workers(master: subprocess.Popen) -> list[str]:
+    return Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text().split()
+
+
 def worker_rss_kib(master: subprocess.Popen) -> list[int]:
     """Resident memory of each gunicorn worker (children of the master)."""
-    children = Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text().split()
+    children = _workers(master)
     sizes = []
     for pid in children:
         status = Path(f"/proc/{pid}/status").read_text()
         sizes.append(int(re.search(r"VmRSS:\s+(\d+)", status).group(1)))
     return sizes
+
+
+def _cpu_seconds(pid: str) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(master: subprocess.Popen) -> dict[str, float]:
+    """Processor time used so far by the gunicorn workers and by PostgreSQL's processes
+    (this machine's server; the bench is its only client while it runs)."""
+    postgres = 0.0
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "comm").read_text().strip() == "postgres":
+                postgres += _cpu_seconds(entry.name)
+        except OSError:
+            continue  # a process that ended meanwhile
+    return {"app": sum(map(_cpu_seconds, _workers(master))), "database": postgres}
 
 
 @dataclass
