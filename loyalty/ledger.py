@@ -73,17 +73,12 @@ def _apply_to_balances(
             "tier_fresh_until": None,
             **account_columns.get(account.pk, {}),
         }
-        if pending:
-            row_update(Account, account.pk, touched, add={"pending_balance": amount})
-        elif amount > 0:
-            row_update(Account, account.pk, touched, add={"settled_balance": amount})
-        elif not row_update(
-            Account,
-            account.pk,
-            touched,
-            add={"settled_balance": amount},
-            at_least={"settled_balance": -amount},
-        ):
+        # Pending amounts are credits (`post` refuses held debits); a settled debit holds only
+        # while the balance covers it, checked in the same statement.
+        column = "pending_balance" if pending else "settled_balance"
+        floor = {column: -amount} if amount < 0 else None
+        updated = row_update(Account, account.pk, touched, add={column: amount}, at_least=floor)
+        if floor and not updated:
             raise InsufficientPoints(f"Not enough settled points for {-amount}.")
 
 

@@ -176,9 +176,13 @@ class Placement:
         }
 
 
-def _next_points(standing: TierStanding, tier_list: list[Tier]) -> int | None:
+def _placed(standing: TierStanding) -> tuple[Tier | None, int | None]:
+    """The tier a placement stores, and its `next_points`, from the tier list read afresh
+    (a placement is trusted an hour, so it must not carry the cache's seconds along)."""
+    tier_list = tiers(fresh=True)
+    tier, _following = _reached(standing, tier_list)
     unreached = [tier.min_points for tier in tier_list if not _reaches(tier, standing)]
-    return min(unreached, default=None)
+    return tier, min(unreached, default=None)
 
 
 def _locked_account(customer: Customer) -> Account | None:
@@ -216,11 +220,8 @@ def tier_placement_for_update(*, customer: Customer) -> Placement:
             account.tier_next_points,
         )
     standing = tier_standing(customer=customer)
-    tier_list = tiers(fresh=True)
-    tier, _following = _reached(standing, tier_list)
-    placement = Placement(
-        account, tier, standing, now + PLACEMENT_FRESH, _next_points(standing, tier_list)
-    )
+    tier, next_points = _placed(standing)
+    placement = Placement(account, tier, standing, now + PLACEMENT_FRESH, next_points)
     Account.objects.filter(pk=account.pk).update(**placement.columns())
     return placement
 
@@ -235,11 +236,8 @@ def tier_placement_earned(*, placement: Placement, points: int) -> Placement:
     )
     if placement.next_points is None or standing.points < placement.next_points:
         return replace(placement, standing=standing)
-    tier_list = tiers(fresh=True)
-    tier, _following = _reached(standing, tier_list)
-    return replace(
-        placement, tier=tier, standing=standing, next_points=_next_points(standing, tier_list)
-    )
+    tier, next_points = _placed(standing)
+    return replace(placement, tier=tier, standing=standing, next_points=next_points)
 
 
 @receiver([post_save, post_delete], sender=Tier, dispatch_uid="loyalty.tiers_changed")
