@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from reviews.models import Review, Survey
 from reviews.services import survey_token
@@ -21,7 +22,7 @@ def test_subject_page_and_writing_a_review(page, customer):
     page.goto("/reviews/")
     assert_accessible(page)
     page.get_by_role("link", name="House Blend").click()
-    assert page.get_by_text("3.5 out of 5 from 2 reviews").is_visible()
+    expect(page.get_by_text("3.5 out of 5 from 2 reviews")).to_be_visible()
     assert_accessible(page)
     log_in(page, customer.user.email)
     page.goto("/reviews/house-blend/write/")
@@ -48,6 +49,6 @@ def test_survey_click_and_comment(page, customer):
     assert_accessible(page)
     page.get_by_label("Anything you'd like to tell us?").fill("Keep it up!")
     page.get_by_role("button", name="Send comment").click()
-    assert page.get_by_text("Thank you for telling us.").is_visible()
+    expect(page.get_by_text("Thank you for telling us.")).to_be_visible()
     survey.refresh_from_db()
     assert survey.score == 10 and survey.comment == "Keep it up!"
