@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from decimal import Decimal
 
 from django.conf import settings
@@ -19,14 +20,32 @@ from referrals.selectors import referral_url
 TIMESTAMP = serializers.DateTimeField()
 
 
-class ErrorSerializer(serializers.Serializer):
+class PartnerSerializer(serializers.Serializer):
+    """The base of every shape here: a serializer that copies its declared fields cheaply.
+
+    DRF deep-copies the declared fields for every serializer it builds, which constructs
+    each field again: a tenth of a purchase's processor time, measured. A field with no
+    children keeps no state of its own beyond what `bind()` sets on the copy, so a shallow
+    copy serves; nested serializers and fields with a child are still deep-copied.
+    """
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        return {
+            name: copy.deepcopy(field)
+            if isinstance(field, serializers.BaseSerializer) or hasattr(field, "child")
+            else copy.copy(field)
+            for name, field in self._declared_fields.items()
+        }
+
+
+class ErrorSerializer(PartnerSerializer):
     """Every error except validation: a human message and a machine code."""
 
     detail = serializers.CharField()
     code = serializers.CharField()
 
 
-class PointsSerializer(serializers.Serializer):
+class PointsSerializer(PartnerSerializer):
     balance = serializers.IntegerField(
         source="points_balance", help_text="Settled points the customer can spend."
     )
@@ -35,7 +54,7 @@ class PointsSerializer(serializers.Serializer):
     )
 
 
-class CustomerInSerializer(serializers.Serializer):
+class CustomerInSerializer(PartnerSerializer):
     external_id = serializers.CharField(max_length=255)
     email = serializers.EmailField(max_length=254)
     first_name = serializers.CharField(
@@ -49,7 +68,7 @@ class CustomerInSerializer(serializers.Serializer):
     )
 
 
-class CustomerSerializer(serializers.Serializer):
+class CustomerSerializer(PartnerSerializer):
     """A customer as one partner sees it (`external_id` is that partner's own id)."""
 
     id = serializers.UUIDField(source="public_id")
@@ -91,12 +110,12 @@ class CustomerSerializer(serializers.Serializer):
         }
 
 
-class CustomerLookupSerializer(serializers.Serializer):
+class CustomerLookupSerializer(PartnerSerializer):
     email = serializers.EmailField(required=False)
     external_id = serializers.CharField(required=False, max_length=255)
 
 
-class TransactionSerializer(serializers.Serializer):
+class TransactionSerializer(PartnerSerializer):
     """One ledger transaction from the customer's side (`points` signed for them)."""
 
     id = serializers.UUIDField(source="transaction.public_id")
@@ -108,22 +127,22 @@ class TransactionSerializer(serializers.Serializer):
     settles_at = serializers.DateTimeField(source="transaction.settles_at", allow_null=True)
 
 
-class PointsAwardSerializer(serializers.Serializer):
+class PointsAwardSerializer(PartnerSerializer):
     points = serializers.IntegerField(min_value=1, max_value=1_000_000)
     reason = serializers.CharField(max_length=255)
 
 
-class ReferrerSerializer(serializers.Serializer):
+class ReferrerSerializer(PartnerSerializer):
     first_name = serializers.CharField()
 
 
-class ReferralCodeSerializer(serializers.Serializer):
+class ReferralCodeSerializer(PartnerSerializer):
     code = serializers.CharField()
     referrer = ReferrerSerializer()
     offer = serializers.CharField(help_text="The text of the friend's welcome gift.")
 
 
-class ConversionInSerializer(serializers.Serializer):
+class ConversionInSerializer(PartnerSerializer):
     customer = serializers.UUIDField(help_text="The customer's id.")
     order_id = serializers.CharField(max_length=255)
     amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
@@ -137,7 +156,7 @@ class ConversionInSerializer(serializers.Serializer):
     )
 
 
-class RefundInSerializer(serializers.Serializer):
+class RefundInSerializer(PartnerSerializer):
     amount = serializers.DecimalField(
         max_digits=12,
         decimal_places=2,
@@ -147,7 +166,7 @@ class RefundInSerializer(serializers.Serializer):
     )
 
 
-class ReferralRewardSerializer(serializers.Serializer):
+class ReferralRewardSerializer(PartnerSerializer):
     referrer = serializers.UUIDField(source="referrer.public_id")
     points = serializers.SerializerMethodField()
     status = serializers.CharField(source="reward_transaction.status")
@@ -157,7 +176,7 @@ class ReferralRewardSerializer(serializers.Serializer):
         return credited_points(referral.reward_transaction)
 
 
-class ConversionSerializer(serializers.Serializer):
+class ConversionSerializer(PartnerSerializer):
     id = serializers.UUIDField(source="conversion.public_id")
     customer = serializers.UUIDField(source="conversion.customer.public_id")
     order_id = serializers.CharField(source="conversion.order_id")
@@ -176,7 +195,7 @@ class ConversionSerializer(serializers.Serializer):
         return ReferralRewardSerializer(referral).data
 
 
-class RewardSerializer(serializers.Serializer):
+class RewardSerializer(PartnerSerializer):
     id = serializers.UUIDField(source="public_id")
     name = serializers.CharField()
     description = serializers.CharField()
@@ -186,7 +205,7 @@ class RewardSerializer(serializers.Serializer):
     value = serializers.DecimalField(max_digits=10, decimal_places=2)
 
 
-class RedemptionInSerializer(serializers.Serializer):
+class RedemptionInSerializer(PartnerSerializer):
     customer = serializers.UUIDField(help_text="The customer's id.")
     reward = serializers.UUIDField(help_text="The reward's id.")
 
@@ -203,13 +222,13 @@ class VoucherStatusField(serializers.ChoiceField):
         return voucher.status
 
 
-class RedemptionVoucherSerializer(serializers.Serializer):
+class RedemptionVoucherSerializer(PartnerSerializer):
     code = serializers.CharField()
     status = VoucherStatusField()
     expires_at = serializers.DateTimeField()
 
 
-class RedemptionSerializer(serializers.Serializer):
+class RedemptionSerializer(PartnerSerializer):
     id = serializers.UUIDField(source="public_id")
     customer = serializers.UUIDField(source="customer.public_id")
     reward = serializers.UUIDField(source="reward.public_id")
@@ -217,7 +236,7 @@ class RedemptionSerializer(serializers.Serializer):
     voucher = RedemptionVoucherSerializer()
 
 
-class VoucherSerializer(serializers.Serializer):
+class VoucherSerializer(PartnerSerializer):
     code = serializers.CharField()
     status = VoucherStatusField()
     reward = serializers.UUIDField(source="reward.public_id")
@@ -225,26 +244,26 @@ class VoucherSerializer(serializers.Serializer):
     expires_at = serializers.DateTimeField()
 
 
-class VoucherUseSerializer(serializers.Serializer):
+class VoucherUseSerializer(PartnerSerializer):
     order_id = serializers.CharField(max_length=255)
 
 
-class ReviewQuerySerializer(serializers.Serializer):
+class ReviewQuerySerializer(PartnerSerializer):
     subject = serializers.SlugField(required=False, help_text="Only reviews of this subject.")
     min_rating = serializers.IntegerField(required=False, min_value=1, max_value=5)
 
 
-class ReviewSummaryQuerySerializer(serializers.Serializer):
+class ReviewSummaryQuerySerializer(PartnerSerializer):
     subject = serializers.SlugField()
 
 
-class ReviewReplySerializer(serializers.Serializer):
+class ReviewReplySerializer(PartnerSerializer):
     body = serializers.CharField()
     author = serializers.CharField(source="author_name")
     created_at = serializers.DateTimeField()
 
 
-class ReviewSerializer(serializers.Serializer):
+class ReviewSerializer(PartnerSerializer):
     id = serializers.UUIDField(source="public_id")
     subject = serializers.SlugField(source="subject.slug")
     rating = serializers.IntegerField()
@@ -264,21 +283,21 @@ class ReviewSerializer(serializers.Serializer):
         return [url if "://" in url else settings.SITE_URL + url for url in review.photo_urls]
 
 
-class ReviewDistributionSerializer(serializers.Serializer):
+class ReviewDistributionSerializer(PartnerSerializer):
     """How many published reviews gave each number of stars."""
 
     def get_fields(self):
         return {str(stars): serializers.IntegerField() for stars in range(1, 6)}
 
 
-class ReviewSummarySerializer(serializers.Serializer):
+class ReviewSummarySerializer(PartnerSerializer):
     subject = serializers.SlugField()
     count = serializers.IntegerField()
     average = serializers.FloatField(allow_null=True, help_text="2 decimals; null if none.")
     distribution = ReviewDistributionSerializer()
 
 
-class DataRequestSerializer(serializers.Serializer):
+class DataRequestSerializer(PartnerSerializer):
     id = serializers.UUIDField(source="public_id")
     status = serializers.CharField(
         help_text="queued, building, ready or failed; the archive is emailed to the customer."
@@ -287,6 +306,6 @@ class DataRequestSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-class RedactionSerializer(serializers.Serializer):
+class RedactionSerializer(PartnerSerializer):
     id = serializers.UUIDField()
     redacted = serializers.BooleanField()
