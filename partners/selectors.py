@@ -96,11 +96,23 @@ LINKED_CUSTOMER_FROM = f"""
 """
 
 
+# Whether the buyer was referred at all, read with the buyer: most were not, and their
+# purchase then skips the referral's lock.
+REFERRED = f"""EXISTS (
+  SELECT 1 FROM {Referral._meta.db_table} referral WHERE referral.referee_id = customer.id
+)"""  # noqa: S608 (a table name from the model's metadata)
+
+
 def partner_linked_customer(*, partner: Partner, public_id: uuid.UUID) -> Customer | None:
-    """One customer linked to this partner, as a plain row (for the writes)."""
+    """One customer linked to this partner, as a plain row (for the writes), with
+    `referred`: whether a referral of them exists, whatever its status."""
     public_id_param = Customer._meta.get_field("public_id").get_db_prep_value(public_id, connection)
     return select_one(
-        Customer, LINKED_CUSTOMER_FROM, [partner.pk, public_id_param], alias="customer"
+        Customer,
+        LINKED_CUSTOMER_FROM,
+        [partner.pk, public_id_param],
+        alias="customer",
+        extra={"referred": REFERRED},
     )
 
 

@@ -136,7 +136,10 @@ def partner_conversion_record(
     points by the earn rules and tier, qualify the buyer's referral, plan the NPS survey.
 
     Raises `DuplicateOrder` (the partner reported this order before) or
-    `UnknownCurrency`; either way nothing was written.
+    `UnknownCurrency`; either way nothing was written. A buyer read by
+    `partner_linked_customer` carries `referred`: one who was never referred skips the
+    referral's lock, a round trip on most purchases (a referral attributed after that read
+    is one attributed after this purchase).
     """
     with transaction.atomic():
         conversion = conversion_record(
@@ -149,7 +152,11 @@ def partner_conversion_record(
             subject_slug=subject_slug,
         )
         earned = conversion_earn(conversion=conversion)
-        referral = referral_conversion_qualify(conversion=conversion)
+        referral = (
+            referral_conversion_qualify(conversion=conversion)
+            if getattr(customer, "referred", True)
+            else None
+        )
         survey_schedule(conversion=conversion)
     return ConversionOutcome(
         conversion=conversion,

@@ -98,3 +98,14 @@ def test_the_buyer_lookup_is_the_plain_customer_row_of_this_partner_only():
     }
     assert partner_linked_customer(partner=partner, public_id=theirs.public_id) is None
     assert partner_linked_customer(partner=partner, public_id=uuid.uuid4()) is None
+
+
+@pytest.mark.parametrize("status", [None, *Referral.Status.values])
+def test_the_buyer_lookup_says_whether_the_buyer_was_referred(status):
+    """A purchase skips the referral's lock only for a buyer with no referral at all."""
+    partner, buyer = PartnerFactory(), CustomerFactory()
+    _link(partner, buyer, "buyer")
+    if status is not None:
+        _refer(CustomerFactory(), buyer, status)
+    found = partner_linked_customer(partner=partner, public_id=buyer.public_id)
+    assert bool(found.referred) is (status is not None)
