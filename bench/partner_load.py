@@ -53,10 +53,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=300)
     parser.add_argument("--customers", type=int, default=300)
+    parser.add_argument("--history", type=int, default=10, help="earlier purchases per customer")
     args = parser.parse_args()
 
     with scratch_database("partner_load"):
-        key, customers, _partner = seed(args.customers)
+        key, customers, _partner = seed(args.customers, args.history)
         script = MIXED_LUA % {"customers": lua_list([str(c.public_id) for c in customers]),
                               "key": key}  # fmt: skip
         with gunicorn(workers=4) as (url, master):

@@ -20,7 +20,12 @@ GUNICORN = str(Path(BASE_DIR) / ".venv" / "bin" / "gunicorn")
 
 # The bench process and the server it starts: a Redis broker and cache, plain HTTP on loopback.
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/8")
-os.environ.update(HTTPS="0", ALLOWED_HOSTS="127.0.0.1,testserver", LOG_LEVEL="WARNING")
+os.environ.update(
+    HTTPS="0",
+    ALLOWED_HOSTS="127.0.0.1,testserver",
+    LOG_LEVEL="WARNING",
+    PARTNER_API_RATE="100000000/minute",
+)
 
 # A wrk script's preamble: each wrk thread gets its own `tid`, for unique Idempotency-Keys.
 LUA_THREAD_ID = """
