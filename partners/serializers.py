@@ -20,6 +20,15 @@ from referrals.selectors import referral_url
 TIMESTAMP = serializers.DateTimeField()
 
 
+# Fields that bind other fields (`child`, `child_relation`, their own `fields`) to themselves.
+FIELDS_WITH_CHILDREN = (
+    serializers.BaseSerializer,
+    serializers.ListField,
+    serializers.DictField,
+    serializers.ManyRelatedField,
+)
+
+
 class PartnerSerializer(serializers.Serializer):
     """The base of every shape here: a serializer that copies its declared fields cheaply.
 
@@ -31,11 +40,10 @@ class PartnerSerializer(serializers.Serializer):
     """
 
     def get_fields(self) -> dict[str, serializers.Field]:
+        fields = self._declared_fields.items()
         return {
-            name: copy.deepcopy(field)
-            if isinstance(field, serializers.BaseSerializer) or hasattr(field, "child")
-            else copy.copy(field)
-            for name, field in self._declared_fields.items()
+            name: (copy.deepcopy if isinstance(field, FIELDS_WITH_CHILDREN) else copy.copy)(field)
+            for name, field in fields
         }
 
 

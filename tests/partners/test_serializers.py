@@ -5,7 +5,7 @@ import uuid
 
 from rest_framework import serializers
 
-from partners.serializers import ConversionInSerializer, CustomerSerializer
+from partners.serializers import ConversionInSerializer, CustomerSerializer, PartnerSerializer
 
 
 def test_each_serializer_binds_fields_of_its_own():
@@ -33,3 +33,12 @@ def test_errors_of_one_request_do_not_reach_the_next():
     )
     assert good.is_valid(), good.errors
     assert isinstance(good.fields["amount"], serializers.DecimalField)
+
+
+def test_a_field_with_a_child_is_copied_whole():
+    class Tags(PartnerSerializer):
+        tags = serializers.ListField(child=serializers.CharField())
+
+    first, second = Tags(), Tags()
+    assert first.fields["tags"].child is not second.fields["tags"].child
+    assert first.fields["tags"].child.parent is first.fields["tags"]
