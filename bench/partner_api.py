@@ -138,13 +138,14 @@ def main() -> None:
         with gunicorn(workers=4) as (url, master):
             bare_paths = lua_list([f"/bench/bare/{c.pk}/" for c in customers])
             read_paths = lua_list([f"/api/v1/customers/{i}/" for i in ids])
+            customer_ids = lua_list(ids)
             # Each round's conversions carry fresh idempotency keys and order ids (a key
             # sent again would be answered as a replay).
             scripts = {
                 "bare": lambda _round: ROTATING_GET_LUA % {"paths": bare_paths, "key": key},
                 "read": lambda _round: ROTATING_GET_LUA % {"paths": read_paths, "key": key},
                 "conversion": lambda round_: (
-                    CONVERSIONS_LUA % {"customers": lua_list(ids), "key": key, "round": round_}
+                    CONVERSIONS_LUA % {"customers": customer_ids, "key": key, "round": round_}
                 ),
             }
             rounds = []
@@ -172,14 +173,16 @@ def main() -> None:
     def median(name: str, figure: str) -> float:
         return round(statistics.median(getattr(loads[name], figure) for loads, _ in rounds), 2)
 
+    ratios_by_round = [
+        {
+            name: loads[name].requests_per_second / loads["bare"].requests_per_second
+            for name in ("read", "conversion")
+        }
+        for loads, _ in rounds
+    ]
+
     def ratio(name: str) -> float:
-        return round(
-            statistics.median(
-                loads[name].requests_per_second / loads["bare"].requests_per_second
-                for loads, _ in rounds
-            ),
-            3,
-        )
+        return round(statistics.median(by[name] for by in ratios_by_round), 3)
 
     figures = {
         "rounds": args.rounds,
@@ -195,11 +198,7 @@ def main() -> None:
         "conversion_p99_ms": median("conversion", "p99_ms"),
         "conversion_ratio": ratio("conversion"),
         "ratios_by_round": [
-            {
-                name: round(loads[name].requests_per_second / loads["bare"].requests_per_second, 3)
-                for name in ("read", "conversion")
-            }
-            for loads, _ in rounds
+            {name: round(value, 3) for name, value in by.items()} for by in ratios_by_round
         ],
         "errors": sum(load.errors for loads, _ in rounds for load in loads.values()),
         "conversions_answered": sum(loads["conversion"].requests for loads, _ in rounds),
