@@ -5,9 +5,12 @@ loopback with 16 connections. Prints a table, then one JSON line of figures and 
 Goals (issue 5): read >= 60% of the bare view's rate with p99 < 50 ms; conversion >= 25%
 with p99 < 150 ms; queries per request constant as a customer's history grows. Processor
 time per request (gunicorn workers, PostgreSQL) is printed for each phase: with both cores
-busy, the ratios are the inverse ratios of these costs. The three phases run in turn for
+busy, the ratios are the inverse ratios of these costs. The phases run in turn for
 several rounds, and each ratio is the median of the rounds' ratios, so a slow spell of the
-machine during one phase does not decide it.
+machine during one phase does not decide it. Two references run beside them, with no
+authentication, throttling or idempotency: the same read as a bare DRF view, and one bare
+ledger posting (the brief quotes both as measured figures; here they are measured in the same
+run, against the same bare view).
 
     .venv/bin/python bench/partner_api.py [--seconds 10] [--rounds 3]
 """
@@ -41,13 +44,13 @@ end
 """
 )
 
-ROTATING_GET_LUA = """
+ROTATING_LUA = """
 local paths = %(paths)s
 local n = 0
 wrk.headers["Authorization"] = "Api-Key %(key)s"
 function request()
   n = n + 1
-  return wrk.format("GET", paths[(n %% #paths) + 1])
+  return wrk.format("%(method)s", paths[(n %% #paths) + 1])
 end
 """
 
@@ -100,6 +103,14 @@ def seed(customers: int, history: int) -> tuple[str, list, object]:
     return key, linked, partner
 
 
+def posting_customers(count: int) -> list:
+    """Customers only the ledger-post reference credits: a posting leaves the tier placement
+    to be placed again on the next read, which the read phase must not pay for."""
+    from customers.services import user_create
+
+    return [user_create(email=f"posting{number}@example.com") for number in range(count)]
+
+
 def queries_per_read(key: str, customer) -> int:
     from django.db import connection
     from django.test import Client
@@ -130,23 +141,29 @@ def main() -> None:
 
     with scratch_database("partner_api"):
         key, customers, _partner = seed(args.customers, args.history)
+        credited = posting_customers(args.customers)
         ids = [str(customer.public_id) for customer in customers]
         queries_small = queries_per_read(key, customers[0])
         grow_history(customers[0], 1000)
         queries_big = queries_per_read(key, customers[0])
 
         with gunicorn(workers=4) as (url, master):
-            bare_paths = lua_list([f"/bench/bare/{c.pk}/" for c in customers])
-            read_paths = lua_list([f"/api/v1/customers/{i}/" for i in ids])
+
+            def rotating(method: str, paths: list[str]):
+                script = ROTATING_LUA % {"paths": lua_list(paths), "key": key, "method": method}
+                return lambda _round: script
+
             customer_ids = lua_list(ids)
             # Each round's conversions carry fresh idempotency keys and order ids (a key
             # sent again would be answered as a replay).
             scripts = {
-                "bare": lambda _round: ROTATING_GET_LUA % {"paths": bare_paths, "key": key},
-                "read": lambda _round: ROTATING_GET_LUA % {"paths": read_paths, "key": key},
+                "bare": rotating("GET", [f"/bench/bare/{c.pk}/" for c in customers]),
+                "read": rotating("GET", [f"/api/v1/customers/{i}/" for i in ids]),
                 "conversion": lambda round_: (
                     CONVERSIONS_LUA % {"customers": customer_ids, "key": key, "round": round_}
                 ),
+                "bare_drf": rotating("GET", [f"/bench/drf/{c.pk}/" for c in customers]),
+                "ledger_post": rotating("POST", [f"/bench/ledger-post/{c.pk}/" for c in credited]),
             }
             rounds = []
             for round_ in range(args.rounds):
@@ -176,7 +193,7 @@ def main() -> None:
     ratios_by_round = [
         {
             name: loads[name].requests_per_second / loads["bare"].requests_per_second
-            for name in ("read", "conversion")
+            for name in ("read", "conversion", "bare_drf", "ledger_post")
         }
         for loads, _ in rounds
     ]
@@ -198,8 +215,13 @@ def main() -> None:
         "conversion_p99_ms": median("conversion", "p99_ms"),
         "conversion_ratio": ratio("conversion"),
         "ratios_by_round": [
-            {name: round(value, 3) for name, value in by.items()} for by in ratios_by_round
+            {name: round(value, 3) for name, value in by.items() if name in ("read", "conversion")}
+            for by in ratios_by_round
         ],
+        "bare_drf_rps": median("bare_drf", "requests_per_second"),
+        "bare_drf_ratio": ratio("bare_drf"),
+        "ledger_post_rps": median("ledger_post", "requests_per_second"),
+        "ledger_post_ratio": ratio("ledger_post"),
         "errors": sum(load.errors for loads, _ in rounds for load in loads.values()),
         "conversions_answered": sum(loads["conversion"].requests for loads, _ in rounds),
         "conversions_recorded": recorded,
@@ -221,6 +243,9 @@ def main() -> None:
         ("POST conversion", f"{f['conversion_rps']:.0f} req/s, p50 "
          f"{f['conversion_p50_ms']:.1f} ms, p99 {f['conversion_p99_ms']:.1f} ms, "
          f"ratio {f['conversion_ratio']} (goal 0.25, p99 < 150)"),
+        ("references (bare DRF read, bare ledger post)",
+         f"{f['bare_drf_rps']:.0f} req/s, ratio {f['bare_drf_ratio']}; "
+         f"{f['ledger_post_rps']:.0f} req/s, ratio {f['ledger_post_ratio']}"),
         ("ratios by round (read, conversion)", ", ".join(
             f"{by['read']} {by['conversion']}" for by in f["ratios_by_round"])),
         ("non-2xx or socket errors", str(f["errors"])),
