@@ -45,7 +45,7 @@ format: install
 	$(BIN)/ruff format .
 
 migrations: install
-	$(BIN)/python manage.py makemigrations --check --dry-run
+	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
 
 clean:
 	rm -rf $(VENV) var
