@@ -193,7 +193,8 @@ def main() -> None:
     ratios_by_round = [
         {
             name: loads[name].requests_per_second / loads["bare"].requests_per_second
-            for name in ("read", "conversion", "bare_drf", "ledger_post")
+            for name in scripts
+            if name != "bare"
         }
         for loads, _ in rounds
     ]
