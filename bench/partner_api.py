@@ -73,9 +73,10 @@ def seed(customers: int, history: int) -> tuple[str, list, object]:
     from django.test import Client
 
     from loyalty.tiers import customer_tier_placed
+    from partners.models import Partner
     from partners.services import partner_create, partner_customer_upsert
 
-    partner, key = partner_create(name="Bench shop")
+    partner, key = partner_create(name="Bench shop", kind=Partner.Kind.OWN)
     linked = [
         partner_customer_upsert(
             partner=partner,

@@ -339,6 +339,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     },
     # partners: webhook retries that are due, and events a lost broker message left behind.
     "deliver-due-webhooks": {"task": "partners.tasks.webhook_deliver_due", "schedule": 30.0},
+    # partners: merchants' link requests the broker lost, and those unanswered in time.
+    "sweep-partner-links": {"task": "partners.tasks.partner_links_sweep", "schedule": 300.0},
 }
 CELERY_TIMEZONE = TIME_ZONE
 

@@ -7,6 +7,7 @@ from config.admin_login import admin_login_guard
 from config.health import health
 from config.portal import dashboard, home
 from config.staff_dashboard import staff_dashboard
+from partners.consent import link_consent
 
 admin.site.site_header = f"{settings.BUSINESS_NAME}: Kindred staff"
 admin.site.site_title = "Kindred staff"
@@ -23,6 +24,7 @@ urlpatterns = [
     path("me/rewards/", include("loyalty.urls")),
     path("", include("referrals.urls")),
     path("reviews/", include("reviews.urls")),
+    path("partner-links/<str:token>/", link_consent, name="partner-link-consent"),
     path("admin/dashboard/", admin.site.admin_view(staff_dashboard), name="staff_dashboard"),
     path("admin/", admin.site.urls),
 ]

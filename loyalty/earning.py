@@ -7,7 +7,7 @@ recomputed with today's rules or rates.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from fractions import Fraction
 
@@ -18,12 +18,14 @@ from customers.models import Conversion, Customer
 from customers.process_cache import cached_rows, forget_on_change
 from loyalty.ledger import (
     LedgerError,
+    pending_reschedule,
     points_award,
     points_share,
     post,
     reversible_points,
     system_account,
     transaction_unwind,
+    void,
 )
 from loyalty.models import Account, EarnRule, ExchangeRate, Transaction
 from loyalty.tiers import tier_placement_earned, tier_placement_for_update
@@ -67,9 +69,13 @@ def _earn_key(conversion: Conversion) -> str:
     return f"conversion:{conversion.public_id}:earn"
 
 
-def conversion_earn(*, conversion: Conversion) -> Transaction | None:
+def conversion_earn(
+    *, conversion: Conversion, held_until: datetime | None = None
+) -> Transaction | None:
     """Award the points a purchase earns (held `hold_days` when the rule says so), once.
 
+    `held_until` holds them at least that long, pending, whatever the rule: a purchase
+    reported through a link the customer has not agreed to yet waits for their answer.
     Returns the earn transaction (the earlier one on a repeat), or None when
     the purchase earns no points. `UnknownCurrency` is raised before anything
     is written.
@@ -97,13 +103,16 @@ def conversion_earn(*, conversion: Conversion) -> Transaction | None:
         # The posting's key decides whether this is a repeat (then nothing is written, the
         # placement included, and the earlier earn is the answer).
         moved = tier_placement_earned(placement=placement, points=points)
+        settles_at = timezone.now() + timedelta(days=rule.hold_days) if rule.hold_days else None
+        if held_until is not None:
+            settles_at = max(settles_at or held_until, held_until)
         return post(
             kind=Transaction.Kind.EARN,
             entries=[
                 (placement.account, points),
                 (system_account(Account.System.POINTS_ISSUED), -points),
             ],
-            settles_at=timezone.now() + timedelta(days=rule.hold_days) if rule.hold_days else None,
+            settles_at=settles_at,
             exchange_rate=rate,
             memo=memo,
             idempotency_key=_earn_key(conversion),
@@ -155,6 +164,27 @@ def conversion_unwind(*, conversion: Conversion, refunded_amount: Decimal) -> No
             share=Fraction(to_take, credited),
             idempotency_key=f"conversion:{conversion.public_id}:refund:{refunded_amount}",
         )
+
+
+def conversion_earn_release(*, conversion: Conversion) -> Transaction | None:
+    """Let a purchase's held points settle as the earn rule would have had them settle
+    (now, if their hold has passed); returns the earn, or None if there is none pending."""
+    earn = Transaction.objects.filter(
+        idempotency_key=_earn_key(conversion), status=Transaction.Status.PENDING
+    ).first()
+    if earn is None:
+        return None
+    hold = timedelta(days=earn_rule().hold_days)
+    pending_reschedule(transaction=earn, settles_at=max(earn.created_at + hold, timezone.now()))
+    return earn
+
+
+def conversion_earn_void(*, conversion: Conversion, reason: str) -> bool:
+    """Void a purchase's points while they are still pending; False if none were."""
+    earn = Transaction.objects.filter(
+        idempotency_key=_earn_key(conversion), status=Transaction.Status.PENDING
+    ).first()
+    return earn is not None and void(transaction=earn, reason=reason)
 
 
 def review_bonus_award(*, customer: Customer, review_ref: str) -> Transaction | None:

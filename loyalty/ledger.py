@@ -294,6 +294,16 @@ def void(*, transaction: Transaction, reason: str) -> bool:
     return True
 
 
+def pending_reschedule(*, transaction: Transaction, settles_at: datetime) -> bool:
+    """Move a pending transaction's settlement date; False if it settled or was voided."""
+    return (
+        Transaction.objects.filter(pk=transaction.pk, status=Transaction.Status.PENDING).update(
+            settles_at=settles_at
+        )
+        == 1
+    )
+
+
 def reversible_points(transaction: Transaction) -> int:
     """Points of a posted two-sided transaction that have not been reversed yet."""
     credited = transaction.entries.filter(amount__gt=0).aggregate(total=Sum("amount"))["total"]

@@ -33,8 +33,8 @@ class PartnerAPIKeyInline(admin.TabularInline):
 
 @admin.register(Partner)
 class PartnerAdmin(admin.ModelAdmin):
-    list_display = ["name", "active", "webhook_url", "contact_name", "created_at"]
-    list_filter = ["active"]
+    list_display = ["name", "kind", "active", "webhook_url", "contact_name", "created_at"]
+    list_filter = ["kind", "active"]
     search_fields = ["name", "contact_name", "contact_email"]
     readonly_fields = ["public_id", "webhook_secret", "created_at"]
     inlines = [PartnerAPIKeyInline]
@@ -56,8 +56,9 @@ class PartnerAPIKeyAdmin(APIKeyModelAdmin):
 
 @admin.register(PartnerCustomer)
 class PartnerCustomerAdmin(admin.ModelAdmin):
-    list_display = ["external_id", "partner", "customer", "created_at"]
-    list_filter = ["partner"]
+    list_display = ["external_id", "partner", "customer", "status", "created_at"]
+    list_filter = ["status", "partner"]
+    readonly_fields = ["status", "requested_at", "request_sent_at", "answered_at", "ended_at"]
     search_fields = ["external_id", "customer__user__email"]
     list_select_related = ["partner", "customer__user"]
     autocomplete_fields = ["customer"]

@@ -14,7 +14,11 @@ def seed() -> str:
     """The shop as a partner, linked to the demo customers, with a known API key."""
     partner, _created = Partner.objects.get_or_create(
         name="Kindred demo shop",
-        defaults={"contact_name": "Sam Rivera", "contact_email": "sam@example.com"},
+        defaults={
+            "kind": Partner.Kind.OWN,
+            "contact_name": "Sam Rivera",
+            "contact_email": "sam@example.com",
+        },
     )
     if not PartnerAPIKey.objects.filter(prefix=DEMO_KEY_PREFIX).exists():
         hashed = PartnerAPIKey.objects.key_generator.hash(DEMO_API_KEY)

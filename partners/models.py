@@ -18,10 +18,29 @@ def webhook_secret_generate() -> str:
 
 
 class Partner(models.Model):
-    """A site that talks to Kindred through the API (the shop, a booking site, a merchant)."""
+    """A site that talks to Kindred through the API (the shop, a booking site, a merchant).
+
+    The business's own sites link a customer at once; a merchant (a partner business)
+    links a member only after the person says yes, so that knowing an email address never
+    gives a merchant a member's points, history or account.
+    """
+
+    class Kind(models.TextChoices):
+        OWN = "own", _("The business's own site")
+        MERCHANT = "merchant", _("Merchant (links a member only with their yes)")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(_("name"), max_length=150, unique=True)
+    kind = models.CharField(
+        _("kind"),
+        max_length=10,
+        choices=Kind.choices,
+        default=Kind.MERCHANT,
+        help_text=_(
+            "A merchant sees a member only after the member says yes by email; "
+            "the business's own sites link customers at once."
+        ),
+    )
     active = models.BooleanField(
         _("active"), default=True, help_text=_("An inactive partner's keys are refused.")
     )
@@ -57,11 +76,36 @@ class PartnerAPIKey(AbstractAPIKey):
 
 
 class PartnerCustomer(models.Model):
-    """A customer a partner created or linked through the API: what the partner may see."""
+    """A customer a partner created or linked through the API: what the partner may see.
+
+    A merchant's link starts pending and becomes active only with the person's yes; a no,
+    no answer in time, or the merchant's redaction ends it. An own site's link is active
+    from the start.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for the person's yes")
+        ACTIVE = "active", _("Active")
+        ENDED = "ended", _("Ended")
 
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="customer_links")
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="partner_links")
     external_id = models.CharField(_("partner's customer id"), max_length=255)
+    status = models.CharField(
+        _("link"), max_length=10, choices=Status.choices, default=Status.ACTIVE
+    )
+    created_customer = models.BooleanField(
+        _("created the customer"),
+        default=False,
+        editable=False,
+        help_text=_("The person was not a member when the link was asked for."),
+    )
+    requested_at = models.DateTimeField(_("yes asked for"), null=True, blank=True, editable=False)
+    request_sent_at = models.DateTimeField(
+        _("request emailed"), null=True, blank=True, editable=False
+    )
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True, editable=False)
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -72,6 +116,13 @@ class PartnerCustomer(models.Model):
             models.UniqueConstraint(fields=["partner", "customer"], name="partner_customer_once"),
             models.UniqueConstraint(
                 fields=["partner", "external_id"], name="partner_external_id_once"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["requested_at"],
+                condition=models.Q(status="pending"),
+                name="partner_link_pending",
             ),
         ]
 
@@ -121,6 +172,8 @@ class WebhookEvent(models.Model):
         REWARD_VOIDED = "reward.voided", "reward.voided"
         VOUCHER_ISSUED = "voucher.issued", "voucher.issued"
         REVIEW_PUBLISHED = "review.published", "review.published"
+        CUSTOMER_LINKED = "customer.linked", "customer.linked"
+        CUSTOMER_LINK_ENDED = "customer.link_ended", "customer.link_ended"
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting for delivery")

@@ -13,8 +13,11 @@ from rest_framework import serializers
 from customers.models import Customer
 from customers.validators import validate_printable
 from loyalty.ledger import credited_points
+from partners.models import PartnerCustomer
 from partners.selectors import ConversionOutcome, customer_tier_name
 from referrals.selectors import referral_url
+
+PENDING = PartnerCustomer.Status.PENDING
 
 # Timestamps as every serializer field writes them (format and time zone from the settings).
 TIMESTAMP = serializers.DateTimeField()
@@ -92,6 +95,11 @@ class CustomerSerializer(PartnerSerializer):
     )
     tier = serializers.SerializerMethodField(help_text="The name of the customer's tier.")
     points = PointsSerializer(source="*")
+    link = serializers.ChoiceField(
+        choices=["pending", "active"],
+        help_text="A merchant's link is pending until the person says yes; meanwhile only "
+        "`id`, `external_id` and `link` are shown.",
+    )
     created_at = serializers.DateTimeField()
 
     def get_referral_url(self, customer: Customer) -> str:
@@ -104,6 +112,12 @@ class CustomerSerializer(PartnerSerializer):
         """The fields above, written out: this is the API's hottest answer, and DRF's
         field-by-field pass (a deep copy of every field per instance) cost more than
         the query. tests/partners/test_selectors.py holds it to DRF's own output."""
+        if customer.link == PENDING:
+            return {
+                "id": str(customer.public_id),
+                "external_id": customer.external_id,
+                "link": customer.link,
+            }
         return {
             "id": str(customer.public_id),
             "external_id": customer.external_id,
@@ -115,6 +129,7 @@ class CustomerSerializer(PartnerSerializer):
             "referred_by": customer.referred_by,
             "tier": self.get_tier(customer),
             "points": {"balance": customer.points_balance, "pending": customer.points_pending},
+            "link": customer.link,
             "created_at": TIMESTAMP.to_representation(customer.created_at),
         }
 
@@ -131,7 +146,9 @@ class TransactionSerializer(PartnerSerializer):
     kind = serializers.CharField(source="transaction.kind")
     status = serializers.CharField(source="transaction.status")
     points = serializers.IntegerField(source="amount")
-    memo = serializers.CharField(source="transaction.memo")
+    memo = serializers.CharField(
+        source="shown_memo", help_text="Empty for a merchant's view of others' movements."
+    )
     created_at = serializers.DateTimeField(source="transaction.created_at")
     settles_at = serializers.DateTimeField(source="transaction.settles_at", allow_null=True)
 

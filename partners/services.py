@@ -19,6 +19,7 @@ from loyalty.earning import conversion_earn, conversion_unwind
 from loyalty.ledger import credited_points, points_award
 from loyalty.models import Redemption, Reward, Transaction
 from loyalty.vouchers import reward_redeem
+from partners.links import customer_link, link_end, link_held_until
 from partners.models import Partner, PartnerAPIKey, PartnerCustomer
 from partners.selectors import ConversionOutcome, conversion_outcome
 from referrals.selectors import referrer_by_code
@@ -31,37 +32,30 @@ from referrals.services import (
 from reviews.services import survey_schedule
 
 
-class ExternalIdTaken(Exception):
-    """The partner already uses this external id for another customer."""
+class StaffAccount(Exception):
+    """A staff member's account is never erased through the API."""
 
-    code = "external_id_taken"
+    code = "staff_account"
 
 
-def partner_create(*, name: str, webhook_url: str = "") -> tuple[Partner, str]:
+class LinkPending(Exception):
+    """The person has not said yes to the merchant's link yet."""
+
+    code = "link_pending"
+
+
+def partner_create(
+    *, name: str, webhook_url: str = "", kind: str = Partner.Kind.MERCHANT
+) -> tuple[Partner, str]:
     """A new partner with its first API key; the key is returned once and stored hashed."""
     with transaction.atomic():
-        partner = Partner.objects.create(name=name, webhook_url=webhook_url)
+        partner = Partner.objects.create(name=name, webhook_url=webhook_url, kind=kind)
         _api_key, key = partner_api_key_create(partner=partner, name="default")
     return partner, key
 
 
 def partner_api_key_create(*, partner: Partner, name: str) -> tuple[PartnerAPIKey, str]:
     return PartnerAPIKey.objects.create_key(partner=partner, name=name)
-
-
-def _customer_link(*, partner: Partner, customer: Customer, external_id: str) -> PartnerCustomer:
-    """Link a customer to the partner under `external_id` (a new id replaces the old)."""
-    try:
-        with transaction.atomic():
-            link, created = PartnerCustomer.objects.get_or_create(
-                partner=partner, customer=customer, defaults={"external_id": external_id}
-            )
-            if not created and link.external_id != external_id:
-                link.external_id = external_id
-                link.save(update_fields=["external_id"])
-            return link
-    except IntegrityError:
-        raise ExternalIdTaken(external_id) from None
 
 
 @transient_retry
@@ -73,14 +67,15 @@ def partner_customer_upsert(
     first_name: str = "",
     last_name: str = "",
     referral_code: str = "",
-) -> tuple[Customer, bool]:
+) -> tuple[Customer, PartnerCustomer, bool]:
     """Create a customer (with a portal account) or link the one who owns the email.
 
-    Returns the customer and whether it was created. A new customer is
-    attributed to the owner of `referral_code` (`UnknownReferralCode` before
-    anything is written); an existing one keeps their attribution. Two
-    partners creating the same email at once both end with one customer: the
-    loser of the race on the unique email links the winner's customer instead.
+    Returns the customer, the partner's link and whether the customer was created. An own
+    site's link is active at once; a merchant's waits for the person's yes (see
+    `partners.links`). A new customer is attributed to the owner of `referral_code`
+    (`UnknownReferralCode` before anything is written); an existing one keeps their
+    attribution. Two partners creating the same email at once both end with one
+    customer: the loser of the race on the unique email links the winner's customer.
     """
     if referral_code and referrer_by_code(code=referral_code) is None:
         raise UnknownReferralCode(referral_code)
@@ -89,16 +84,21 @@ def partner_customer_upsert(
         try:
             with transaction.atomic():
                 customer = user_create(email=email, first_name=first_name, last_name=last_name)
-                _customer_link(partner=partner, customer=customer, external_id=external_id)
+                link = customer_link(
+                    partner=partner,
+                    customer=customer,
+                    external_id=external_id,
+                    created_customer=True,
+                )
                 if referral_code:
                     referral_attribute(customer=customer, code=referral_code, source="partner")
-                return customer, True
+                return customer, link, True
         except IntegrityError:
             customer = customer_by_email(email)
             if customer is None:
                 raise
-    _customer_link(partner=partner, customer=customer, external_id=external_id)
-    return customer, False
+    link = customer_link(partner=partner, customer=customer, external_id=external_id)
+    return customer, link, False
 
 
 @transient_retry
@@ -131,9 +131,14 @@ def partner_conversion_record(
     currency: str,
     occurred_at: datetime | None = None,
     subject_slug: str = "",
+    link_pending: bool = False,
 ) -> ConversionOutcome:
     """A purchase a partner reports, all in one database transaction: record it, earn
     points by the earn rules and tier, qualify the buyer's referral, plan the NPS survey.
+
+    Through a merchant's link the person has not agreed to yet (`link_pending`), the
+    points are held until the answer and nothing else happens: the yes releases them
+    and qualifies the referral (`partners.links.link_answer`), a no voids them.
 
     Raises `DuplicateOrder` (the partner reported this order before) or
     `UnknownCurrency`; either way nothing was written. A buyer read by
@@ -151,6 +156,10 @@ def partner_conversion_record(
             occurred_at=occurred_at,
             subject_slug=subject_slug,
         )
+        if link_pending:
+            link = PartnerCustomer.objects.get(partner=partner, customer=customer)
+            conversion_earn(conversion=conversion, held_until=link_held_until(link))
+            return ConversionOutcome(conversion=conversion, points_earned=0, referral=None)
         earned = conversion_earn(conversion=conversion)
         referral = (
             referral_conversion_qualify(conversion=conversion)
@@ -202,5 +211,16 @@ def partner_data_request(*, partner: Partner, customer: Customer) -> DataExport:
 
 
 def partner_customer_redact(*, partner: Partner, customer: Customer) -> None:
-    """A linked partner asks for the customer's erasure (for example, on their request)."""
+    """A linked partner asks for the customer's erasure (for example, on their request).
+
+    An own site erases the member's account; a merchant ends its link and forgets its id
+    for the person, and the member's account stays. A staff account is never erased here
+    (`StaffAccount`).
+    """
+    if customer.user.is_staff or customer.user.is_superuser:
+        raise StaffAccount(customer.public_id)
+    if partner.kind == Partner.Kind.MERCHANT:
+        link = PartnerCustomer.objects.get(partner=partner, customer=customer)
+        link_end(link=link, reason="redacted", forget=True)
+        return
     customer_erase(customer=customer, source=f"partner {partner.public_id}")

@@ -1,6 +1,7 @@
 from celery import shared_task
 
-from partners import webhooks
+from customers.tasks import EMAIL_RETRY
+from partners import links, webhooks
 from partners.idempotency import idempotency_purge
 
 
@@ -23,3 +24,15 @@ def webhook_deliver_due() -> int:
     for event_id in due:
         webhook_deliver.delay(event_id)
     return len(due)
+
+
+@shared_task(**EMAIL_RETRY)
+def email_link_request_send(link_id: int) -> bool:
+    """Ask a person for their yes to a merchant's link."""
+    return links.link_request_send(link_id=link_id)
+
+
+@shared_task
+def partner_links_sweep() -> tuple[int, int]:
+    """Beat: hand on link requests the broker lost; end those unanswered in time."""
+    return links.links_sweep()

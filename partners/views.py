@@ -13,12 +13,14 @@ from customers.conversions import DuplicateOrder
 from loyalty.earning import UnknownCurrency
 from loyalty.ledger import InsufficientPoints
 from loyalty.models import Voucher
-from loyalty.selectors import active_rewards, customer_history
+from loyalty.selectors import active_rewards
 from loyalty.vouchers import RewardUnavailable, VoucherError, voucher_use
 from partners import services
 from partners.api import PartnerAPIView
 from partners.errors import Conflict
 from partners.idempotency import HEADER
+from partners.links import ExternalIdTaken
+from partners.models import PartnerCustomer
 from partners.schema import (
     BAD_QUERY,
     COMMON_ERRORS,
@@ -33,6 +35,7 @@ from partners.schema import (
 from partners.selectors import (
     partner_conversions,
     partner_customer,
+    partner_customer_history,
     partner_customers,
     partner_linked_customer,
     partner_voucher,
@@ -82,6 +85,16 @@ class PublicIdLookupMixin:
         return super().get_object()
 
 
+def refuse_pending(customer) -> None:
+    """A merchant whose link the person has not agreed to sees nothing but the link."""
+    if customer.link == PartnerCustomer.Status.PENDING:
+        raise Conflict(
+            "The person has not agreed to the link yet; only id, external_id and link "
+            "are shown until they do.",
+            code=services.LinkPending.code,
+        )
+
+
 class CustomerScopedView(PublicIdLookupMixin, PartnerAPIView):
     """A view about one customer, who must be linked to the partner asking."""
 
@@ -89,6 +102,12 @@ class CustomerScopedView(PublicIdLookupMixin, PartnerAPIView):
 
     def get_queryset(self):
         return partner_customers(partner=self.partner)
+
+    def get_linked_customer(self):
+        """The customer, through an active link (a pending one answers 409)."""
+        customer = self.get_object()
+        refuse_pending(customer)
+        return customer
 
 
 class CustomerListView(CustomerScopedView):
@@ -119,20 +138,30 @@ class CustomerListView(CustomerScopedView):
         parameters=[IDEMPOTENCY_KEY],
         examples=CUSTOMER_EXAMPLES,
         responses={
-            201: OpenApiResponse(CustomerSerializer, description="A new customer was created."),
+            201: OpenApiResponse(
+                CustomerSerializer, description="Own site: a new customer was created."
+            ),
             200: OpenApiResponse(
-                CustomerSerializer, description="The email's customer was linked instead."
+                CustomerSerializer,
+                description="Own site: the email's customer was linked instead; a merchant: "
+                "its link to this person was active already.",
+            ),
+            202: OpenApiResponse(
+                CustomerSerializer,
+                description="Merchant: the person is asked by email; the link is pending "
+                "(for a new and a known address alike).",
             ),
             **POST_ERRORS,
         },
     )
     def post(self, request):
-        """Create a customer, or link the existing customer with this email."""
+        """Create a customer, or link the existing customer with this email (a merchant's
+        link waits for the person's yes)."""
         given = CustomerInSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         data = given.validated_data
         try:
-            customer, created = services.partner_customer_upsert(
+            customer, link, created = services.partner_customer_upsert(
                 partner=self.partner,
                 external_id=data["external_id"],
                 email=data["email"],
@@ -144,15 +173,18 @@ class CustomerListView(CustomerScopedView):
             raise serializers.ValidationError(
                 {"referral_code": ["No customer has this referral code."]}
             ) from None
-        except services.ExternalIdTaken as taken:
+        except ExternalIdTaken as taken:
             raise Conflict(
                 "This external_id belongs to another of your customers.", code=taken.code
             ) from None
         customer = self.get_queryset().get(pk=customer.pk)
-        return Response(
-            CustomerSerializer(customer).data,
-            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
-        )
+        if link.status == PartnerCustomer.Status.PENDING:
+            answer = status.HTTP_202_ACCEPTED
+        elif created:
+            answer = status.HTTP_201_CREATED
+        else:
+            answer = status.HTTP_200_OK
+        return Response(CustomerSerializer(customer).data, status=answer)
 
 
 class CustomerDetailView(CustomerScopedView):
@@ -171,8 +203,12 @@ class CustomerTransactionsView(CustomerScopedView):
 
     @extend_schema(responses={200: TransactionSerializer(many=True), **LIST_ERRORS, **NOT_FOUND})
     def get(self, request, customer_id):
-        """The customer's ledger history, newest first."""
-        page = self.paginate_queryset(customer_history(customer=self.get_object()))
+        """The customer's ledger history, newest first (a merchant reads others' movements
+        without their memo)."""
+        history = partner_customer_history(
+            partner=self.partner, customer=self.get_linked_customer()
+        )
+        page = self.paginate_queryset(history)
         return self.get_paginated_response(TransactionSerializer(page, many=True).data)
 
 
@@ -186,13 +222,15 @@ class CustomerPointsView(CustomerScopedView):
     )
     def post(self, request, customer_id):
         """Award points to the customer, posted at once."""
-        customer = self.get_object()
+        customer = self.get_linked_customer()
         given = PointsAwardSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         transaction = services.partner_points_award(
             partner=self.partner, customer=customer, **given.validated_data
         )
-        entry = transaction.entries.get(account__customer=customer)
+        entry = partner_customer_history(partner=self.partner, customer=customer).get(
+            transaction=transaction
+        )
         return Response(TransactionSerializer(entry).data, status=status.HTTP_201_CREATED)
 
 
@@ -206,7 +244,9 @@ class CustomerDataRequestView(CustomerScopedView):
     )
     def post(self, request, customer_id):
         """Ask for an archive of everything held about the customer; it is emailed to them."""
-        export = services.partner_data_request(partner=self.partner, customer=self.get_object())
+        export = services.partner_data_request(
+            partner=self.partner, customer=self.get_linked_customer()
+        )
         return Response(DataRequestSerializer(export).data, status=status.HTTP_202_ACCEPTED)
 
 
@@ -219,9 +259,16 @@ class CustomerRedactView(CustomerScopedView):
         responses={200: RedactionSerializer, **NOT_FOUND, **POST_ERRORS},
     )
     def post(self, request, customer_id):
-        """Erase the customer's personal data everywhere; the customer then answers 404."""
-        customer = self.get_object()
-        services.partner_customer_redact(partner=self.partner, customer=customer)
+        """An own site erases the customer's personal data everywhere; a merchant ends its
+        link and forgets its id for them. Either way the customer then answers 404."""
+        customer = self.get_linked_customer()
+        try:
+            services.partner_customer_redact(partner=self.partner, customer=customer)
+        except services.StaffAccount:
+            raise Conflict(
+                "A staff member's account is never erased through the API.",
+                code=services.StaffAccount.code,
+            ) from None
         return Response({"id": customer.public_id, "redacted": True})
 
 
@@ -276,6 +323,7 @@ class ConversionListView(PartnerAPIView):
                 currency=data["currency"].upper(),
                 occurred_at=data.get("occurred_at"),
                 subject_slug=data.get("subject", ""),
+                link_pending=customer.link == PartnerCustomer.Status.PENDING,
             )
         except DuplicateOrder:
             raise Conflict("This order was reported before.", code="duplicate_order") from None
@@ -347,6 +395,7 @@ class RedemptionListView(PartnerAPIView):
         customer = partner_customers(partner=self.partner).filter(public_id=data["customer"])
         if not customer:
             raise serializers.ValidationError({"customer": ["Unknown customer."]})
+        refuse_pending(customer[0])
         reward = active_rewards().filter(public_id=data["reward"]).first()
         if reward is None:
             raise serializers.ValidationError({"reward": ["No such reward in the catalog."]})

@@ -22,7 +22,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
-from partners.models import PartnerCustomer, WebhookDelivery, WebhookEvent
+from partners.models import Partner, PartnerCustomer, WebhookDelivery, WebhookEvent
 
 SIGNATURE_HEADER = "Kindred-Signature"
 RETRY_WINDOW = timedelta(hours=25)
@@ -55,7 +55,7 @@ def webhook_body(event: WebhookEvent) -> bytes:
 def webhook_emit(
     *, type: str, items: Iterable[tuple[int, dict]], once_per_partner: bool = False
 ) -> list[WebhookEvent]:
-    """Write an event for every partner with a webhook URL linked to each customer.
+    """Write an event for every partner with a webhook URL and an active link to each customer.
 
     `items` pairs a customer's primary key with the event's data; with
     `once_per_partner`, the items are one piece of news about several
@@ -66,26 +66,48 @@ def webhook_emit(
     items = list(items)
     if not items:
         return []
-    links: dict[int, list[int]] = {}
-    for customer_id, partner_id in PartnerCustomer.objects.filter(
+    links: dict[int, list[tuple[int, str]]] = {}
+    for customer_id, partner_id, kind in PartnerCustomer.objects.filter(
         customer_id__in={customer_id for customer_id, _data in items},
+        status=PartnerCustomer.Status.ACTIVE,
         partner__active=True,
         partner__webhook_url__gt="",
-    ).values_list("customer_id", "partner_id"):
-        links.setdefault(customer_id, []).append(partner_id)
+    ).values_list("customer_id", "partner_id", "partner__kind"):
+        links.setdefault(customer_id, []).append((partner_id, kind))
     now = timezone.now()
     pending, told = [], set()
     for customer_id, data in items:
-        for partner_id in links.get(customer_id, []):
+        for partner_id, kind in links.get(customer_id, []):
             if once_per_partner and partner_id in told:
                 continue
             told.add(partner_id)
             pending.append(
-                WebhookEvent(partner_id=partner_id, type=type, data=data, next_attempt_at=now)
+                WebhookEvent(
+                    partner_id=partner_id,
+                    type=type,
+                    data=merchant_view(data) if kind == Partner.Kind.MERCHANT else data,
+                    next_attempt_at=now,
+                )
             )
     events = WebhookEvent.objects.bulk_create(pending)
     _enqueue_on_commit([event.pk for event in events])
     return events
+
+
+def merchant_view(data: dict) -> dict:
+    """Event data as a merchant may read it: a memo can name an order placed elsewhere."""
+    return {**data, "memo": ""} if data.get("memo") else data
+
+
+def webhook_emit_to(*, partner: Partner, type: str, data: dict) -> WebhookEvent | None:
+    """Write an event for one partner (news about its own link), if it takes webhooks."""
+    if not (partner.active and partner.webhook_url):
+        return None
+    event = WebhookEvent.objects.create(
+        partner=partner, type=type, data=data, next_attempt_at=timezone.now()
+    )
+    _enqueue_on_commit([event.pk])
+    return event
 
 
 def _enqueue_on_commit(event_ids: list[int]) -> None:

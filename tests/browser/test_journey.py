@@ -23,6 +23,7 @@ from customers.models import Customer, User
 from loyalty import ledger
 from loyalty.models import Voucher
 from loyalty.selectors import balance_with_next_settlement
+from partners.models import Partner
 from partners.services import partner_create
 from referrals.invitations import invitations_send
 from referrals.models import Invitation, Referral
@@ -117,7 +118,7 @@ def test_customer_journey_from_signup_to_the_staff_funnel(new_page, live_server)
     program = active_program()
     SubjectFactory(name="House Blend", slug="house-blend")
     RewardFactory(name="Free flat white", points_cost=100)
-    _partner, key = partner_create(name="Coffee shop")
+    _partner, key = partner_create(name="Coffee shop", kind=Partner.Kind.OWN)
     User.objects.create_superuser(email="staff@example.com", password=PASSWORD)
 
     # Anna finds the program, joins and verifies her address from the email.

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 URL = "/api/v1/customers/"
 CUSTOMER_FIELDS = {
     "id", "external_id", "email", "first_name", "last_name", "referral_code",
-    "referral_url", "referred_by", "tier", "points", "created_at",
+    "referral_url", "referred_by", "tier", "points", "link", "created_at",
 }  # fmt: skip
 
 

@@ -65,7 +65,9 @@ def receiver():
 
 def _partner_with_customer(url, email="anna@example.com"):
     partner = PartnerFactory(webhook_url=url)
-    customer, _created = partner_customer_upsert(partner=partner, external_id="c-1", email=email)
+    customer, _link, _created = partner_customer_upsert(
+        partner=partner, external_id="c-1", email=email
+    )
     return partner, customer
 
 
