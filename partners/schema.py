@@ -56,6 +56,14 @@ POST_ERRORS = {
 }
 
 
+LINK_PENDING = {
+    409: error(
+        "`link_pending`: the person has not said yes to this merchant yet; "
+        "or `request_in_progress` (POST)."
+    )
+}
+
+
 CUSTOMER_EXAMPLES = [
     OpenApiExample(
         "New customer, referred by a friend",
@@ -71,8 +79,15 @@ CUSTOMER_EXAMPLES = [
                "email": "anna@example.com", "first_name": "Anna", "last_name": "Kim",
                "referral_code": "P4WZ8KQ2", "referral_url": "https://kindred.example/r/P4WZ8KQ2/",
                "referred_by": "K7Q2MX9D", "tier": "Bronze",
-               "points": {"balance": 0, "pending": 0},
+               "points": {"balance": 0, "pending": 0}, "link": "active",
                "created_at": "2026-11-25T15:00:00Z"},
+    ),
+    OpenApiExample(
+        "A merchant's pending link",
+        response_only=True,
+        status_codes=["202"],
+        value={"id": "3f2c8a4e-8d1b-4c55-9a61-2b7f0c9e4d10", "external_id": "shop-123",
+               "link": "pending"},
     ),
 ]  # fmt: skip
 CONVERSION_EXAMPLES = [

@@ -27,6 +27,7 @@ from partners.schema import (
     CONVERSION_EXAMPLES,
     CUSTOMER_EXAMPLES,
     IDEMPOTENCY_KEY,
+    LINK_PENDING,
     LIST_ERRORS,
     NOT_FOUND,
     POST_ERRORS,
@@ -201,7 +202,14 @@ class CustomerDetailView(CustomerScopedView):
 class CustomerTransactionsView(CustomerScopedView):
     serializer_class = TransactionSerializer
 
-    @extend_schema(responses={200: TransactionSerializer(many=True), **LIST_ERRORS, **NOT_FOUND})
+    @extend_schema(
+        responses={
+            200: TransactionSerializer(many=True),
+            **LIST_ERRORS,
+            **NOT_FOUND,
+            **LINK_PENDING,
+        }
+    )
     def get(self, request, customer_id):
         """The customer's ledger history, newest first (a merchant reads others' movements
         without their memo)."""
@@ -218,7 +226,7 @@ class CustomerPointsView(CustomerScopedView):
     @extend_schema(
         request=PointsAwardSerializer,
         parameters=[IDEMPOTENCY_KEY],
-        responses={201: TransactionSerializer, **NOT_FOUND, **POST_ERRORS},
+        responses={201: TransactionSerializer, **NOT_FOUND, **POST_ERRORS, **LINK_PENDING},
     )
     def post(self, request, customer_id):
         """Award points to the customer, posted at once."""
@@ -240,7 +248,7 @@ class CustomerDataRequestView(CustomerScopedView):
     @extend_schema(
         request=None,
         parameters=[IDEMPOTENCY_KEY],
-        responses={202: DataRequestSerializer, **NOT_FOUND, **POST_ERRORS},
+        responses={202: DataRequestSerializer, **NOT_FOUND, **POST_ERRORS, **LINK_PENDING},
     )
     def post(self, request, customer_id):
         """Ask for an archive of everything held about the customer; it is emailed to them."""
@@ -256,7 +264,15 @@ class CustomerRedactView(CustomerScopedView):
     @extend_schema(
         request=None,
         parameters=[IDEMPOTENCY_KEY],
-        responses={200: RedactionSerializer, **NOT_FOUND, **POST_ERRORS},
+        responses={
+            200: RedactionSerializer,
+            **NOT_FOUND,
+            **POST_ERRORS,
+            409: error(
+                "`staff_account` (a staff member's account is never erased through the API), "
+                "`link_pending` or `request_in_progress`."
+            ),
+        },
     )
     def post(self, request, customer_id):
         """An own site erases the customer's personal data everywhere; a merchant ends its
@@ -384,7 +400,7 @@ class RedemptionListView(PartnerAPIView):
             201: RedemptionSerializer,
             **POST_ERRORS,
             409: error("`insufficient_points` (settled points do not cover the cost), "
-                       "`reward_unavailable` or `request_in_progress`."),
+                       "`reward_unavailable`, `link_pending` or `request_in_progress`."),
         },
     )  # fmt: skip
     def post(self, request):

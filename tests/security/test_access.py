@@ -25,6 +25,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from customers.privacy import data_export_build, data_export_request, unsubscribe_url
 from customers.services import connection_request
 from loyalty.vouchers import reward_redeem
+from partners.links import link_consent_token
+from partners.models import Partner
 from partners.services import partner_conversion_record, partner_customer_upsert
 from referrals.invitations import invitation_token, invitations_create, suppress_url
 from reviews.models import ReviewPolicy, Survey
@@ -87,6 +89,11 @@ def _world() -> World:
         )
         for purchase, status in [(conversion, Survey.Status.SENT), (second, Survey.Status.ANSWERED)]
     )
+    # A merchant asks for Bob's yes: its consent page is public, reached from the email.
+    merchant = PartnerFactory(kind=Partner.Kind.MERCHANT)
+    _bob, merchant_link, _created = partner_customer_upsert(
+        partner=merchant, external_id="m-bob", email=bob.user.email
+    )
     return World(
         alice=alice,
         bob=bob,
@@ -106,6 +113,7 @@ def _world() -> World:
             "review": review,
             "survey_sent": sent,
             "survey_answered": answered,
+            "merchant_link": merchant_link,
         },
     )
 
@@ -209,6 +217,12 @@ RULES: dict[str, Rule] = {
     ),
     "no-more-invitations/<str:signed>/": Rule(
         PUBLIC, lambda w: urlsplit(suppress_url("friend@example.org")).path
+    ),
+    "partner-links/<str:token>/": Rule(
+        PUBLIC,
+        lambda w: reverse(
+            "partner-link-consent", args=[link_consent_token(w.objects["merchant_link"])]
+        ),
     ),
     "me/invite/": Rule(MINE),
     "me/invite/qr.png": Rule(MINE),
