@@ -6,6 +6,7 @@ import re
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from django.urls import reverse
 from django.utils import timezone
 
 from customers.models import Customer, User
@@ -353,3 +354,20 @@ def test_the_persons_answer_by_email_through_a_real_worker(
         assert shown.json()["link"] == "active" and "points" in shown.json()
     else:
         assert shown.status_code == 404
+
+
+def test_staff_set_a_partners_kind_in_the_admin(client):
+    partner = PartnerFactory(kind=Partner.Kind.MERCHANT)
+    root = User.objects.create_superuser(email="root@example.com", password="x-Unused-42")
+    client.force_login(root)
+    page = client.get(reverse("admin:partners_partner_change", args=[partner.pk]))
+    assert 'name="kind"' in page.content.decode()
+    response = client.post(
+        reverse("admin:partners_partner_change", args=[partner.pk]),
+        {"name": partner.name, "kind": "own", "active": "on",
+         "webhook_secret": partner.webhook_secret, "api_keys-TOTAL_FORMS": "0",
+         "api_keys-INITIAL_FORMS": "0"},
+    )  # fmt: skip
+    assert response.status_code == 302, response.content.decode()[:2000]
+    partner.refresh_from_db()
+    assert partner.kind == Partner.Kind.OWN
