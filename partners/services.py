@@ -131,6 +131,7 @@ def partner_conversion_record(
     currency: str,
     occurred_at: datetime | None = None,
     subject_slug: str = "",
+    buyer_referred: bool = True,
     link_pending: bool = False,
 ) -> ConversionOutcome:
     """A purchase a partner reports, all in one database transaction: record it, earn
@@ -141,10 +142,9 @@ def partner_conversion_record(
     and qualifies the referral (`partners.links.link_answer`), a no voids them.
 
     Raises `DuplicateOrder` (the partner reported this order before) or
-    `UnknownCurrency`; either way nothing was written. A buyer read by
-    `partner_linked_customer` carries `referred`: one who was never referred skips the
-    referral's lock, a round trip on most purchases (a referral attributed after that read
-    is one attributed after this purchase).
+    `UnknownCurrency`; either way nothing was written. A buyer the caller read as never
+    referred (`buyer_referred` False) skips the referral's lock, a round trip on most
+    purchases (a referral attributed after that read is one attributed after this purchase).
     """
     with transaction.atomic():
         conversion = conversion_record(
@@ -161,11 +161,7 @@ def partner_conversion_record(
             conversion_earn(conversion=conversion, held_until=link_held_until(link))
             return ConversionOutcome(conversion=conversion, points_earned=0, referral=None)
         earned = conversion_earn(conversion=conversion)
-        referral = (
-            referral_conversion_qualify(conversion=conversion)
-            if getattr(customer, "referred", True)
-            else None
-        )
+        referral = referral_conversion_qualify(conversion=conversion) if buyer_referred else None
         survey_schedule(conversion=conversion)
     return ConversionOutcome(
         conversion=conversion,

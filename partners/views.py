@@ -339,6 +339,7 @@ class ConversionListView(PartnerAPIView):
                 currency=data["currency"].upper(),
                 occurred_at=data.get("occurred_at"),
                 subject_slug=data.get("subject", ""),
+                buyer_referred=customer.referred,
                 link_pending=customer.link == PartnerCustomer.Status.PENDING,
             )
         except DuplicateOrder:
