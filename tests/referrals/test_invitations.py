@@ -133,6 +133,18 @@ def test_send_delivers_html_and_text_with_note_offer_and_opt_out(anna):
     assert len(mail.outbox) == 1
 
 
+def test_subject_with_an_apostrophe_or_ampersand_arrives_unescaped(settings):
+    settings.BUSINESS_NAME = "Beans & Co"
+    sender = CustomerFactory(first_name="Siobhán", last_name="O'Brien", display_name="D'Arcy")
+    (invitation,) = _invite(sender).invited
+    invitation_send(invitation_id=invitation.pk)
+    (message,) = mail.outbox
+    assert message.subject == "D'Arcy invites you to Beans & Co"
+    assert "&#x27;" not in message.subject and "&amp;" not in message.subject
+    # The HTML part stays escaped.
+    assert "D&#x27;Arcy" in message.alternatives[0][0]
+
+
 def test_a_paste_is_one_batch_and_more_are_split(anna, django_capture_on_commit_callbacks):
     with mock.patch("referrals.tasks.email_invitations_send.delay") as delay:
         with django_capture_on_commit_callbacks(execute=True):
