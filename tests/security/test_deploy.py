@@ -107,6 +107,7 @@ def test_portal_pages_have_no_inline_script_or_style(client):
         reverse("loyalty:catalog"), reverse("loyalty:gift"), reverse("reviews:subject_list"),
         reverse("reviews:subject", args=[review.subject.slug]),
         reverse("reviews:write", args=[review.subject.slug]), reverse("account_email"),
+        reverse("account_reauthenticate"),
     ]  # fmt: skip
     for page in pages:
         html = client.get(page).content.decode()
