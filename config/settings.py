@@ -175,6 +175,13 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_CHANGE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+# A session alone (a borrowed laptop, a stolen cookie) must not take the account over:
+# adding, removing or choosing an address asks for the password again if it was last
+# entered longer ago than this (seconds); changing the password asks for the old one.
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
+ACCOUNT_REAUTHENTICATION_TIMEOUT = env.int("ACCOUNT_REAUTHENTICATION_TIMEOUT", default=300)
+# The old address is told when the email or password changes (templates/account/email/).
+ACCOUNT_EMAIL_NOTIFICATIONS = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{BUSINESS_NAME}] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
 ACCOUNT_RATE_LIMITS = {
@@ -260,6 +267,14 @@ CONTENT_SECURITY_POLICY = env.str(
     "CONTENT_SECURITY_POLICY",
     default="default-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
     "frame-ancestors 'none'",
+)
+# The admin's pages: scripts from the same origin only (Django's admin has no inline
+# script); inline style allowed, for Django's change list writes a <style> element and the
+# admin's vendored widgets (jQuery, Select2) write style attributes.
+ADMIN_CONTENT_SECURITY_POLICY = env.str(
+    "ADMIN_CONTENT_SECURITY_POLICY",
+    default="default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
 )
 SESSION_COOKIE_HTTPONLY = True
 

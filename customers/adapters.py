@@ -1,11 +1,34 @@
-"""allauth customisation: every user who signs up gets a customer profile."""
+"""allauth customisation: every user who signs up gets a customer profile, links in
+allauth's emails point at SITE_URL, and its emails carry the business's name."""
 
 from __future__ import annotations
 
+from typing import Any
+from urllib.parse import quote
+
 from allauth.account.adapter import DefaultAccountAdapter
+from django.conf import settings
+from django.urls import reverse
 
 from customers.models import Customer
 from customers.services import customer_create, customer_welcome
+
+
+def site_url(path: str) -> str:
+    """An absolute link on the portal built from SITE_URL, never from the request's Host.
+
+    A link in an email carries a secret (a reset key, a confirmation key); a Host
+    header that a proxy or a loose ALLOWED_HOSTS lets through must not choose where
+    that secret is sent.
+    """
+    return settings.SITE_URL + path
+
+
+# allauth builds these links from the request itself; the mails they appear in are
+# rewritten with the portal's own.
+_SITE_LINKS = {
+    "account/email/unknown_account": {"signup_url": "account_signup"},
+}
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -21,3 +44,30 @@ class AccountAdapter(DefaultAccountAdapter):
         if confirmed and customer is not None and customer.welcomed_at is None:
             customer_welcome(customer=customer)
         return confirmed
+
+    def get_reset_password_from_key_url(self, key: str) -> str:
+        path = reverse("account_reset_password_from_key", kwargs={"uidb36": "UID", "key": "KEY"})
+        return site_url(path.replace("UID-KEY", quote(key)))
+
+    def get_email_confirmation_url(self, request, emailconfirmation) -> str:
+        return site_url(reverse("account_confirm_email", args=[emailconfirmation.key]))
+
+    def send_account_already_exists_mail(self, email: str) -> None:
+        self.send_mail(
+            "account/email/account_already_exists",
+            email,
+            {
+                "signup_url": site_url(reverse("account_signup")),
+                "password_reset_url": site_url(reverse("account_reset_password")),
+            },
+        )
+
+    def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
+        context = {
+            **context,
+            "business_name": settings.BUSINESS_NAME,
+            "site_url": settings.SITE_URL,
+        }
+        for name, url_name in _SITE_LINKS.get(template_prefix, {}).items():
+            context[name] = site_url(reverse(url_name))
+        super().send_mail(template_prefix, email, context)

@@ -8,6 +8,7 @@ from email.policy import Compat32
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.template import Context, Engine
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
@@ -24,11 +25,13 @@ class Email:
 def email_render(*, template: str, context: dict) -> Email:
     """Render `emails/<template>_subject.txt`, `.txt` and `.html`.
 
-    Subjects are forced onto one line so that no text from a user can add a header. An
-    `unsubscribe_url` in the context is shown at the foot of both parts.
+    Subjects are plain text, rendered without HTML escaping (a name's apostrophe must not
+    arrive as `&#x27;`), and forced onto one line so that no text from a user can add a
+    header. An `unsubscribe_url` in the context is shown at the foot of both parts.
     """
     context = {"business_name": settings.BUSINESS_NAME, "site_url": settings.SITE_URL, **context}
-    subject = " ".join(render_to_string(f"emails/{template}_subject.txt", context).split())
+    subject = Engine.get_default().get_template(f"emails/{template}_subject.txt")
+    subject = " ".join(subject.render(Context(context, autoescape=False)).split())
     body = render_to_string(f"emails/{template}.txt", context)
     if context.get("unsubscribe_url"):
         body += "\n-- \n" + _("Unsubscribe: %(url)s") % {"url": context["unsubscribe_url"]} + "\n"

@@ -7,6 +7,7 @@ import secrets
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from customers.emails import email_send
 from customers.images import ProcessedImage
@@ -151,7 +152,7 @@ def connection_request(
     pair may be asked again.
     """
     if requester.pk == addressee.pk:
-        raise FriendsListError("You can't add yourself.")
+        raise FriendsListError(_("You can't add yourself."))
     with transaction.atomic():
         existing = (
             Connection.objects.select_for_update()
@@ -168,13 +169,13 @@ def connection_request(
                         requester=requester, addressee=addressee, relation=relation
                     )
             except IntegrityError:
-                raise FriendsListError("You have already asked this person.") from None
+                raise FriendsListError(_("You have already asked this person.")) from None
         if existing.status == Connection.Status.CONFIRMED:
-            raise FriendsListError("You are already connected.")
+            raise FriendsListError(_("You are already connected."))
         if existing.status == Connection.Status.PENDING:
             if existing.addressee_id == requester.pk:
                 return connection_respond(connection=existing, by=requester, accept=True)
-            raise FriendsListError("You have already asked this person.")
+            raise FriendsListError(_("You have already asked this person."))
         existing.requester, existing.addressee = requester, addressee
         existing.relation = relation
         existing.status = Connection.Status.PENDING
@@ -183,17 +184,42 @@ def connection_request(
         return existing
 
 
+def connection_request_by_email(
+    *, requester: Customer, email: str, relation: str = Connection.Relation.FRIEND
+) -> Connection | None:
+    """Ask whoever has this address to join one's friends list.
+
+    The requester must not learn whether the address belongs to a member: the
+    member gets the request, and nobody else learns anything. So an unknown
+    address, a request already made and a friend already on the list all come
+    back as None, for the caller to answer alike; only a request that confirms
+    one the other member had already made comes back (confirmed).
+    """
+    from customers.selectors import customer_by_email
+
+    addressee = customer_by_email(email)
+    if addressee is not None and addressee.pk == requester.pk:
+        raise FriendsListError(_("You can't add yourself."))
+    if addressee is None:
+        return None
+    try:
+        connection = connection_request(requester=requester, addressee=addressee, relation=relation)
+    except FriendsListError:
+        return None
+    return connection if connection.status == Connection.Status.CONFIRMED else None
+
+
 def connection_respond(*, connection: Connection, by: Customer, accept: bool) -> Connection:
     """The addressee confirms or declines a pending request (compare-and-swap)."""
     if connection.addressee_id != by.pk:
-        raise FriendsListError("Only the person asked can answer this request.")
+        raise FriendsListError(_("Only the person asked can answer this request."))
     status = Connection.Status.CONFIRMED if accept else Connection.Status.DECLINED
     now = timezone.now()
     changed = Connection.objects.filter(pk=connection.pk, status=Connection.Status.PENDING).update(
         status=status, responded_at=now
     )
     if not changed:
-        raise FriendsListError("This request has already been answered.")
+        raise FriendsListError(_("This request has already been answered."))
     connection.status, connection.responded_at = status, now
     return connection
 
@@ -223,5 +249,5 @@ def connection_befriend(
 
 def connection_remove(*, connection: Connection, by: Customer) -> None:
     if by.pk not in (connection.requester_id, connection.addressee_id):
-        raise FriendsListError("This is not your connection.")
+        raise FriendsListError(_("This is not your connection."))
     connection.delete()

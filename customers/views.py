@@ -19,11 +19,11 @@ from customers.privacy import (
     data_export_request,
     unsubscribe_token_read,
 )
-from customers.selectors import customer_by_email, friends_list
+from customers.selectors import friends_list
 from customers.services import (
     FriendsListError,
     connection_remove,
-    connection_request,
+    connection_request_by_email,
     connection_respond,
     customer_avatar_set,
     customer_for_user,
@@ -60,25 +60,27 @@ def friends(request):
     customer = customer_for_user(user=request.user)
     form = FriendRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        other = customer_by_email(form.cleaned_data["email"])
-        if other is None:
-            form.add_error(
-                "email",
-                _("We couldn't find a member with that address. Invite them instead!"),
+        try:
+            confirmed = connection_request_by_email(
+                requester=customer,
+                email=form.cleaned_data["email"],
+                relation=form.cleaned_data["relation"],
             )
+        except FriendsListError as error:
+            form.add_error("email", str(error))
         else:
-            try:
-                connection = connection_request(
-                    requester=customer, addressee=other, relation=form.cleaned_data["relation"]
-                )
-            except FriendsListError as error:
-                form.add_error("email", str(error))
+            if confirmed is not None:
+                messages.success(request, _("You are now connected."))
             else:
-                if connection.status == Connection.Status.CONFIRMED:
-                    messages.success(request, _("You are now connected."))
-                else:
-                    messages.success(request, _("Request sent. They'll confirm it on their side."))
-                return redirect("customers:friends")
+                # The same words whether or not the address is a member's.
+                messages.success(
+                    request,
+                    _(
+                        "Request sent. If that address belongs to a member, they'll see your "
+                        "request and can confirm it."
+                    ),
+                )
+            return redirect("customers:friends")
     return render(
         request,
         "customers/friends.html",

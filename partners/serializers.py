@@ -67,7 +67,8 @@ class PointsSerializer(PartnerSerializer):
 
 
 class CustomerInSerializer(PartnerSerializer):
-    external_id = serializers.CharField(max_length=255)
+    # Shown to staff in the admin and searched on: printable text only, like names.
+    external_id = serializers.CharField(max_length=255, validators=[validate_printable])
     email = serializers.EmailField(max_length=254)
     first_name = serializers.CharField(
         max_length=150, required=False, allow_blank=True, validators=[validate_printable]
@@ -136,7 +137,9 @@ class CustomerSerializer(PartnerSerializer):
 
 class CustomerLookupSerializer(PartnerSerializer):
     email = serializers.EmailField(required=False)
-    external_id = serializers.CharField(required=False, max_length=255)
+    external_id = serializers.CharField(
+        required=False, max_length=255, validators=[validate_printable]
+    )
 
 
 class TransactionSerializer(PartnerSerializer):

@@ -23,8 +23,8 @@ from django.core.exceptions import ValidationError
 from django.core.mail import get_connection
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
-from django.db.models.functions import Coalesce, Lower
+from django.db.models import F, Q, Sum
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -32,8 +32,8 @@ from django.utils.html import escape
 from django.utils.translation import gettext as _
 
 from customers.emails import Email, email_deliver, email_render
-from customers.models import Customer, User
-from referrals.models import DisposableDomain, Invitation, SuppressedEmail
+from customers.models import Customer
+from referrals.models import DisposableDomain, Invitation, InvitationRefusal, SuppressedEmail
 from referrals.rules import email_canonical, email_key, is_suppressed
 from referrals.selectors import friend_offer, program_active
 
@@ -108,17 +108,13 @@ def addresses_parse(raw: str) -> tuple[list[str], list[tuple[str, str]]]:
 
 
 def _refusals(*, sender: Customer, addresses: list[str]) -> dict[str, str]:
-    """Why some addresses of a paste cannot be invited: three queries for the whole paste.
+    """Why some addresses of a paste cannot be invited: two queries for the whole paste.
 
     Suppressed and disposable addresses get the same words, so the sender does
-    not learn that someone opted out.
+    not learn that someone opted out; a member's address is invited like any other,
+    so the sender does not learn who is a member.
     """
     own = email_canonical(sender.user.email)
-    members = set(
-        User.objects.annotate(address=Lower("email"))
-        .filter(address__in=addresses)
-        .values_list("address", flat=True)
-    )
     suppressed = set(
         SuppressedEmail.objects.filter(
             email_key__in=[email_key(address) for address in addresses]
@@ -133,8 +129,6 @@ def _refusals(*, sender: Customer, addresses: list[str]) -> dict[str, str]:
     for address in addresses:
         if email_canonical(address) == own:
             refusals[address] = _("That's your own address.")
-        elif address in members:
-            refusals[address] = _("This person is already a member.")
         elif email_key(address) in suppressed or address.rpartition("@")[2] in disposable:
             refusals[address] = _("This address can't be invited.")
     return refusals
@@ -155,8 +149,22 @@ def _enqueue(invitation_ids: list[int]) -> None:
         transaction.on_commit(send, robust=True)
 
 
+def _used_today(*, sender: Customer, since) -> int:
+    """Addresses the sender had looked at since `since`: invitations made and refused."""
+    invited = Invitation.objects.filter(sender=sender, created_at__gte=since).count()
+    refused = InvitationRefusal.objects.filter(sender=sender, created_at__gte=since).aggregate(
+        total=Coalesce(Sum("addresses"), 0)
+    )["total"]
+    return invited + refused
+
+
 def invitations_create(*, sender: Customer, addresses: str, note: str = "") -> InviteOutcome:
-    """Invite friends by email; good addresses go even when others in the paste are refused."""
+    """Invite friends by email; good addresses go even when others in the paste are refused.
+
+    Every valid address counts against the daily cap, invited or refused, so that
+    refusals cannot be used to look up addresses for free; past the cap nothing is
+    looked up at all.
+    """
     good, refused = addresses_parse(addresses)
     outcome = InviteOutcome(refused=refused)
     program = program_active()
@@ -165,14 +173,12 @@ def invitations_create(*, sender: Customer, addresses: str, note: str = "") -> I
     with transaction.atomic():
         # The sender's row lock serialises their concurrent pastes, so the daily cap holds.
         Customer.objects.select_for_update().filter(pk=sender.pk).first()
-        sent_today = Invitation.objects.filter(
-            sender=sender, created_at__gte=now - timedelta(days=1)
-        ).count()
-        refusals = _refusals(sender=sender, addresses=good)
-        for address in good:
+        allowed = max(daily_cap - _used_today(sender=sender, since=now - timedelta(days=1)), 0)
+        within, beyond = good[:allowed], good[allowed:]
+        refusals = _refusals(sender=sender, addresses=within) if within else {}
+        refused_within = 0
+        for address in within:
             reason = refusals.get(address)
-            if reason is None and sent_today >= daily_cap:
-                reason = _("You reached today's invitation limit; try again tomorrow.")
             if reason is None:
                 invitation = Invitation(
                     sender=sender,
@@ -190,9 +196,13 @@ def invitations_create(*, sender: Customer, addresses: str, note: str = "") -> I
                     reason = _("You already invited this person; they haven't answered yet.")
                 else:
                     outcome.invited.append(invitation)
-                    sent_today += 1
             if reason is not None:
                 outcome.refused.append((address, reason))
+                refused_within += 1
+        limit = _("You reached today's invitation limit; try again tomorrow.")
+        outcome.refused.extend((address, limit) for address in beyond)
+        if refused_within:
+            InvitationRefusal.objects.create(sender=sender, addresses=refused_within)
         _enqueue([invitation.pk for invitation in outcome.invited])
     return outcome
 
@@ -514,7 +524,11 @@ def invitation_remind_send(*, invitation_id: int) -> bool:
 
 
 def invitations_expire() -> int:
-    """Unanswered invitations expire after the configured days; their links stop working."""
+    """Unanswered invitations expire after the configured days; their links stop working.
+
+    Counts of refused addresses are dropped once they no longer weigh on a daily cap.
+    """
+    InvitationRefusal.objects.filter(created_at__lt=timezone.now() - timedelta(days=1)).delete()
     cutoff = timezone.now() - timedelta(days=settings.INVITATION_EXPIRY_DAYS)
     return Invitation.objects.filter(
         status__in=[Invitation.Status.SENT, Invitation.Status.OPENED], queued_at__lte=cutoff

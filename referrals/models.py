@@ -236,6 +236,26 @@ class Invitation(models.Model):
         return f"{self.sender} → {self.email} ({self.get_status_display()})"
 
 
+class InvitationRefusal(models.Model):
+    """How many addresses of one paste were refused (the addresses are not kept).
+
+    They count against the sender's daily cap as invitations do: an address that is
+    looked up costs the same whatever the answer, so a paste is no free probe.
+    """
+
+    sender = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    addresses = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["sender", "created_at"], name="invitation_refusal_by_sender")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sender_id}: {self.addresses}"
+
+
 class SuppressedEmail(models.Model):
     """An address that asked not to be invited again, kept only as a hash."""
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from customers.models import Customer
 from customers.privacy import DataSection
 from customers.signals import customer_erased, personal_data_collect
-from referrals.models import Invitation, LinkVisit, Referral
+from referrals.models import Invitation, InvitationRefusal, LinkVisit, Referral
 from referrals.rules import email_key
 
 
@@ -23,7 +23,7 @@ def referrals_section(sender, *, customer: Customer, **kwargs) -> DataSection:
     )
     return DataSection(
         name="referrals",
-        models=(Referral, Invitation, LinkVisit),
+        models=(Referral, Invitation, InvitationRefusal, LinkVisit),
         records={
             "referred_by": [
                 {"referrer": referral.referrer.name, "created_at": referral.created_at}
@@ -41,6 +41,10 @@ def referrals_section(sender, *, customer: Customer, **kwargs) -> DataSection:
             ],
             "invitations_sent": list(
                 customer.invitations.values("email", "note", "status", "created_at", "sent_at")
+            ),
+            # How many addresses of a paste were refused (kept for a day, for the daily cap).
+            "invitation_addresses_refused": list(
+                InvitationRefusal.objects.filter(sender=customer).values("addresses", "created_at")
             ),
             "link_visits": list(
                 LinkVisit.objects.filter(referrer=customer).values("day", "visits")

@@ -85,3 +85,14 @@ class SurveyCommentForm(forms.Form):
         max_length=3000,
         widget=forms.Textarea(attrs={"rows": 5}),
     )
+
+
+class SurveyScoreForm(forms.Form):
+    """The score a survey link names, preselected; the person confirms (or changes) it."""
+
+    score = forms.TypedChoiceField(
+        label=_("How likely are you to recommend us to a friend? (0 = not at all, 10 = extremely)"),
+        choices=[(score, str(score)) for score in range(11)],
+        coerce=int,
+        widget=forms.RadioSelect,
+    )

@@ -493,8 +493,34 @@ def survey_from_token(token: str) -> Survey:
     return survey
 
 
+def survey_answer_check(*, survey: Survey, score: int) -> None:
+    """Raise `SurveyLinkError` unless the survey still takes an answer and the score is one.
+
+    For showing the confirmation page: `survey_answer` decides again under its
+    compare-and-swap.
+    """
+    if not isinstance(score, int) or not 0 <= score <= 10:
+        raise SurveyLinkError(_("Scores go from 0 to 10."), code="invalid_score", status=400)
+    if survey.status == Survey.Status.ANSWERED:
+        raise _already_answered()
+    if survey.status not in (Survey.Status.SENT, Survey.Status.SENDING):
+        raise SurveyLinkError(_("This survey link is not valid."), code="invalid", status=400)
+
+
+def _already_answered() -> SurveyLinkError:
+    return SurveyLinkError(
+        _("You have already answered this survey. Thank you!"),
+        code="already_answered",
+        status=409,
+    )
+
+
 def survey_answer(*, survey: Survey, score: int) -> Survey:
-    """Record the one answer (compare-and-swap); a detractor raises an alert at once."""
+    """Record the one answer (compare-and-swap); a detractor raises an alert at once.
+
+    Only a person's confirmation (a POST) may call this: mail scanners open the links
+    in an email before the person does.
+    """
     if not isinstance(score, int) or not 0 <= score <= 10:
         raise SurveyLinkError(_("Scores go from 0 to 10."), code="invalid_score", status=400)
     now = timezone.now()
@@ -504,11 +530,7 @@ def survey_answer(*, survey: Survey, score: int) -> Survey:
         ).update(status=Survey.Status.ANSWERED, score=score, answered_at=now)
         if not changed:
             if Survey.objects.filter(pk=survey.pk, status=Survey.Status.ANSWERED).exists():
-                raise SurveyLinkError(
-                    _("You have already answered this survey. Thank you!"),
-                    code="already_answered",
-                    status=409,
-                )
+                raise _already_answered()
             raise SurveyLinkError(_("This survey link is not valid."), code="invalid", status=400)
         survey.status, survey.score, survey.answered_at = Survey.Status.ANSWERED, score, now
         if survey.group == Survey.Group.DETRACTOR:

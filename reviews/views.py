@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from customers.services import customer_for_user
-from reviews.forms import ReviewForm, SurveyCommentForm
+from reviews.forms import ReviewForm, SurveyCommentForm, SurveyScoreForm
 from reviews.models import Review, Subject, Survey
 from reviews.selectors import (
     SORTS,
@@ -30,6 +30,7 @@ from reviews.services import (
     review_create,
     review_update,
     survey_answer,
+    survey_answer_check,
     survey_comment_add,
     survey_from_token,
 )
@@ -162,13 +163,29 @@ def _survey_error(request, error: SurveyLinkError):
 
 
 def survey_click(request, token: str, score: int):
-    """The one-click answer from the email: the score is stored, then the comment page shows."""
+    """A score link from the email: opening it shows that score chosen and one button.
+
+    Mail scanners open every link before the person does, so a GET stores nothing and
+    alerts nobody; the person's POST answers, then the comment page shows.
+    """
     try:
         survey = survey_from_token(token)
-        survey_answer(survey=survey, score=score)
+        if request.method == "POST":
+            form = SurveyScoreForm(request.POST)
+            if form.is_valid():
+                survey_answer(survey=survey, score=form.cleaned_data["score"])
+                return redirect("reviews:survey_comment", token=token)
+        else:
+            survey_answer_check(survey=survey, score=score)
+            form = SurveyScoreForm(initial={"score": score})
     except SurveyLinkError as error:
         return _survey_error(request, error)
-    return redirect("reviews:survey_comment", token=token)
+    return render(
+        request,
+        "reviews/survey_confirm.html",
+        {"form": form},
+        status=400 if form.errors else 200,
+    )
 
 
 def survey_comment(request, token: str):

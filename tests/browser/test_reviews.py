@@ -45,6 +45,9 @@ def test_survey_click_and_comment(page, customer):
         status=Survey.Status.SENT,
     )
     page.goto(f"/reviews/survey/{survey_token(survey)}/10/")
+    expect(page.get_by_role("radio", name="10")).to_be_checked()
+    assert_accessible(page)
+    page.get_by_role("button", name="Send my answer").click()
     assert page.get_by_role("heading", name="Bring a friend").is_visible()
     assert_accessible(page)
     page.get_by_label("Anything you'd like to tell us?").fill("Keep it up!")

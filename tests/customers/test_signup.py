@@ -24,7 +24,7 @@ def _signup(client, email="new@example.com"):
     )
 
 
-def test_signup_verifies_email_then_shows_profile_with_code(client):
+def test_signup_verifies_email_then_shows_profile_with_code(client, settings):
     response = _signup(client)
     assert response.status_code == 302
     assert response.url == reverse("account_email_verification_sent")
@@ -37,7 +37,9 @@ def test_signup_verifies_email_then_shows_profile_with_code(client):
 
     (message,) = mail.outbox
     assert message.alternatives or message.body
-    link = re.search(r"https?://testserver(/accounts/confirm-email/[^/\s]+/)", message.body)
+    link = re.search(
+        re.escape(settings.SITE_URL) + r"(/accounts/confirm-email/[^/\s]+/)", message.body
+    )
     assert link, message.body
     confirm_page = client.get(link.group(1))
     assert confirm_page.status_code == 200
@@ -77,6 +79,27 @@ def test_password_reset_does_not_reveal_unknown_addresses(client):
     unknown = client.post(reverse("account_reset_password"), {"email": "nobody@example.com"})
     assert known.status_code == unknown.status_code == 302
     assert known.url == unknown.url
+
+
+def test_password_reset_link_is_built_from_site_url_not_the_requests_host(client, settings):
+    settings.DEBUG = False
+    settings.SITE_URL = "https://portal.example:8443"
+    settings.ALLOWED_HOSTS = ["portal.example"]
+    settings.ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https"
+    CustomerFactory(email="known@example.com")
+    # ALLOWED_HOSTS checks the host name only: any port passes.
+    client.post(
+        reverse("account_reset_password"),
+        {"email": "known@example.com"},
+        HTTP_HOST="portal.example:6666",
+    )
+    (message,) = mail.outbox
+    links = re.findall(r"https?://\S+", message.body)
+    assert any(
+        link.startswith("https://portal.example:8443/accounts/password/reset/key/")
+        for link in links
+    ), message.body
+    assert ":6666" not in message.body
 
 
 def test_allauth_pages_use_the_portal_layout(client):

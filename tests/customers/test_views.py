@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -34,14 +36,60 @@ def test_friends_page_add_confirm_and_decline(client):
     assert Connection.objects.get(pk=declined.pk).status == "declined"
 
 
-def test_friend_request_to_unknown_address_suggests_inviting(client):
+def _ask(client, email):
+    response = client.post(
+        reverse("customers:friends"), {"email": email, "relation": "friend"}, follow=True
+    )
+    return response.status_code, [str(m) for m in response.context["messages"]], response
+
+
+def _page_without_tokens(response) -> str:
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", response.content.decode())
+
+
+def test_friend_requests_answer_a_member_and_a_stranger_alike(client):
+    anna, ben = CustomerFactory(), CustomerFactory()
+    client.force_login(anna.user)
+    member = _ask(client, ben.user.email)
+    stranger = _ask(client, "stranger@example.com")
+    assert member[:2] == stranger[:2]
+    assert "If that address belongs to a member" in member[1][0]
+    # Nothing on the requester's page tells the two apart, the member's name least of all.
+    assert _page_without_tokens(member[2]) == _page_without_tokens(stranger[2])
+    assert ben.name not in member[2].content.decode()
+    # The member gets the request; nobody else learns anything.
+    assert Connection.objects.get().addressee == ben
+    client.force_login(ben.user)
+    assert anna.name in client.get(reverse("customers:friends")).content.decode()
+
+
+def test_asking_again_or_asking_a_friend_answers_as_for_a_stranger(client):
+    anna, ben, carla = CustomerFactory(), CustomerFactory(), CustomerFactory()
+    client.force_login(anna.user)
+    _ask(client, ben.user.email)
+    stranger = _ask(client, "stranger@example.com")
+    assert _ask(client, ben.user.email)[:2] == stranger[:2]
+    Connection.objects.create(requester=carla, addressee=anna, status="confirmed")
+    assert _ask(client, carla.user.email)[:2] == stranger[:2]
+    assert Connection.objects.count() == 2
+
+
+def test_asking_someone_who_asked_you_connects_you(client):
+    anna, ben = CustomerFactory(), CustomerFactory()
+    Connection.objects.create(requester=ben, addressee=anna)
+    client.force_login(anna.user)
+    assert _ask(client, ben.user.email)[1] == ["You are now connected."]
+    assert Connection.objects.get().status == "confirmed"
+
+
+def test_asking_yourself_is_refused(client):
     anna = CustomerFactory()
     client.force_login(anna.user)
     response = client.post(
-        reverse("customers:friends"), {"email": "stranger@example.com", "relation": "friend"}
+        reverse("customers:friends"), {"email": anna.user.email, "relation": "friend"}
     )
     assert response.status_code == 200
-    assert "Invite them instead" in response.content.decode()
+    assert "You can&#x27;t add yourself." in response.content.decode()
     assert not Connection.objects.exists()
 
 

@@ -65,6 +65,32 @@ def test_invalid_customer_is_a_field_error_and_changes_nothing(api, body, field)
     assert not Customer.objects.exists()
 
 
+INVISIBLE_OR_CONTROL = ["shop\u202e1", "shop\u200b1", "shop\n1", "shop\x1b[31m1", "shop\u00ad1"]
+
+
+@pytest.mark.parametrize("external_id", INVISIBLE_OR_CONTROL)
+def test_external_id_with_invisible_or_control_characters_is_400_on_external_id(api, external_id):
+    response = api.post(URL, {"external_id": external_id, "email": "anna@example.com"})
+    assert response.status_code == 400
+    assert list(response.json()) == ["external_id"]
+    assert not Customer.objects.exists() and not PartnerCustomer.objects.exists()
+
+
+@pytest.mark.parametrize("external_id", INVISIBLE_OR_CONTROL)
+def test_looking_up_an_external_id_with_invisible_or_control_characters_is_400(
+    api, linked_customer, external_id
+):
+    response = api.get(URL, {"external_id": external_id})
+    assert response.status_code == 400
+    assert list(response.json()) == ["external_id"]
+
+
+def test_external_id_in_any_script_with_punctuation_is_taken(api):
+    response = api.post(URL, {"external_id": "kund/Åsa-42_東京#7", "email": "asa@example.com"})
+    assert response.status_code == 201
+    assert response.json()["external_id"] == "kund/Åsa-42_東京#7"
+
+
 def test_read_and_look_up_a_linked_customer(api, linked_customer):
     detail = api.get(f"{URL}{linked_customer['id']}/")
     assert detail.status_code == 200 and detail.json() == linked_customer

@@ -85,22 +85,32 @@ def test_create_stores_hashed_token_and_enqueues_after_commit(
 
 
 def test_bad_addresses_are_refused_one_by_one_and_the_good_ones_go(anna):
-    CustomerFactory(email="member@example.org")
     SuppressedEmail.objects.create(email_key=email_key("quiet@example.org"))
     _invite(anna, "pending@example.org")
     outcome = _invite(
         anna,
-        "ok@example.org anna+alt@example.com Member@example.org quiet@example.org "
+        "ok@example.org anna+alt@example.com quiet@example.org "
         "x@mailinator.com pending@example.org",
     )
     assert [i.email for i in outcome.invited] == ["ok@example.org"]
     assert dict(outcome.refused) == {
         "anna+alt@example.com": "That's your own address.",
-        "member@example.org": "This person is already a member.",
         "quiet@example.org": "This address can't be invited.",
         "x@mailinator.com": "This address can't be invited.",
         "pending@example.org": "You already invited this person; they haven't answered yet.",
     }
+
+
+def test_a_members_address_is_invited_like_a_strangers(anna):
+    CustomerFactory(email="member@example.org")
+    outcome = _invite(anna, "Member@example.org stranger@example.org")
+    assert [i.email for i in outcome.invited] == ["member@example.org", "stranger@example.org"]
+    assert outcome.refused == []
+    invitations.invitations_send(invitation_ids=[i.pk for i in outcome.invited])
+    assert sorted(message.to[0] for message in mail.outbox) == [
+        "member@example.org",
+        "stranger@example.org",
+    ]
 
 
 def test_daily_cap(anna):
@@ -111,6 +121,29 @@ def test_daily_cap(anna):
         ("c@example.org", "You reached today's invitation limit; try again tomorrow.")
     ]
     assert not _invite(anna, "d@example.org").invited
+
+
+def test_refused_addresses_count_against_the_daily_cap_and_past_it_nothing_is_looked_up(anna):
+    active_program(max_invitations_per_day=3)
+    SuppressedEmail.objects.create(email_key=email_key("quiet@example.org"))
+    first = _invite(anna, "anna@example.com quiet@example.org")
+    assert first.invited == [] and len(first.refused) == 2
+    second = _invite(anna, "a@example.org quiet@example.org")
+    assert [i.email for i in second.invited] == ["a@example.org"]
+    assert second.refused == [
+        ("quiet@example.org", "You reached today's invitation limit; try again tomorrow.")
+    ]
+
+
+def test_refusal_counts_are_forgotten_after_a_day(anna):
+    active_program(max_invitations_per_day=1)
+    _invite(anna, "anna@example.com")
+    assert not _invite(anna, "a@example.org").invited
+    with mock.patch.object(
+        invitations.timezone, "now", return_value=timezone.now() + timedelta(days=1, minutes=1)
+    ):
+        invitations_expire()
+        assert [i.email for i in _invite(anna, "a@example.org").invited] == ["a@example.org"]
 
 
 def test_send_delivers_html_and_text_with_note_offer_and_opt_out(anna):
@@ -131,6 +164,18 @@ def test_send_delivers_html_and_text_with_note_offer_and_opt_out(anna):
     # A redelivered task finds nothing to do.
     assert invitation_send(invitation_id=invitation.pk).status == "skipped"
     assert len(mail.outbox) == 1
+
+
+def test_subject_with_an_apostrophe_or_ampersand_arrives_unescaped(settings):
+    settings.BUSINESS_NAME = "Beans & Co"
+    sender = CustomerFactory(first_name="Siobhán", last_name="O'Brien", display_name="D'Arcy")
+    (invitation,) = _invite(sender).invited
+    invitation_send(invitation_id=invitation.pk)
+    (message,) = mail.outbox
+    assert message.subject == "D'Arcy invites you to Beans & Co"
+    assert "&#x27;" not in message.subject and "&amp;" not in message.subject
+    # The HTML part stays escaped.
+    assert "D&#x27;Arcy" in message.alternatives[0][0]
 
 
 def test_a_paste_is_one_batch_and_more_are_split(anna, django_capture_on_commit_callbacks):

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.core import mail
 from django.urls import reverse
@@ -9,7 +11,7 @@ from referrals.invitations import invitation_send, invitation_token, invitations
 from referrals.models import Invitation, LinkVisit, Referral, SuppressedEmail
 from referrals.services import referral_conversion_qualify
 from tests.factories import PASSWORD, CustomerFactory
-from tests.referrals.factories import purchase
+from tests.referrals.factories import active_program, purchase
 
 pytestmark = pytest.mark.django_db
 
@@ -141,6 +143,46 @@ def test_invite_form_reports_refused_lines_and_sends_the_good_ones(client, anna)
     assert "bad-address" in page and "not a valid email address" in page
     assert "your own address" in page
     assert Invitation.objects.get().email == "good@example.org"
+
+
+def _invite_page(client, sender, address: str) -> str:
+    """The answer to a paste of one address, with what differs by sender or address masked."""
+    client.force_login(sender.user)
+    response = client.post(
+        reverse("referrals:invite"), {"addresses": address, "note": ""}, follow=True
+    )
+    page = response.content.decode().replace(address, "ADDRESS")
+    page = page.replace(sender.referral_code, "CODE")
+    page = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", page)
+    return re.sub(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "UUID", page)
+
+
+def test_invite_form_answers_a_member_and_a_stranger_alike(client):
+    CustomerFactory(email="ben@example.org")
+    first, second = (
+        CustomerFactory(email=f"anna{i}@example.com", first_name="Anna", last_name="Kim")
+        for i in (1, 2)
+    )
+    member = _invite_page(client, first, "ben@example.org")
+    stranger = _invite_page(client, second, "zoe@example.org")
+    assert "1 invitation(s) on their way." in member
+    assert member == stranger
+
+
+def test_every_address_of_a_paste_counts_against_the_daily_cap(client, anna):
+    active_program(max_invitations_per_day=3)
+    CustomerFactory(email="ben@example.org")
+    client.force_login(anna.user)
+    client.post(
+        reverse("referrals:invite"),
+        {"addresses": "ben@example.org anna@example.com zoe@example.org", "note": ""},
+    )
+    response = client.post(reverse("referrals:invite"), {"addresses": "max@example.org"})
+    assert "today&#x27;s invitation limit" in response.content.decode()
+    assert sorted(Invitation.objects.values_list("email", flat=True)) == [
+        "ben@example.org",
+        "zoe@example.org",
+    ]
 
 
 def test_invite_form_without_addresses_is_an_error(client, anna):

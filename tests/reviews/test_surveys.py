@@ -98,9 +98,42 @@ def test_withdrawn_consent_cancels_the_survey_without_email():
     assert mail.outbox == []
 
 
-def test_a_click_stores_the_score_and_shows_the_comment_page(client):
+def _answer(client, survey: Survey, score: int, **extra):
+    """What a person does: open the score link, then press the one button."""
+    path = _answer_path(survey, score)
+    assert client.get(path).status_code == 200
+    return client.post(path, {"score": score}, **extra)
+
+
+def test_opening_a_score_link_stores_nothing_and_alerts_nobody(
+    client, django_capture_on_commit_callbacks
+):
     survey = _sent_survey()
-    response = client.get(_answer_path(survey, 8), follow=True)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = client.get(_answer_path(survey, 0))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert re.search(r'<input type="radio" name="score" value="0"[^>]*checked', page)
+    assert 'method="post"' in page and "Send my answer" in page
+    survey.refresh_from_db()
+    assert survey.status == Survey.Status.SENT and survey.score is None
+    assert not FeedbackAlert.objects.exists() and callbacks == [] and mail.outbox == []
+
+
+def test_a_scanner_opening_every_link_leaves_the_person_free_to_answer(client):
+    survey = _sent_survey()
+    for score in range(11):
+        client.get(_answer_path(survey, score))
+    response = _answer(client, survey, 9)
+    assert response.status_code == 302
+    survey.refresh_from_db()
+    assert survey.score == 9 and not FeedbackAlert.objects.exists()
+
+
+def test_confirming_stores_the_score_and_shows_the_comment_page(client):
+    survey = _sent_survey()
+    response = _answer(client, survey, 8, follow=True)
     assert response.status_code == 200
     survey.refresh_from_db()
     assert survey.status == Survey.Status.ANSWERED and survey.score == 8
@@ -110,12 +143,21 @@ def test_a_click_stores_the_score_and_shows_the_comment_page(client):
     assert not FeedbackAlert.objects.exists()
 
 
+def test_the_person_may_change_the_preselected_score_before_confirming(client):
+    survey = _sent_survey()
+    client.post(_answer_path(survey, 2), {"score": 7})
+    assert Survey.objects.get(pk=survey.pk).score == 7
+
+
 def test_a_reused_link_is_refused_and_the_first_answer_stands(client):
     survey = _sent_survey()
-    client.get(_answer_path(survey, 9))
-    response = client.get(_answer_path(survey, 0))
-    assert response.status_code == 409
-    assert "already answered" in response.content.decode()
+    _answer(client, survey, 9)
+    for response in (
+        client.get(_answer_path(survey, 0)),
+        client.post(_answer_path(survey, 0), {"score": 0}),
+    ):
+        assert response.status_code == 409
+        assert "already answered" in response.content.decode()
     survey.refresh_from_db()
     assert survey.score == 9 and not FeedbackAlert.objects.exists()
 
@@ -128,9 +170,9 @@ def test_a_reused_link_is_refused_and_the_first_answer_stands(client):
 def test_a_forged_link_is_refused_and_nothing_is_stored(client, mangle):
     survey = _sent_survey()
     path = reverse("reviews:survey_answer", args=[mangle(survey_token(survey)), 10])
-    response = client.get(path)
-    assert response.status_code == 400
-    assert "not valid" in response.content.decode()
+    for response in (client.get(path), client.post(path, {"score": 10})):
+        assert response.status_code == 400
+        assert "not valid" in response.content.decode()
     assert Survey.objects.get(pk=survey.pk).score is None
 
 
@@ -139,29 +181,33 @@ def test_an_expired_link_is_refused(client):
     weeks_ago = timezone.now().timestamp() - 15 * 24 * 3600
     with mock.patch("django.core.signing.time.time", return_value=weeks_ago):
         token = survey_token(survey)
-    response = client.get(reverse("reviews:survey_answer", args=[token, 7]))
-    assert response.status_code == 410
+    path = reverse("reviews:survey_answer", args=[token, 7])
+    assert client.get(path).status_code == 410
+    assert client.post(path, {"score": 7}).status_code == 410
     assert Survey.objects.get(pk=survey.pk).score is None
 
 
 def test_a_score_outside_0_to_10_is_refused(client):
     survey = _sent_survey()
-    response = client.get(_answer_path(survey, 11))
-    assert response.status_code == 400
+    assert client.get(_answer_path(survey, 11)).status_code == 400
+    assert client.post(_answer_path(survey, 5), {"score": 11}).status_code == 400
+    assert client.post(_answer_path(survey, 5), {}).status_code == 400
     assert Survey.objects.get(pk=survey.pk).score is None
 
 
 def test_a_link_for_an_unsent_survey_is_refused(client):
     survey = survey_schedule(conversion=conversion_for(_consenting()))
-    response = client.get(_answer_path(survey, 5))
-    assert response.status_code == 400
+    assert client.get(_answer_path(survey, 5)).status_code == 400
+    assert client.post(_answer_path(survey, 5), {"score": 5}).status_code == 400
     assert Survey.objects.get(pk=survey.pk).score is None
 
 
-def test_a_detractor_raises_an_alert_at_once(client, django_capture_on_commit_callbacks):
+def test_a_confirmed_detractor_score_raises_an_alert_at_once(
+    client, django_capture_on_commit_callbacks
+):
     survey = _sent_survey()
     with django_capture_on_commit_callbacks() as callbacks:
-        client.get(_answer_path(survey, 3))
+        _answer(client, survey, 3)
     alert = FeedbackAlert.objects.get()
     assert alert.kind == FeedbackAlert.Kind.DETRACTOR and alert.survey == survey
     assert len(callbacks) == 1
@@ -170,7 +216,7 @@ def test_a_detractor_raises_an_alert_at_once(client, django_capture_on_commit_ca
 def test_a_promoter_is_shown_their_referral_link(client, settings):
     customer = _consenting()
     survey = _sent_survey(customer)
-    page = client.get(_answer_path(survey, 10), follow=True).content.decode()
+    page = _answer(client, survey, 10, follow=True).content.decode()
     assert "Bring a friend" in page
     url = f"{settings.SITE_URL}/r/{customer.referral_code}/"
     assert url in page
@@ -179,7 +225,7 @@ def test_a_promoter_is_shown_their_referral_link(client, settings):
 
 def test_the_comment_is_taken_once_and_an_empty_one_is_refused(client):
     survey = _sent_survey()
-    client.get(_answer_path(survey, 5))
+    _answer(client, survey, 5)
     comment_path = reverse("reviews:survey_comment", args=[survey_token(survey)])
     empty = client.post(comment_path, {"comment": "   "})
     assert empty.status_code == 400

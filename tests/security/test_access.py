@@ -245,8 +245,8 @@ RULES: dict[str, Rule] = {
         ),
     ),
     "reviews/survey/<str:token>/<int:score>/": Rule(
-        # One answer per survey: whoever clicks first answers, every later click is a 409.
-        {**_everyone(409), "anonymous": "redirect"},
+        # Opening the link answers nothing (mail scanners open it first): a page for everyone.
+        PUBLIC,
         lambda w: reverse(
             "reviews:survey_answer", args=[survey_token(w.objects["survey_sent"]), 9]
         ),

@@ -85,7 +85,8 @@ def test_malformed_json_is_a_400(api, body):
     assert Customer.objects.count() == 0
 
 
-HOSTILE_NAMES = ["Anna\x00Kim", "Anna\r\nBcc: victim@example.com", "\u202egnp.exe", "Anna\x1b[31m"]
+HOSTILE_NAMES = ["Anna\x00Kim", "Anna\r\nBcc: victim@example.com", "\u202egnp.exe", "Anna\x1b[31m",
+                 "An\u200bna"]  # fmt: skip
 HOSTILE_EMAILS = ["anna@example.com\r\nBcc: victim@example.com", "anna\x00@example.com",
                   "anna@exa mple.com", "<anna@example.com>"]  # fmt: skip
 

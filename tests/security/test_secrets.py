@@ -111,9 +111,10 @@ def test_survey_links_are_signed_expire_and_answer_once(client):
     assert survey.public_id.version == 4  # the signed value itself is random, too
     answer = reverse("reviews:survey_answer", args=[token, 9])
     forged = reverse("reviews:survey_answer", args=[token[:-2] + "xx", 9])
-    assert client.get(forged).status_code == 400
-    assert client.get(answer).status_code == 302
-    assert client.get(reverse("reviews:survey_answer", args=[token, 0])).status_code == 409
+    assert client.post(forged, {"score": 9}).status_code == 400
+    assert client.post(answer, {"score": 9}).status_code == 302
+    again = reverse("reviews:survey_answer", args=[token, 0])
+    assert client.post(again, {"score": 0}).status_code == 409
     assert Survey.objects.get(pk=survey.pk).score == 9
 
     later = _survey(status=Survey.Status.SENT)
