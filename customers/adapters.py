@@ -1,5 +1,5 @@
 """allauth customisation: every user who signs up gets a customer profile, links in
-allauth's emails point at SITE_URL, and its emails carry the business's name."""
+allauth's emails point at SITE_URL, and its emails are in the portal's layout."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from urllib.parse import quote
 
 from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
 from django.urls import reverse
 
 from customers.models import Customer
@@ -32,6 +34,25 @@ _SITE_LINKS = {
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def render_mail(self, template_prefix, email, context, headers=None):
+        """allauth's emails in the business's layout, like every other email we send.
+
+        Those with an HTML template of their own (the address confirmation) use it; the
+        others get their text wrapped in the layout, so that none goes out as bare text.
+        """
+        context = {
+            "business_name": settings.BUSINESS_NAME,
+            "site_url": settings.SITE_URL,
+            **context,
+        }
+        message = super().render_mail(template_prefix, email, context, headers=headers)
+        if isinstance(message, EmailMultiAlternatives) and not message.alternatives:
+            html = render_to_string(
+                "emails/account_message.html", {**context, "text": message.body}
+            )
+            message.attach_alternative(html, "text/html")
+        return message
+
     def save_user(self, request, user, form, commit=True):
         user = super().save_user(request, user, form, commit=commit)
         if commit:

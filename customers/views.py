@@ -104,14 +104,20 @@ def friend_respond(request, pk: int):
 
 
 @login_required
-@require_POST
 def friend_remove(request, pk: int):
+    """Removing a friend cannot be undone, so the list links here and this page asks first."""
     customer = customer_for_user(user=request.user)
     connection = get_object_or_404(
         Connection.objects.filter(requester=customer)
         | Connection.objects.filter(addressee=customer),
         pk=pk,
     )
+    if request.method != "POST":
+        return render(
+            request,
+            "customers/friend_remove.html",
+            {"connection": connection, "friend": connection.other(customer)},
+        )
     connection_remove(connection=connection, by=customer)
     messages.success(request, _("Removed from your list."))
     return redirect("customers:friends")

@@ -24,12 +24,22 @@ class MultipleFileField(forms.FileField):
         return [super(MultipleFileField, self).clean(item, initial) for item in files]
 
 
+class StarRatingSelect(forms.RadioSelect):
+    """Radio inputs that the portal's form template draws as a row of stars.
+
+    They stay real radio inputs in one group, lowest first, so arrow keys move the
+    rating up and down and a screen reader announces each choice by its label.
+    """
+
+    stars = True
+
+
 class ReviewForm(forms.Form):
     rating = forms.TypedChoiceField(
         label=_("Rating"),
-        choices=[(n, _("%(n)d out of 5") % {"n": n}) for n in range(5, 0, -1)],
+        choices=[(n, _("%(n)d out of 5") % {"n": n}) for n in range(1, 6)],
         coerce=int,
-        widget=forms.RadioSelect,
+        widget=StarRatingSelect,
     )
     title = forms.CharField(label=_("Title"), max_length=120)
     body = forms.CharField(
@@ -49,7 +59,7 @@ class ReviewForm(forms.Form):
 
     def __init__(self, *args, review: Review | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        if review is None:
+        if review is None or not review.photos.exists():
             del self.fields["remove_photos"]
         else:
             self.fields["remove_photos"].queryset = review.photos.all()

@@ -113,7 +113,7 @@ def review_write(request, slug: str):
                     title=data["title"],
                     body=data["body"],
                     add_photos=data["photos"],
-                    remove_photo_ids=[photo.pk for photo in data["remove_photos"]],
+                    remove_photo_ids=[photo.pk for photo in data.get("remove_photos", [])],
                 )
         except ValidationError as error:
             form.add_error(None, error)

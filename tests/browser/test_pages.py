@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-import pytest
+import re
 
+import pytest
+from django.core import mail
+
+from customers.models import Connection
+from customers.services import connection_befriend
 from tests.browser.accessibility import assert_accessible, serious_violations
 from tests.browser.conftest import log_in
+from tests.factories import PASSWORD, CustomerFactory
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -66,3 +72,43 @@ def test_accessibility_checks_catch_what_they_look_for(page):
     assert {"color-contrast", "label"} <= found
     with pytest.raises(AssertionError):
         assert_accessible(page)
+
+
+def test_removing_a_friend_asks_first(page, customer):
+    ben = CustomerFactory(first_name="Ben", last_name="Osei")
+    connection_befriend(customer=customer, other=ben)
+    log_in(page, customer.user.email)
+    page.goto("/me/friends/")
+    page.get_by_role("link", name="Remove Ben Osei").click()
+    page.get_by_role("heading", name="Remove Ben Osei from your list?").wait_for()
+    assert_accessible(page)
+    assert Connection.objects.filter(requester=customer).exists()
+    page.get_by_role("link", name="Keep on my list").click()
+    page.wait_for_url("**/me/friends/")
+    assert Connection.objects.filter(requester=customer).exists()
+    page.get_by_role("link", name="Remove Ben Osei").click()
+    page.get_by_role("button", name="Yes, remove").click()
+    page.wait_for_url("**/me/friends/")
+    assert page.get_by_text("Removed from your list.").is_visible()
+    assert not Connection.objects.filter(requester=customer).exists()
+
+
+def test_confirming_the_email_address_signs_the_new_customer_in(page):
+    # An address per screen size: allauth sends one confirmation per address in a while.
+    address = f"rosa.{page.viewport_size['width']}@example.com"
+    page.goto("/accounts/signup/")
+    page.get_by_role("textbox", name="Email").fill(address)
+    page.get_by_label("First name").fill("Rosa")
+    page.get_by_label(re.compile(r"^Password$")).fill(PASSWORD)
+    page.get_by_label("Password (again)").fill(PASSWORD)
+    page.get_by_role("checkbox", name="Send me news and offers by email").check()
+    page.get_by_role("button", name="Sign Up").click()
+    page.wait_for_url("**/accounts/confirm-email/")
+    (message,) = mail.outbox
+    link = re.search(r"http://\S+/accounts/confirm-email/\S+/", message.body).group()
+    page.goto(link)
+    assert_accessible(page)
+    page.get_by_role("button", name="Confirm").click()
+    page.wait_for_url("**/me/dashboard/")
+    assert page.locator("h1").inner_text() == "Hello, Rosa"
+    assert_accessible(page)

@@ -55,3 +55,26 @@ def test_survey_click_and_comment(page, customer):
     expect(page.get_by_text("Thank you for telling us.")).to_be_visible()
     survey.refresh_from_db()
     assert survey.score == 10 and survey.comment == "Keep it up!"
+
+
+def test_rating_chosen_with_the_arrow_keys_is_the_one_stored(page, customer):
+    SubjectFactory(name="House Blend", slug="house-blend")
+    log_in(page, customer.user.email)
+    page.goto("/reviews/house-blend/write/")
+    stars = page.get_by_role("group", name="Rating")
+    assert stars.get_by_role("radio").count() == 5
+    page.get_by_label("1 out of 5").focus()
+    page.keyboard.press("Space")
+    for _ in range(3):
+        page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowLeft")
+    assert page.get_by_label("3 out of 5").is_checked()
+    filled = page.locator(".rating label").evaluate_all(
+        "labels => labels.map(l => getComputedStyle(l, '::before').content)"
+    )
+    assert filled == ['"★" / ""'] * 3 + ['"☆" / ""'] * 2
+    page.get_by_label("Title").fill("Good beans")
+    page.get_by_label("Your review").fill("Smooth, a little bitter.")
+    page.get_by_role("button", name="Send review").click()
+    page.wait_for_url("**/reviews/mine/")
+    assert Review.objects.get(author=customer).rating == 3

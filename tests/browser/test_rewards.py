@@ -48,3 +48,28 @@ def test_wide_voucher_codes_never_make_the_page_scroll_sideways(page, customer):
     page.goto("/me/rewards/vouchers/")
     page.get_by_text("WWWWWWWWWWWW").wait_for()
     assert_accessible(page)
+
+
+def test_gift_form_shows_only_the_field_of_the_chosen_gift(page, customer):
+    connection_befriend(customer=customer, other=CustomerFactory(first_name="Ben"))
+    RewardFactory(name="Free flat white", points_cost=100)
+    log_in(page, customer.user.email)
+    page.goto("/me/rewards/gift/")
+    points, reward = page.get_by_label("How many points"), page.get_by_label("Reward", exact=True)
+    assert points.is_visible() and not reward.is_visible()
+    page.get_by_role("radio", name="A reward").check()
+    assert reward.is_visible() and not points.is_visible()
+    page.get_by_role("radio", name="Points").check()
+    assert points.is_visible() and not reward.is_visible()
+    assert_accessible(page)
+
+
+def test_gift_form_without_javascript_shows_both_fields(browser, live_server, customer):
+    connection_befriend(customer=customer, other=CustomerFactory(first_name="Ben"))
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
+    page = context.new_page()
+    log_in(page, customer.user.email)
+    page.goto("/me/rewards/gift/")
+    assert page.get_by_label("How many points").is_visible()
+    assert page.get_by_label("Reward", exact=True).is_visible()
+    context.close()

@@ -120,3 +120,28 @@ def test_createsuperuser_style_user_gets_a_profile_on_first_visit(client):
     client.force_login(user)
     assert client.get(reverse("dashboard")).status_code == 200
     assert Customer.objects.filter(user=user).exists()
+
+
+def test_verification_email_is_in_the_business_layout_with_a_text_part(client, settings):
+    _signup(client, email="rosa.new@example.com")
+    (message,) = mail.outbox
+    html, kind = message.alternatives[0]
+    assert kind == "text/html"
+    assert settings.BUSINESS_NAME in html
+    assert "#f6f4ef" in html, "the layout of templates/emails/base.html"
+    link = re.search(r"https?://testserver/accounts/confirm-email/[^/\s]+/", message.body).group()
+    assert f'href="{link}"' in html
+    for part in (message.body, html):
+        assert "Hello from" not in part
+        assert "rosa.new@example.com" not in part
+        assert "example.com!" not in part
+
+
+def test_allauth_emails_without_a_template_of_their_own_get_the_layout_too(client, settings):
+    CustomerFactory(email="known@example.com")
+    client.post(reverse("account_reset_password"), {"email": "known@example.com"})
+    (message,) = mail.outbox
+    html, _kind = message.alternatives[0]
+    assert settings.BUSINESS_NAME in html and "#f6f4ef" in html
+    assert "/accounts/password/reset/key/" in html
+    assert "Hello from" not in message.body

@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from customers.models import Connection
+from customers.services import connection_befriend
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -107,6 +108,21 @@ def test_only_the_addressee_can_answer_a_request(client):
     assert response.status_code == 404
     connection.refresh_from_db()
     assert connection.status == "pending"
+
+
+def test_removing_a_friend_asks_first_and_only_the_confirmation_removes(client):
+    anna, ben = CustomerFactory(), CustomerFactory(first_name="Ben", last_name="Osei")
+    connection_befriend(customer=anna, other=ben)
+    connection = Connection.objects.get()
+    client.force_login(anna.user)
+    url = reverse("customers:friend_remove", args=[connection.pk])
+    assert f'href="{url}"' in client.get(reverse("customers:friends")).content.decode()
+    question = client.get(url)
+    assert question.status_code == 200
+    assert "Remove Ben Osei from your list?" in question.content.decode()
+    assert Connection.objects.filter(pk=connection.pk).exists()
+    assert client.post(url).status_code == 302
+    assert not Connection.objects.filter(pk=connection.pk).exists()
 
 
 def test_profile_update_records_consent_change_time(client):
