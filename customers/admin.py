@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -113,7 +114,16 @@ class CustomerAdmin(PersonalDataAdmin):
     date_hierarchy = "created_at"
     actions = ["export_data", "erase"]
 
-    @admin.action(description=_("Prepare a data export (archive of everything held)"))
+    def has_export_permission(self, request) -> bool:
+        return request.user.has_perm("customers.export_customer")
+
+    def has_erase_permission(self, request) -> bool:
+        return request.user.has_perm("customers.erase_customer")
+
+    @admin.action(
+        description=_("Prepare a data export (archive of everything held)"),
+        permissions=["export"],
+    )
     def export_data(self, request, queryset):
         for customer in queryset:
             data_export_request(
@@ -125,8 +135,19 @@ class CustomerAdmin(PersonalDataAdmin):
             messages.SUCCESS,
         )
 
-    @admin.action(description=_("Erase personal data (cannot be undone)"))
+    @admin.action(description=_("Erase personal data (cannot be undone)"), permissions=["erase"])
     def erase(self, request, queryset):
+        staff = Q(user__is_staff=True) | Q(user__is_superuser=True)
+        if not request.user.is_superuser and queryset.filter(staff).exists():
+            # Erasing a customer also ends their login: a staff login is a superuser's to end.
+            self.message_user(
+                request,
+                _("Staff members are erased by a superuser only; they were left out."),
+                messages.WARNING,
+            )
+            queryset = queryset.exclude(staff)
+            if not queryset.exists():
+                return None
         if request.POST.get("confirmed") != "yes":
             return TemplateResponse(
                 request,

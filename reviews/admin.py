@@ -191,12 +191,18 @@ class ReviewAdmin(admin.ModelAdmin):
             if reply_form.has_changed() and body.strip():
                 review_reply_set(review=form.instance, author=request.user, body=body)
 
-    @admin.action(description=_("Publish selected reviews"))
+    def has_moderate_permission(self, request) -> bool:
+        return request.user.has_perm("reviews.moderate_review")
+
+    def has_export_permission(self, request) -> bool:
+        return request.user.has_perm("reviews.export_review")
+
+    @admin.action(description=_("Publish selected reviews"), permissions=["moderate"])
     def publish_selected(self, request, queryset):
         published = sum(review_publish(review=review, by=request.user) for review in queryset)
         self.message_user(request, _("%(n)d reviews published.") % {"n": published})
 
-    @admin.action(description=_("Export selected reviews as CSV"))
+    @admin.action(description=_("Export selected reviews as CSV"), permissions=["export"])
     def export_csv(self, request, queryset):
         rows = queryset.select_related("subject", "author__user").values_list(
             "public_id",
@@ -254,7 +260,10 @@ class SurveyAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     actions = ["export_csv"]
 
-    @admin.action(description=_("Export selected survey answers as CSV"))
+    def has_export_permission(self, request) -> bool:
+        return request.user.has_perm("reviews.export_survey")
+
+    @admin.action(description=_("Export selected survey answers as CSV"), permissions=["export"])
     def export_csv(self, request, queryset):
         rows = queryset.values_list(
             "public_id",
@@ -309,7 +318,7 @@ class FeedbackAlertAdmin(admin.ModelAdmin):
         if form.cleaned_data.get("mark_answered"):
             feedback_alert_answer(alert=obj, by=request.user, note=obj.note)
 
-    @admin.action(description=_("Mark selected alerts as answered"))
+    @admin.action(description=_("Mark selected alerts as answered"), permissions=["change"])
     def mark_answered(self, request, queryset):
         answered = sum(feedback_alert_answer(alert=alert, by=request.user) for alert in queryset)
         self.message_user(request, _("%(n)d alerts answered.") % {"n": answered}, messages.SUCCESS)
