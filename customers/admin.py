@@ -1,3 +1,7 @@
+import functools
+
+from allauth.account import admin as account_admin
+from allauth.account.models import EmailAddress
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
@@ -8,6 +12,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django_celery_beat import admin as beat_admin
+from django_celery_beat.models import PeriodicTask
 
 from customers.images import ProcessedImage, process_image
 from customers.models import (
@@ -306,3 +312,37 @@ class StaffAccessAdmin(ReadOnlyAdmin):
 
     def has_view_permission(self, request, obj=None) -> bool:
         return request.user.is_superuser
+
+
+def _requiring(permission: str, action):
+    """A library's admin action, offered only to staff who hold `permission` on its model.
+
+    Django offers an action that declares no permission to anyone who can see the list.
+    """
+
+    @functools.wraps(action)
+    def guarded(model_admin, request, queryset):
+        return action(model_admin, request, queryset)
+
+    guarded.allowed_permissions = (permission,)
+    return guarded
+
+
+class EmailAddressAdmin(account_admin.EmailAddressAdmin):
+    """allauth's, with its action guarded: a verified address is how a login is recovered."""
+
+    make_verified = _requiring("change", account_admin.EmailAddressAdmin.make_verified)
+
+
+class PeriodicTaskAdmin(beat_admin.PeriodicTaskAdmin):
+    """django-celery-beat's, with its actions guarded: they start and stop the settlement runs."""
+
+    enable_tasks = _requiring("change", beat_admin.PeriodicTaskAdmin.enable_tasks)
+    disable_tasks = _requiring("change", beat_admin.PeriodicTaskAdmin.disable_tasks)
+    toggle_tasks = _requiring("change", beat_admin.PeriodicTaskAdmin.toggle_tasks)
+    run_tasks = _requiring("change", beat_admin.PeriodicTaskAdmin.run_tasks)
+
+
+for _model, _model_admin in [(EmailAddress, EmailAddressAdmin), (PeriodicTask, PeriodicTaskAdmin)]:
+    admin.site.unregister(_model)
+    admin.site.register(_model, _model_admin)

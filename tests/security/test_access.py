@@ -334,7 +334,8 @@ RULES: dict[str, Rule] = {
     # Unknown admin paths: the login for outsiders (nothing about what exists), 404 inside.
     "admin/(?P<url>.*)$": Rule({**ADMIN, "staff": 404, "superuser": 404}, "/admin/nothing-here/"),
     # An app index the staff member has no model of is a 404 in Django's admin.
-    "admin/^(?P<app_label>auth|account|django_celery_beat|customers|loyalty|referrals|reviews"
+    # The apps in the order their admins were registered (customers re-registers two libraries').
+    "admin/^(?P<app_label>auth|django_celery_beat|customers|account|loyalty|referrals|reviews"
     "|partners)/$": Rule({**ADMIN, "staff": 404}, "/admin/customers/"),
 }
 
