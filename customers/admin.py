@@ -120,6 +120,11 @@ class CustomerAdmin(PersonalDataAdmin):
     date_hierarchy = "created_at"
     actions = ["export_data", "erase"]
 
+    def get_readonly_fields(self, request, obj=None):
+        # The login owns the loyalty account: moving it would hand the points to someone else.
+        fields = super().get_readonly_fields(request, obj)
+        return fields if obj is None else [*fields, "user"]
+
     def has_export_permission(self, request) -> bool:
         return request.user.has_perm("customers.export_customer")
 
