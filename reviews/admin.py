@@ -149,6 +149,12 @@ class ReviewAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def get_fields(self, request, obj=None):
+        # Replying needs the change permission; publishing or rejecting needs moderation's.
+        if self.has_moderate_permission(request):
+            return self.fields
+        return [name for name in self.fields if name != "decision"]
+
     def get_urls(self):
         report = self.admin_site.admin_view(self.report_view)
         return [path("report/", report, name="reviews_report"), *super().get_urls()]
@@ -177,7 +183,8 @@ class ReviewAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         # Moderation goes through the services, which keep the rules and send the signal.
-        decision = form.cleaned_data.get("decision")
+        moderator = self.has_moderate_permission(request)
+        decision = form.cleaned_data.get("decision") if moderator else None
         if decision == "publish":
             review_publish(review=obj, by=request.user)
         elif decision == "reject":
