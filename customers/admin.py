@@ -1,12 +1,19 @@
+import functools
+
+from allauth.account import admin as account_admin
+from allauth.account.models import EmailAddress
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django_celery_beat import admin as beat_admin
+from django_celery_beat.models import PeriodicTask
 
 from customers.images import ProcessedImage, process_image
 from customers.models import (
@@ -113,7 +120,21 @@ class CustomerAdmin(PersonalDataAdmin):
     date_hierarchy = "created_at"
     actions = ["export_data", "erase"]
 
-    @admin.action(description=_("Prepare a data export (archive of everything held)"))
+    def get_readonly_fields(self, request, obj=None):
+        # The login owns the loyalty account: moving it would hand the points to someone else.
+        fields = super().get_readonly_fields(request, obj)
+        return fields if obj is None else [*fields, "user"]
+
+    def has_export_permission(self, request) -> bool:
+        return request.user.has_perm("customers.export_customer")
+
+    def has_erase_permission(self, request) -> bool:
+        return request.user.has_perm("customers.erase_customer")
+
+    @admin.action(
+        description=_("Prepare a data export (archive of everything held)"),
+        permissions=["export"],
+    )
     def export_data(self, request, queryset):
         for customer in queryset:
             data_export_request(
@@ -125,8 +146,19 @@ class CustomerAdmin(PersonalDataAdmin):
             messages.SUCCESS,
         )
 
-    @admin.action(description=_("Erase personal data (cannot be undone)"))
+    @admin.action(description=_("Erase personal data (cannot be undone)"), permissions=["erase"])
     def erase(self, request, queryset):
+        staff = Q(user__is_staff=True) | Q(user__is_superuser=True)
+        if not request.user.is_superuser and queryset.filter(staff).exists():
+            # Erasing a customer also ends their login: a staff login is a superuser's to end.
+            self.message_user(
+                request,
+                _("Staff members are erased by a superuser only; they were left out."),
+                messages.WARNING,
+            )
+            queryset = queryset.exclude(staff)
+            if not queryset.exists():
+                return None
         if request.POST.get("confirmed") != "yes":
             return TemplateResponse(
                 request,
@@ -285,3 +317,37 @@ class StaffAccessAdmin(ReadOnlyAdmin):
 
     def has_view_permission(self, request, obj=None) -> bool:
         return request.user.is_superuser
+
+
+def _requiring(permission: str, action):
+    """A library's admin action, offered only to staff who hold `permission` on its model.
+
+    Django offers an action that declares no permission to anyone who can see the list.
+    """
+
+    @functools.wraps(action)
+    def guarded(model_admin, request, queryset):
+        return action(model_admin, request, queryset)
+
+    guarded.allowed_permissions = (permission,)
+    return guarded
+
+
+class EmailAddressAdmin(account_admin.EmailAddressAdmin):
+    """allauth's, with its action guarded: a verified address is how a login is recovered."""
+
+    make_verified = _requiring("change", account_admin.EmailAddressAdmin.make_verified)
+
+
+class PeriodicTaskAdmin(beat_admin.PeriodicTaskAdmin):
+    """django-celery-beat's, with its actions guarded: they start and stop the settlement runs."""
+
+    enable_tasks = _requiring("change", beat_admin.PeriodicTaskAdmin.enable_tasks)
+    disable_tasks = _requiring("change", beat_admin.PeriodicTaskAdmin.disable_tasks)
+    toggle_tasks = _requiring("change", beat_admin.PeriodicTaskAdmin.toggle_tasks)
+    run_tasks = _requiring("change", beat_admin.PeriodicTaskAdmin.run_tasks)
+
+
+for _model, _model_admin in [(EmailAddress, EmailAddressAdmin), (PeriodicTask, PeriodicTaskAdmin)]:
+    admin.site.unregister(_model)
+    admin.site.register(_model, _model_admin)

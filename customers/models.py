@@ -129,6 +129,11 @@ class Customer(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
+        # Admin actions beyond viewing and editing, granted only to the staff who do them.
+        permissions = [
+            ("erase_customer", "Can erase a customer's personal data"),
+            ("export_customer", "Can prepare an export of a customer's data"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} <{self.user.email}>"

@@ -2,6 +2,9 @@
 
 Support answers customers; marketing runs programs, campaigns and moderation; finance
 looks after points, vouchers and adjustments. Only superusers see the access trail.
+An admin action that changes or discloses more than its list shows needs a permission of
+its own (erase, export, moderate, reverse, void, decide, review): viewing a list is never
+enough to act on it.
 Permissions are named as strings, so this module imports no other app; a permission of
 an app that is not installed (yet) is skipped and added by a later migrate.
 """
@@ -15,6 +18,9 @@ STAFF_GROUPS: dict[str, list[str]] = {
     "Support": [
         "customers.view_customer",
         "customers.change_customer",
+        # Customers ask customer service for their data and for erasure.
+        "customers.export_customer",
+        "customers.erase_customer",
         "customers.view_user",
         "customers.view_connection",
         "customers.view_conversion",
@@ -34,6 +40,9 @@ STAFF_GROUPS: dict[str, list[str]] = {
     ],
     "Marketing": [
         "customers.view_customer",
+        # Marketing runs the programs, so it judges the referrals their fraud rules hold.
+        "referrals.view_referral",
+        "referrals.review_referral",
         "referrals.view_referralprogram",
         "referrals.add_referralprogram",
         "referrals.change_referralprogram",
@@ -51,6 +60,8 @@ STAFF_GROUPS: dict[str, list[str]] = {
         "reviews.change_subject",
         "reviews.view_review",
         "reviews.change_review",
+        "reviews.moderate_review",
+        "reviews.export_review",
         "reviews.view_reply",
         "reviews.add_reply",
         "reviews.change_reply",
@@ -61,15 +72,18 @@ STAFF_GROUPS: dict[str, list[str]] = {
         "customers.view_conversion",
         "loyalty.view_account",
         "loyalty.view_transaction",
+        "loyalty.reverse_transaction",
         "loyalty.view_entry",
         "loyalty.view_voucher",
         "loyalty.change_voucher",
+        "loyalty.void_voucher",
         "loyalty.view_exchangerate",
         "loyalty.add_exchangerate",
         "loyalty.change_exchangerate",
         "loyalty.view_adjustmentrequest",
         "loyalty.add_adjustmentrequest",
         "loyalty.change_adjustmentrequest",
+        "loyalty.decide_adjustmentrequest",
     ],
 }
 

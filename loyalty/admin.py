@@ -108,7 +108,12 @@ class TransactionAdmin(ReadOnlyAdmin):
     inlines = [EntryInline]
     show_full_result_count = False
 
-    @admin.action(description=_("Reverse (or void if pending) with a reason"))
+    def has_reverse_permission(self, request) -> bool:
+        return request.user.has_perm("loyalty.reverse_transaction")
+
+    @admin.action(
+        description=_("Reverse (or void if pending) with a reason"), permissions=["reverse"]
+    )
     def reverse_with_reason(self, request, queryset):
         return _with_reason(
             self,
@@ -184,7 +189,12 @@ class VoucherAdmin(ReadOnlyAdmin):
     list_select_related = ["customer__user", "reward"]
     actions = ["cancel_and_refund"]
 
-    @admin.action(description=_("Cancel and give the points back, with a reason"))
+    def has_void_permission(self, request) -> bool:
+        return request.user.has_perm("loyalty.void_voucher")
+
+    @admin.action(
+        description=_("Cancel and give the points back, with a reason"), permissions=["void"]
+    )
     def cancel_and_refund(self, request, queryset):
         return _with_reason(
             self,
@@ -296,11 +306,16 @@ class AdjustmentRequestAdmin(admin.ModelAdmin):
             else:
                 self.message_user(request, f"{adjustment}: {adjustment.get_status_display()}")
 
-    @admin.action(description=_("Approve and post the selected adjustments"))
+    def has_decide_permission(self, request) -> bool:
+        return request.user.has_perm("loyalty.decide_adjustmentrequest")
+
+    @admin.action(
+        description=_("Approve and post the selected adjustments"), permissions=["decide"]
+    )
     def approve(self, request, queryset):
         self._decide(request, queryset, approve=True)
 
-    @admin.action(description=_("Reject the selected adjustments"))
+    @admin.action(description=_("Reject the selected adjustments"), permissions=["decide"])
     def reject(self, request, queryset):
         self._decide(request, queryset, approve=False)
 

@@ -142,6 +142,7 @@ class Transaction(models.Model):
             ),
             models.Index(fields=["cause", "cause_ref"], name="transaction_cause"),
         ]
+        permissions = [("reverse_transaction", "Can reverse or void a transaction")]
         constraints = [
             models.CheckConstraint(
                 condition=~models.Q(status="pending") | models.Q(settles_at__isnull=False),
@@ -359,6 +360,7 @@ class Voucher(models.Model):
                 name="voucher_active_expiry",
             ),
         ]
+        permissions = [("void_voucher", "Can cancel a voucher and return its points")]
 
     def __str__(self) -> str:
         return f"{self.code} ({self.get_status_display()})"
@@ -524,6 +526,7 @@ class AdjustmentRequest(models.Model):
         constraints = [
             models.CheckConstraint(condition=~models.Q(points=0), name="adjustment_not_zero"),
         ]
+        permissions = [("decide_adjustmentrequest", "Can approve or reject an adjustment request")]
 
     def __str__(self) -> str:
         return f"{self.points:+d} points for {self.customer}"

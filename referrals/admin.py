@@ -86,9 +86,8 @@ class ReferralAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     actions = ["approve", "reject"]
 
-    def has_change_permission(self, request, obj=None):
-        # Needed for the review actions; the change form itself stays read-only.
-        return obj is None and request.user.has_perm("referrals.change_referral")
+    def has_review_permission(self, request) -> bool:
+        return request.user.has_perm("referrals.review_referral")
 
     def _review(self, request, queryset, *, approve: bool) -> None:
         done = 0
@@ -105,11 +104,13 @@ class ReferralAdmin(ReadOnlyAdmin):
         if done:
             self.message_user(request, _("%(count)d referral(s) reviewed.") % {"count": done})
 
-    @admin.action(description=_("Approve the selected held referrals"))
+    @admin.action(description=_("Approve the selected held referrals"), permissions=["review"])
     def approve(self, request, queryset):
         self._review(request, queryset, approve=True)
 
-    @admin.action(description=_("Reject the selected held referrals (final)"))
+    @admin.action(
+        description=_("Reject the selected held referrals (final)"), permissions=["review"]
+    )
     def reject(self, request, queryset):
         self._review(request, queryset, approve=False)
 

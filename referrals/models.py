@@ -169,6 +169,7 @@ class Referral(models.Model):
                 condition=~models.Q(referrer=models.F("referee")), name="referral_not_self"
             ),
         ]
+        permissions = [("review_referral", "Can approve or reject a referral held for review")]
 
     def __str__(self) -> str:
         return f"{self.referrer} → {self.referee} ({self.get_status_display()})"

@@ -149,6 +149,12 @@ class ReviewAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def get_fields(self, request, obj=None):
+        # Replying needs the change permission; publishing or rejecting needs moderation's.
+        if self.has_moderate_permission(request):
+            return self.fields
+        return [name for name in self.fields if name != "decision"]
+
     def get_urls(self):
         report = self.admin_site.admin_view(self.report_view)
         return [path("report/", report, name="reviews_report"), *super().get_urls()]
@@ -177,7 +183,8 @@ class ReviewAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         # Moderation goes through the services, which keep the rules and send the signal.
-        decision = form.cleaned_data.get("decision")
+        moderator = self.has_moderate_permission(request)
+        decision = form.cleaned_data.get("decision") if moderator else None
         if decision == "publish":
             review_publish(review=obj, by=request.user)
         elif decision == "reject":
@@ -191,12 +198,18 @@ class ReviewAdmin(admin.ModelAdmin):
             if reply_form.has_changed() and body.strip():
                 review_reply_set(review=form.instance, author=request.user, body=body)
 
-    @admin.action(description=_("Publish selected reviews"))
+    def has_moderate_permission(self, request) -> bool:
+        return request.user.has_perm("reviews.moderate_review")
+
+    def has_export_permission(self, request) -> bool:
+        return request.user.has_perm("reviews.export_review")
+
+    @admin.action(description=_("Publish selected reviews"), permissions=["moderate"])
     def publish_selected(self, request, queryset):
         published = sum(review_publish(review=review, by=request.user) for review in queryset)
         self.message_user(request, _("%(n)d reviews published.") % {"n": published})
 
-    @admin.action(description=_("Export selected reviews as CSV"))
+    @admin.action(description=_("Export selected reviews as CSV"), permissions=["export"])
     def export_csv(self, request, queryset):
         rows = queryset.select_related("subject", "author__user").values_list(
             "public_id",
@@ -254,7 +267,10 @@ class SurveyAdmin(ReadOnlyAdmin):
     date_hierarchy = "created_at"
     actions = ["export_csv"]
 
-    @admin.action(description=_("Export selected survey answers as CSV"))
+    def has_export_permission(self, request) -> bool:
+        return request.user.has_perm("reviews.export_survey")
+
+    @admin.action(description=_("Export selected survey answers as CSV"), permissions=["export"])
     def export_csv(self, request, queryset):
         rows = queryset.values_list(
             "public_id",
@@ -309,7 +325,7 @@ class FeedbackAlertAdmin(admin.ModelAdmin):
         if form.cleaned_data.get("mark_answered"):
             feedback_alert_answer(alert=obj, by=request.user, note=obj.note)
 
-    @admin.action(description=_("Mark selected alerts as answered"))
+    @admin.action(description=_("Mark selected alerts as answered"), permissions=["change"])
     def mark_answered(self, request, queryset):
         answered = sum(feedback_alert_answer(alert=alert, by=request.user) for alert in queryset)
         self.message_user(request, _("%(n)d alerts answered.") % {"n": answered}, messages.SUCCESS)

@@ -161,6 +161,10 @@ class Review(models.Model):
                 condition=models.Q(rating__gte=1, rating__lte=5), name="review_rating_1_to_5"
             ),
         ]
+        permissions = [
+            ("moderate_review", "Can publish or reject a review"),
+            ("export_review", "Can export reviews with their authors' emails"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.rating}★ {self.title}"
@@ -297,6 +301,7 @@ class Survey(models.Model):
                 name="survey_score_0_to_10",
             ),
         ]
+        permissions = [("export_survey", "Can export survey answers with customers' emails")]
 
     def __str__(self) -> str:
         return f"NPS for {self.conversion}"

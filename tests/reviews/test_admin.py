@@ -175,3 +175,27 @@ def test_customers_cannot_open_the_report(client):
     client.force_login(CustomerFactory().user)
     response = client.get(reverse("admin:reviews_report"))
     assert response.status_code == 302 and "/admin/login/" in response.url
+
+
+def test_publishing_from_the_change_form_needs_the_moderation_permission(client, staff):
+    from django.contrib.auth.models import Permission
+
+    editor = type(staff).objects.create_user(email="editor@example.com", is_staff=True)
+    editor.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="reviews", codename__in=["view_review", "change_review"]
+        )
+    )
+    review = ReviewFactory(status=Review.Status.PENDING)
+    client.force_login(editor)
+    page = client.get(reverse("admin:reviews_review_change", args=[review.pk]))
+    assert page.status_code == 200 and b'name="decision"' not in page.content
+
+    _change(client, review, decision="publish")
+
+    review.refresh_from_db()
+    assert review.status == Review.Status.PENDING
+    client.force_login(staff)
+    _change(client, review, decision="publish")
+    review.refresh_from_db()
+    assert review.status == Review.Status.PUBLISHED

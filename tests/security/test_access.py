@@ -11,30 +11,39 @@ see it. Each rule lists, per actor, what that actor must get:
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from urllib.parse import urlsplit
 
 import pytest
+from django.apps import apps
+from django.conf import settings as django_settings
 from django.contrib import admin
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.contrib.messages import get_messages
 from django.test import Client, RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from customers.privacy import data_export_build, data_export_request, unsubscribe_url
 from customers.services import connection_request
+from loyalty.adjustments import adjustment_request
 from loyalty.vouchers import reward_redeem
 from partners.links import link_consent_token
 from partners.models import Partner
 from partners.services import partner_conversion_record, partner_customer_upsert
 from referrals.invitations import invitation_token, invitations_create, suppress_url
-from reviews.models import ReviewPolicy, Survey
+from referrals.models import DisposableDomain
+from referrals.services import referral_attribute
+from reviews.models import FeedbackAlert, ReviewPolicy, Survey
 from reviews.services import survey_token
 from tests.factories import PASSWORD, CustomerFactory
 from tests.loyalty.factories import RewardFactory, settled_points
 from tests.partners.factories import PartnerFactory
-from tests.reviews.factories import ReviewFactory, SubjectFactory
+from tests.referrals.factories import active_program
+from tests.reviews.factories import ReviewFactory, SubjectFactory, conversion_for
 
 pytestmark = pytest.mark.django_db
 
@@ -334,7 +343,8 @@ RULES: dict[str, Rule] = {
     # Unknown admin paths: the login for outsiders (nothing about what exists), 404 inside.
     "admin/(?P<url>.*)$": Rule({**ADMIN, "staff": 404, "superuser": 404}, "/admin/nothing-here/"),
     # An app index the staff member has no model of is a 404 in Django's admin.
-    "admin/^(?P<app_label>auth|account|django_celery_beat|customers|loyalty|referrals|reviews"
+    # The apps in the order their admins were registered (customers re-registers two libraries').
+    "admin/^(?P<app_label>auth|django_celery_beat|customers|account|loyalty|referrals|reviews"
     "|partners)/$": Rule({**ADMIN, "staff": 404}, "/admin/customers/"),
 }
 
@@ -473,4 +483,265 @@ def test_every_url_pattern_has_a_rule_and_every_actor_gets_exactly_it(settings):
             expected = _normalise(rule.expect[actor])
             if got != expected:
                 wrong.append(f"{rule.method.upper()} {path} as {actor}: {got}, expected {expected}")
+    assert not wrong, "\n".join(wrong)
+
+
+# Admin actions: who of the staff groups is offered each one.
+#
+# Django offers an action that declares no permission to everyone who can see its list,
+# so every action of every registered admin has a rule here, and a real POST to the
+# changelist by a member of each group proves the rule: a refused group gets a 403, "No
+# action selected" or a list without the action, and nothing in the database changes; an
+# allowed group sees the action do its work on a fresh object.
+
+STAFF_GROUPS = ("Support", "Marketing", "Finance")
+REASON = "Customer called"
+_serial = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class ActionRule:
+    """The groups an admin action is offered to, and how to see it work for them.
+
+    `target` makes a fresh object to select (so each group acts on its own), `confirm`
+    is the action's second step (a reason, a "yes"), sent at once so that a refusal is
+    tested against a request that would otherwise act, and `done` tells that it acted.
+    """
+
+    groups: frozenset[str] = frozenset()
+    target: Callable[[], object] | None = None
+    confirm: dict[str, str] = field(default_factory=dict)
+    done: Callable[[object, object], bool] | None = None
+
+
+def _refreshed(obj):
+    obj.refresh_from_db()
+    return obj
+
+
+def _held_referral():
+    active_program()
+    DisposableDomain.objects.get_or_create(domain="yopmail.com")
+    # A throwaway address is one of the fraud rules that hold a referral for review.
+    referee = CustomerFactory(email=f"held-{next(_serial)}@yopmail.com")
+    referral = referral_attribute(
+        customer=referee, code=CustomerFactory().referral_code, source="link"
+    )
+    assert referral.status == "review"
+    return referral
+
+
+def _adjustment_waiting():
+    requester = get_user_model().objects.create_user(
+        email=f"requester-{next(_serial)}@example.com", is_staff=True
+    )
+    return adjustment_request(
+        customer=CustomerFactory(),
+        points=django_settings.LOYALTY_ADJUSTMENT_APPROVAL_THRESHOLD + 1,
+        reason="Goodwill",
+        actor=requester,
+    )
+
+
+def _voucher():
+    customer = CustomerFactory()
+    settled_points(customer, 100)
+    return reward_redeem(customer=customer, reward=RewardFactory(points_cost=100)).voucher
+
+
+def _feedback_alert():
+    review = ReviewFactory(rating=2)
+    return FeedbackAlert.objects.create(kind="low_rating", customer=review.author, review=review)
+
+
+def _survey():
+    customer = CustomerFactory()
+    purchase = conversion_for(customer)
+    return Survey.objects.create(
+        customer=customer, conversion=purchase, send_after=purchase.occurred_at, status="answered"
+    )
+
+
+def _csv_of(obj, response) -> bool:
+    return response["Content-Type"].startswith("text/csv") and str(obj.public_id) in (
+        response.content.decode()
+    )
+
+
+ACTION_RULES: dict[str, ActionRule] = {
+    # Customers ask customer service for a copy of their data and for erasure.
+    "customers.customer.export_data": ActionRule(
+        frozenset({"Support"}),
+        CustomerFactory,
+        done=lambda customer, _: customer.data_exports.exists(),
+    ),
+    "customers.customer.erase": ActionRule(
+        frozenset({"Support"}),
+        CustomerFactory,
+        {"confirmed": "yes"},
+        lambda customer, _: _refreshed(customer).erased_at is not None,
+    ),
+    # Points and vouchers are finance's: only they take points back or cancel a voucher.
+    "loyalty.transaction.reverse_with_reason": ActionRule(
+        frozenset({"Finance"}),
+        lambda: settled_points(CustomerFactory(), 100),
+        {"reason": REASON},
+        lambda txn, _: txn.reversals.exists() or _refreshed(txn).status == "voided",
+    ),
+    "loyalty.voucher.cancel_and_refund": ActionRule(
+        frozenset({"Finance"}),
+        _voucher,
+        {"reason": REASON},
+        lambda voucher, _: _refreshed(voucher).status == "void",
+    ),
+    "loyalty.adjustmentrequest.approve": ActionRule(
+        frozenset({"Finance"}),
+        _adjustment_waiting,
+        done=lambda adjustment, _: _refreshed(adjustment).status == "posted",
+    ),
+    "loyalty.adjustmentrequest.reject": ActionRule(
+        frozenset({"Finance"}),
+        _adjustment_waiting,
+        done=lambda adjustment, _: _refreshed(adjustment).status == "rejected",
+    ),
+    # Marketing runs the programs and judges what their fraud rules hold.
+    "referrals.referral.approve": ActionRule(
+        frozenset({"Marketing"}),
+        _held_referral,
+        done=lambda referral, _: _refreshed(referral).status in ("pending", "qualified"),
+    ),
+    "referrals.referral.reject": ActionRule(
+        frozenset({"Marketing"}),
+        _held_referral,
+        done=lambda referral, _: _refreshed(referral).status == "rejected",
+    ),
+    # Marketing moderates reviews; the export carries authors' emails.
+    "reviews.review.publish_selected": ActionRule(
+        frozenset({"Marketing"}),
+        lambda: ReviewFactory(status="pending"),
+        done=lambda review, _: _refreshed(review).status == "published",
+    ),
+    "reviews.review.export_csv": ActionRule(frozenset({"Marketing"}), ReviewFactory, done=_csv_of),
+    # No group reads the surveys themselves; their answers carry customers' emails.
+    "reviews.survey.export_csv": ActionRule(target=_survey),
+    # Support works the feedback queue.
+    "reviews.feedbackalert.mark_answered": ActionRule(
+        frozenset({"Support"}),
+        _feedback_alert,
+        done=lambda alert, _: _refreshed(alert).status == "answered",
+    ),
+    # Partners, logins' addresses and the schedule are the superusers' alone.
+    "partners.webhookevent.resend": ActionRule(),
+    "account.emailaddress.make_verified": ActionRule(),
+    "django_celery_beat.periodictask.enable_tasks": ActionRule(),
+    "django_celery_beat.periodictask.disable_tasks": ActionRule(),
+    "django_celery_beat.periodictask.toggle_tasks": ActionRule(),
+    "django_celery_beat.periodictask.run_tasks": ActionRule(),
+}
+
+# Actions every admin offers: nothing is deleted in bulk by a staff group (customers are
+# erased, points reversed, vouchers voided, each through its service).
+SITE_ACTION_RULES: dict[str, ActionRule] = {
+    "delete_selected": ActionRule(confirm={"post": "yes"}),
+}
+
+
+def _admin_actions():
+    """(model, its admin, action name, rule or None) for every action of every admin."""
+    site_actions = [name for name, _action in admin.site.actions]
+    for model, model_admin in admin.site._registry.items():
+        if model_admin.actions is None:
+            continue
+        own = [a if isinstance(a, str) else a.__name__ for a in model_admin.actions]
+        for name in [*site_actions, *own]:
+            key = f"{model._meta.app_label}.{model._meta.model_name}.{name}"
+            rule = SITE_ACTION_RULES.get(name) if name in site_actions else ACTION_RULES.get(key)
+            yield model, model_admin, name, key, rule
+
+
+def _group_members() -> dict[str, object]:
+    members = {}
+    for group in STAFF_GROUPS:
+        user = get_user_model().objects.create_user(
+            email=f"{group.lower()}@example.com", password=PASSWORD, is_staff=True
+        )
+        user.groups.add(Group.objects.get(name=group))
+        members[group] = user
+    return members
+
+
+def _database_state(model, pk) -> tuple:
+    counts = tuple(m._base_manager.count() for m in apps.get_models())
+    row = list(model._base_manager.filter(pk=pk).values()) if pk is not None else []
+    return counts, row
+
+
+def _action_post(client: Client, model, name: str, pk, confirm: dict):
+    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+    return client.post(
+        url, {"action": name, "_selected_action": [pk if pk is not None else 0], **confirm}
+    )
+
+
+def _refused(response, name: str) -> bool:
+    if response.status_code == 403:
+        return True
+    if response.status_code == 302:
+        return "No action selected." in [str(m) for m in get_messages(response.wsgi_request)]
+    if response.status_code == 200 and response.context and "cl" in response.context:
+        action_form = response.context["action_form"]
+        return action_form is None or name not in dict(action_form.fields["action"].choices)
+    return False
+
+
+def test_every_admin_action_declares_a_permission_and_has_a_rule_for_each_group():
+    actions = list(_admin_actions())
+    unruled = [key for *_ignored, key, rule in actions if rule is None]
+    assert not unruled, f"Admin actions without an access rule: {unruled}"
+    stale = set(ACTION_RULES) - {key for *_ignored, key, _rule in actions}
+    assert not stale, f"Access rules for admin actions that no longer exist: {sorted(stale)}"
+    undeclared = [
+        key
+        for _model, model_admin, name, key, _rule in actions
+        if not getattr(model_admin.get_action(name)[0], "allowed_permissions", None)
+    ]
+    assert not undeclared, f"Admin actions that declare no permission: {undeclared}"
+    unproven = [
+        key for *_ignored, key, rule in actions if rule.groups and not (rule.target and rule.done)
+    ]
+    assert not unproven, f"Allowed admin actions with no way to see them work: {unproven}"
+    assert {group for *_ignored, rule in actions for group in rule.groups} <= set(STAFF_GROUPS)
+
+
+def test_admin_actions_refused_to_a_group_change_nothing():
+    members = _group_members()
+    wrong = []
+    for model, _model_admin, name, key, rule in _admin_actions():
+        for group in STAFF_GROUPS:
+            if group in rule.groups:
+                continue
+            target = rule.target() if rule.target else model._base_manager.first()
+            pk = target.pk if target is not None else None
+            client = Client()
+            client.force_login(members[group])
+            before = _database_state(model, pk)
+            response = _action_post(client, model, name, pk, rule.confirm)
+            if not _refused(response, name):
+                wrong.append(f"{key} ran for {group}: {response.status_code}")
+            elif _database_state(model, pk) != before:
+                wrong.append(f"{key} was refused to {group} but changed the database")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_admin_actions_allowed_to_a_group_do_their_work():
+    members = _group_members()
+    wrong = []
+    for model, _model_admin, name, key, rule in _admin_actions():
+        for group in sorted(rule.groups):
+            target = rule.target()
+            client = Client()
+            client.force_login(members[group])
+            response = _action_post(client, model, name, target.pk, rule.confirm)
+            if _refused(response, name) or not rule.done(target, response):
+                wrong.append(f"{key} did not work for {group}: {response.status_code}")
     assert not wrong, "\n".join(wrong)

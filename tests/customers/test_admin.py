@@ -1,0 +1,77 @@
+"""The customer admin as the staff groups use it: what it lets them change, and on whom."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import reverse
+
+from customers.models import Customer
+from tests.factories import PASSWORD, CustomerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def support(django_user_model):
+    member = django_user_model.objects.create_user(
+        email="support@example.com", password=PASSWORD, is_staff=True
+    )
+    member.groups.add(Group.objects.get(name="Support"))
+    return member
+
+
+def _form_data(response) -> dict:
+    """What the browser would send back from an admin change form, unchanged."""
+    form = response.context["adminform"].form
+    data = {}
+    for name in form.fields:
+        value = form[name].value()
+        if value is True:
+            data[name] = "on"
+        elif value not in (None, False):
+            data[name] = value.isoformat() if isinstance(value, datetime.date) else value
+    return data
+
+
+def test_the_login_of_a_customer_cannot_be_changed_in_the_admin(client, support, django_user_model):
+    anna = CustomerFactory()
+    original_login = anna.user_id
+    # A login without a customer profile of its own, such as a staff member's.
+    other_login = django_user_model.objects.create_user(
+        email="colleague@example.com", password=PASSWORD, is_staff=True
+    )
+    url = reverse("admin:customers_customer_change", args=[anna.pk])
+    client.force_login(support)
+    page = client.get(url)
+    assert page.status_code == 200
+
+    response = client.post(url, {**_form_data(page), "user": other_login.pk, "phone": "0123"})
+
+    assert response.status_code == 302  # saved: the rest of the form was valid
+    anna.refresh_from_db()
+    assert anna.phone == "0123"
+    assert anna.user_id == original_login
+    assert not Customer.objects.filter(user=other_login).exists()
+
+
+def test_support_erasing_customers_leaves_staff_logins_to_a_superuser(
+    client, support, django_user_model
+):
+    anna = CustomerFactory()
+    boss = CustomerFactory(email="boss@example.com")
+    django_user_model.objects.filter(pk=boss.user_id).update(is_staff=True, is_superuser=True)
+    client.force_login(support)
+
+    client.post(
+        reverse("admin:customers_customer_changelist"),
+        {"action": "erase", "_selected_action": [anna.pk, boss.pk], "confirmed": "yes"},
+    )
+
+    anna.refresh_from_db()
+    boss.refresh_from_db()
+    assert anna.erased_at is not None
+    assert boss.erased_at is None
+    assert django_user_model.objects.get(pk=boss.user_id).is_superuser
