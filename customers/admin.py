@@ -225,6 +225,12 @@ class ConnectionAdmin(admin.ModelAdmin):
     list_select_related = ["requester__user", "addressee__user"]
     raw_id_fields = ["requester", "addressee"]
 
+    def get_readonly_fields(self, request, obj=None):
+        """Who asked whom is fixed once made: moving a connection would hand one person's
+        friends list to another."""
+        fields = super().get_readonly_fields(request, obj)
+        return [*fields, "requester", "addressee"] if obj is not None else fields
+
 
 @admin.register(Conversion)
 class ConversionAdmin(admin.ModelAdmin):

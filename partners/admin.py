@@ -56,12 +56,18 @@ class PartnerAPIKeyAdmin(APIKeyModelAdmin):
 
 @admin.register(PartnerCustomer)
 class PartnerCustomerAdmin(admin.ModelAdmin):
+    """Links are made through the API (a merchant's only with the person's yes), so staff
+    read them here and cannot point one at another customer or partner."""
+
     list_display = ["external_id", "partner", "customer", "status", "created_at"]
     list_filter = ["status", "partner"]
-    readonly_fields = ["status", "requested_at", "request_sent_at", "answered_at", "ended_at"]
+    readonly_fields = ["partner", "customer", "status", "requested_at", "request_sent_at",
+                       "answered_at", "ended_at"]  # fmt: skip
     search_fields = ["external_id", "customer__user__email"]
     list_select_related = ["partner", "customer__user"]
-    autocomplete_fields = ["customer"]
+
+    def has_add_permission(self, request):
+        return False
 
 
 @admin.register(IdempotencyRecord)

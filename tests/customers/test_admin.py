@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from customers.models import Customer
+from customers.models import Connection, Customer, User
 from tests.factories import PASSWORD, CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -75,3 +75,18 @@ def test_support_erasing_customers_leaves_staff_logins_to_a_superuser(
     assert anna.erased_at is not None
     assert boss.erased_at is None
     assert django_user_model.objects.get(pk=boss.user_id).is_superuser
+
+
+def test_a_connection_cannot_be_moved_to_other_people_in_the_admin(client):
+    ann, ben, eve = CustomerFactory(), CustomerFactory(), CustomerFactory()
+    connection = Connection.objects.create(requester=ann, addressee=ben, status="confirmed")
+    root = User.objects.create_superuser(email="root2@example.com", password=PASSWORD)
+    client.force_login(root)
+    response = client.post(
+        reverse("admin:customers_connection_change", args=[connection.pk]),
+        {"requester": eve.pk, "addressee": ben.pk, "relation": connection.relation,
+         "status": "confirmed"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    connection.refresh_from_db()
+    assert (connection.requester_id, connection.addressee_id) == (ann.pk, ben.pk)

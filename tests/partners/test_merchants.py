@@ -371,3 +371,19 @@ def test_staff_set_a_partners_kind_in_the_admin(client):
     assert response.status_code == 302, response.content.decode()[:2000]
     partner.refresh_from_db()
     assert partner.kind == Partner.Kind.OWN
+
+
+def test_staff_cannot_add_a_link_or_point_one_at_another_customer(client, merchant, anna):
+    _linked(merchant, anna)
+    link = PartnerCustomer.objects.get(partner=merchant.partner)
+    other = CustomerFactory()
+    root = User.objects.create_superuser(email="root@example.com", password="x-Unused-42")
+    client.force_login(root)
+    assert client.get(reverse("admin:partners_partnercustomer_add")).status_code == 403
+    response = client.post(
+        reverse("admin:partners_partnercustomer_change", args=[link.pk]),
+        {"external_id": "m-1", "customer": other.pk, "partner": PartnerFactory().pk},
+    )
+    assert response.status_code == 302
+    link.refresh_from_db()
+    assert (link.customer_id, link.partner_id) == (anna.pk, merchant.partner.pk)
