@@ -33,7 +33,9 @@ def browser():
 
 
 @pytest.fixture(params=[PHONE, DESKTOP], ids=["phone", "desktop"])
-def page(request, browser, live_server):
+def page(request, browser, live_server, settings):
+    # Links in emails and on pages are built from SITE_URL: here, the live server.
+    settings.SITE_URL = live_server.url
     context = browser.new_context(viewport=request.param, base_url=live_server.url)
     page = context.new_page()
     page.set_default_timeout(10_000)
