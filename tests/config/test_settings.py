@@ -29,3 +29,28 @@ def test_with_debug_a_development_key_is_made_once_and_kept(tmp_path):
     assert _check(DEBUG="1", VAR_DIR=str(tmp_path)).returncode == 0
     assert (tmp_path / "development-secret-key").read_text() == key
     assert len(key) >= 50
+
+
+def test_without_prepared_statements_server_side_cursors_are_off_too():
+    """Behind a transaction-mode pooler neither survives from one transaction to the next."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/kindred",
+        "DATABASE_PREPARED_STATEMENTS": "0",
+        "DEBUG": "1",
+    }
+    code = (
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='config.settings'; "
+        "from django.conf import settings; django.setup(); "
+        "db = settings.DATABASES['default']; "
+        "print(db.get('DISABLE_SERVER_SIDE_CURSORS'), 'prepare_threshold' in db.get('OPTIONS', {}))"
+    )
+    printed = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert printed == ["True", "False"]
