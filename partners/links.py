@@ -26,7 +26,7 @@ from loyalty.earning import conversion_earn_release, conversion_earn_void
 from partners.models import Partner, PartnerCustomer, WebhookEvent
 from partners.webhooks import webhook_emit_to
 from referrals.services import referral_conversion_qualify
-from reviews.services import survey_schedule
+from reviews.surveys import survey_schedule
 
 logger = logging.getLogger(__name__)
 

@@ -29,7 +29,7 @@ from referrals.services import (
     referral_conversion_qualify,
     referral_conversion_refund,
 )
-from reviews.services import survey_schedule
+from reviews.surveys import survey_schedule
 
 
 class StaffAccount(Exception):

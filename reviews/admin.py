@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from customers.readonly_admin import ReadOnlyAdmin
+from reviews.alerts import feedback_alert_answer
 from reviews.models import (
     FeedbackAlert,
     HelpfulVote,
@@ -25,12 +26,7 @@ from reviews.models import (
     Survey,
 )
 from reviews.selectors import nps_by_week, rating_trends
-from reviews.services import (
-    feedback_alert_answer,
-    review_publish,
-    review_reject,
-    review_reply_set,
-)
+from reviews.services import review_publish, review_reject, review_reply_set
 
 
 def _csv_response(name: str, header: list[str], rows) -> HttpResponse:

@@ -5,13 +5,9 @@ from __future__ import annotations
 from celery import shared_task
 
 from customers.tasks import EMAIL_RETRY
-from reviews.services import (
-    feedback_alert_send,
-    review_bonus_grant,
-    review_bonuses_sweep,
-    survey_send,
-    surveys_enqueue_due,
-)
+from reviews.alerts import feedback_alert_send
+from reviews.points import review_bonus_grant, review_bonuses_sweep
+from reviews.surveys import survey_send, surveys_enqueue_due
 
 
 @shared_task

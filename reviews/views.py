@@ -22,13 +22,10 @@ from reviews.selectors import (
     reviews_by,
     subjects_with_ratings,
 )
-from reviews.services import (
-    ReviewError,
+from reviews.services import ReviewError, helpful_vote_add, review_create, review_update
+from reviews.surveys import (
     SurveyLinkError,
-    helpful_vote_add,
     referral_url,
-    review_create,
-    review_update,
     survey_answer,
     survey_answer_check,
     survey_comment_add,

@@ -7,7 +7,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from reviews.models import Review, Survey
-from reviews.services import survey_token
+from reviews.surveys import survey_token
 from tests.browser.accessibility import assert_accessible
 from tests.browser.conftest import log_in
 from tests.reviews.factories import ReviewFactory, SubjectFactory, conversion_for

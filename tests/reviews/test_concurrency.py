@@ -6,13 +6,8 @@ import pytest
 from django.utils import timezone
 
 from reviews.models import FeedbackAlert, HelpfulVote, Review, Survey
-from reviews.services import (
-    ReviewError,
-    SurveyLinkError,
-    helpful_vote_add,
-    review_create,
-    survey_answer,
-)
+from reviews.services import ReviewError, helpful_vote_add, review_create
+from reviews.surveys import SurveyLinkError, survey_answer
 from tests.factories import CustomerFactory
 from tests.loyalty.helpers import run_in_threads
 from tests.reviews.factories import ReviewFactory, SubjectFactory, conversion_for

@@ -6,7 +6,8 @@ from django.urls import reverse
 from loyalty.models import EarnRule, Transaction
 from loyalty.selectors import balance
 from reviews.models import Review
-from reviews.services import review_bonus_grant, review_create, review_publish, review_reject
+from reviews.points import review_bonus_grant
+from reviews.services import review_create, review_publish, review_reject
 from reviews.tasks import ledger_review_bonus
 from tests.factories import CustomerFactory
 from tests.reviews.factories import SubjectFactory
@@ -77,7 +78,7 @@ def test_a_bonus_whose_task_was_lost_is_granted_by_the_sweep():
 
     from django.utils import timezone
 
-    from reviews.services import review_bonuses_sweep
+    from reviews.points import review_bonuses_sweep
 
     review = _published()
     Review.objects.filter(pk=review.pk).update(published_at=timezone.now() - timedelta(hours=1))

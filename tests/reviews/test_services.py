@@ -5,11 +5,11 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 
 from customers.images import process_image
+from reviews.alerts import feedback_alert_send
 from reviews.models import FeedbackAlert, HelpfulVote, Review, ReviewPhoto, ReviewPolicy, Subject
 from reviews.selectors import published_reviews, review_summary
 from reviews.services import (
     ReviewError,
-    feedback_alert_send,
     helpful_vote_add,
     review_create,
     review_publish,

@@ -12,12 +12,7 @@ from django.utils import timezone
 
 from customers.conversions import conversion_refund
 from reviews.models import FeedbackAlert, ReviewPolicy, Survey
-from reviews.services import (
-    survey_schedule,
-    survey_send,
-    survey_token,
-    surveys_enqueue_due,
-)
+from reviews.surveys import survey_schedule, survey_send, survey_token, surveys_enqueue_due
 from tests.factories import CustomerFactory
 from tests.reviews.factories import conversion_for
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from loyalty.models import Transaction
 from reviews.models import FeedbackAlert, Review, Survey
-from reviews.services import survey_schedule
+from reviews.surveys import survey_schedule
 from reviews.tasks import email_surveys_due, ledger_review_bonus
 from tests.factories import ContactPersonFactory, CustomerFactory
 from tests.reviews.factories import ReviewFactory, conversion_for

@@ -38,7 +38,7 @@ from referrals.invitations import invitation_token, invitations_create, suppress
 from referrals.models import DisposableDomain
 from referrals.services import referral_attribute
 from reviews.models import FeedbackAlert, ReviewPolicy, Survey
-from reviews.services import survey_token
+from reviews.surveys import survey_token
 from tests.factories import PASSWORD, CustomerFactory
 from tests.loyalty.factories import RewardFactory, settled_points
 from tests.partners.factories import PartnerFactory

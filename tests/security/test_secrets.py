@@ -27,7 +27,7 @@ from referrals.invitations import (
 )
 from referrals.models import Invitation
 from reviews.models import ReviewPolicy, Survey
-from reviews.services import survey_token
+from reviews.surveys import survey_token
 from tests.factories import PASSWORD, CustomerFactory
 from tests.partners.factories import PartnerFactory
 from tests.referrals.factories import purchase
