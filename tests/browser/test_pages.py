@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.accessibility import assert_accessible, serious_violations
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in, watch_pages
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -66,3 +66,25 @@ def test_accessibility_checks_catch_what_they_look_for(page):
     assert {"color-contrast", "label"} <= found
     with pytest.raises(AssertionError):
         assert_accessible(page)
+
+
+def test_pages_showing_merge_conflict_markers_are_caught(browser):
+    context = browser.new_context()
+    _, conflicted = watch_pages(context)
+    page = context.new_page()
+    page.route(
+        "http://kindred.test/**",
+        lambda route: route.fulfill(
+            content_type="text/html",
+            body='<html lang="en"><body><main><h1>Vouchers</h1><section>\n'
+            "<<<<<<< HEAD\n  <table><tr><td>Code</td></tr></table>\n=======\n"
+            "  <p>No vouchers</p>\n>>>>>>> main\n</section></main></body></html>",
+        ),
+    )
+    page.goto("http://kindred.test/me/rewards/vouchers/")
+    with pytest.raises(AssertionError, match="merge conflict markers"):
+        assert_accessible(page)
+    context.close()
+    assert conflicted == [
+        "Merge conflict markers on /me/rewards/vouchers/: <<<<<<< HEAD | ======= | >>>>>>> main"
+    ]
