@@ -39,7 +39,15 @@ SECRET_KEY = (
 )
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Every link the portal sends (emails, the referral link and its QR code, the API) is
+# absolute. On a developer's machine it follows the port `make run` serves (the Makefile
+# exports PORT); in production the public address must be given, since a default would
+# send customers to a loopback address.
+SITE_URL = (
+    env.str("SITE_URL", default=f"http://127.0.0.1:{env.int('PORT', default=8000)}")
+    if DEBUG
+    else env.str("SITE_URL")
+).rstrip("/")
 BUSINESS_NAME = env.str("BUSINESS_NAME", default="Kindred Coffee Roasters")
 
 INSTALLED_APPS = [
