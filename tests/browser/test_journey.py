@@ -150,7 +150,7 @@ def test_customer_journey_from_signup_to_the_staff_funnel(new_page, live_server)
     anna_page.get_by_role("button", name="Send invitations").click()
     alert = anna_page.get_by_role("alert")
     assert "not-an-address" in alert.inner_text()
-    expect(anna_page.get_by_text("2 invitation(s) on their way.")).to_be_visible()
+    expect(anna_page.get_by_text("2 invitations on their way.")).to_be_visible()
     checked(anna_page, "invite")
     invited = Invitation.objects.filter(sender=anna).order_by("email")
     assert [invitation.email for invitation in invited] == ["ben@example.com", "cleo@example.com"]
