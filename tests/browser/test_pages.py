@@ -13,13 +13,13 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 def test_home_page_explains_the_program(page):
     page.goto("/")
     assert_accessible(page)
-    assert page.get_by_role("link", name="Join in a minute").is_visible()
+    assert page.get_by_role("link", name="Sign up in a minute").is_visible()
 
 
 def test_signup_page_is_usable(page):
     page.goto("/accounts/signup/")
     assert_accessible(page)
-    page.get_by_role("button", name="Sign Up").click()
+    page.get_by_role("button", name="Sign up").click()
     assert "required" in page.content().lower() or page.url.endswith("/accounts/signup/")
 
 
@@ -45,7 +45,7 @@ def test_wrong_password_says_so(page, customer):
     page.goto("/accounts/login/")
     page.get_by_label("Email").fill(customer.user.email)
     page.get_by_label("Password").fill("not the password")
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Log in").click()
     assert page.get_by_text("not correct").is_visible()
     assert_accessible(page)
 

@@ -38,7 +38,7 @@ def test_friend_lands_on_the_referral_link(page, customer):
     assert "Anna" in page.locator("h1").inner_text()
     assert page.get_by_text("250 welcome points").is_visible()
     assert_accessible(page)
-    page.get_by_role("link", name="Join now").click()
+    page.get_by_role("link", name="Sign up now").click()
     page.wait_for_url("**/accounts/signup/")
 
 
