@@ -5,7 +5,7 @@ from django.urls import include, path
 
 from config.admin_login import admin_login_guard
 from config.health import health
-from config.portal import dashboard, home
+from config.portal import dashboard, favicon, home
 from config.staff_dashboard import staff_dashboard
 
 admin.site.site_header = f"{settings.BUSINESS_NAME}: Kindred staff"
@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/v1/", include("partners.urls")),
     path("", home, name="home"),
     path("health/", health, name="health"),
+    path("favicon.ico", favicon, name="favicon"),
     path("accounts/", include("allauth.urls")),
     path("me/dashboard/", dashboard, name="dashboard"),
     path("me/", include("customers.urls")),
