@@ -3,7 +3,8 @@
 The portal serves its own CSS, images and scripts only, with no inline script
 or style, so a strict same-origin policy costs nothing and makes an injected
 `<script>` or `style` attribute inert. The admin (Django's own templates) and
-the API's reference page (a CDN script) are left out: it is the portal's policy.
+the API are left out: it is the portal's policy (the API's reference page sets one of its
+own, in partners/docs.py).
 """
 
 from __future__ import annotations
