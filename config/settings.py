@@ -286,7 +286,8 @@ if REDIS_URL:
         "unacked_restore_throttle": 1,
     }
 else:
-    CELERY_BROKER_URL = "filesystem://"
+    # The transport ignores the host, but kombu warns on every connection that names none.
+    CELERY_BROKER_URL = "filesystem://localhost/"
     for folder in ("queue", "processed", "control"):
         (CELERY_BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
