@@ -15,6 +15,18 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 EXEMPT_PREFIXES = ("/admin/", "/api/")
+# Django's technical 404 and 500 pages (DEBUG only) carry this line, and style and script
+# themselves inline: under the portal's policy a developer would see them unstyled.
+DEBUG_PAGE_MARKER = b'<meta name="robots" content="NONE,NOARCHIVE">'
+
+
+def _is_debug_page(response: HttpResponse) -> bool:
+    return (
+        settings.DEBUG
+        and response.status_code >= 400
+        and not response.streaming
+        and DEBUG_PAGE_MARKER in response.content
+    )
 
 
 class ContentSecurityPolicyMiddleware:
@@ -23,6 +35,10 @@ class ContentSecurityPolicyMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if settings.CONTENT_SECURITY_POLICY and not request.path.startswith(EXEMPT_PREFIXES):
+        if (
+            settings.CONTENT_SECURITY_POLICY
+            and not request.path.startswith(EXEMPT_PREFIXES)
+            and not _is_debug_page(response)
+        ):
             response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
         return response
