@@ -36,7 +36,7 @@ WIDE = """
 # A template committed mid-merge renders its markers as text. textContent keeps the
 # template's line breaks, which innerText folds into the surrounding words.
 _MARKER_LINES = r"""
-  document.body.textContent.split('\n')
+  (document.body ? document.body.textContent : '').split('\n')
     .filter(line => /^[ \t]*(<<<<<<<|=======|>>>>>>>)([ \t]|$)/.test(line))
 """
 CONFLICT_MARKERS = f"() => {_MARKER_LINES}"
@@ -53,6 +53,7 @@ addEventListener('DOMContentLoaded', () => {{
 
 
 def assert_no_conflict_markers(page) -> None:
+    page.wait_for_load_state()
     markers = page.evaluate(CONFLICT_MARKERS)
     assert markers == [], f"{page.url} shows merge conflict markers: {markers}"
 

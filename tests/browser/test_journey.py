@@ -28,7 +28,7 @@ from referrals.invitations import invitations_send
 from referrals.models import Invitation, Referral
 from reviews.models import Review
 from tests.browser.accessibility import assert_accessible
-from tests.browser.conftest import DESKTOP, PHONE, log_in
+from tests.browser.conftest import DESKTOP, PHONE, log_in, watch_pages
 from tests.loyalty.factories import RewardFactory
 from tests.referrals.factories import active_program
 from tests.reviews.factories import SubjectFactory
@@ -45,10 +45,11 @@ LINK = re.compile(r"https?://\S+")
 def new_page(browser, live_server, settings):
     """A fresh desktop browser (own cookies) per person; email links lead to the live server."""
     settings.SITE_URL = live_server.url
-    contexts = []
+    contexts, watched = [], []
 
     def open_page():
         context = browser.new_context(viewport=DESKTOP, base_url=live_server.url)
+        watched.append(watch_pages(context)[1])
         context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
         contexts.append(context)
         page = context.new_page()
@@ -58,6 +59,8 @@ def new_page(browser, live_server, settings):
     yield open_page
     for context in contexts:
         context.close()
+    conflicted = [message for messages in watched for message in messages]
+    assert not conflicted, f"A page showed merge conflict markers: {conflicted}"
 
 
 def checked(page, screenshot: str = "") -> None:
