@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 export PORT
+# The address links carry (emails, the referral link, the API). honcho hands each process
+# a port of its own (the worker's is PORT+100), so the worker is told the web server's.
+SITE_URL ?= http://127.0.0.1:$(PORT)
 
 .PHONY: install browser run test test-fast lint format migrations check clean
 
@@ -28,7 +31,7 @@ run: install
 	@echo
 	@echo "Kindred is starting on http://127.0.0.1:$(PORT)/ (Ctrl-C stops the web server and the worker)"
 	@echo
-	DEBUG=1 PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f Procfile.dev start
+	DEBUG=1 SITE_URL="$(SITE_URL)" PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f Procfile.dev start
 
 test: install browser
 	$(BIN)/pytest $(PYTEST_ARGS)

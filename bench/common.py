@@ -26,6 +26,7 @@ def scratch_database(name: str):
         DATABASE_URL=f"{POSTGRES}/{database}",
         DJANGO_SETTINGS_MODULE="config.settings",
         SECRET_KEY=os.environ.get("SECRET_KEY", "bench-only-secret-key-0123456789abcdefghijklmnop"),
+        SITE_URL=os.environ.get("SITE_URL", "http://127.0.0.1:8000"),
         VAR_DIR=os.environ.get("VAR_DIR", tempfile.mkdtemp(prefix="kindred-bench-")),
     )
     sys.path.insert(0, str(BASE_DIR))

@@ -9,9 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import cache_control
 
 from customers.models import Customer
 from customers.selectors import friends_list
@@ -31,6 +33,12 @@ class Nudge:
     text: str
     action: str
     url: str
+
+
+@cache_control(max_age=86400)
+def favicon(request):
+    """Browsers ask for /favicon.ico on pages that name no icon (the admin's, a file's)."""
+    return redirect(static("img/favicon.svg"))
 
 
 def home(request):

@@ -39,7 +39,15 @@ SECRET_KEY = (
 )
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Every link the portal sends (emails, the referral link and its QR code, the API) is
+# absolute. On a developer's machine it follows the port `make run` serves (the Makefile
+# exports PORT); in production the public address must be given, since a default would
+# send customers to a loopback address.
+SITE_URL = (
+    env.str("SITE_URL", default=f"http://127.0.0.1:{env.int('PORT', default=8000)}")
+    if DEBUG
+    else env.str("SITE_URL")
+).rstrip("/")
 BUSINESS_NAME = env.str("BUSINESS_NAME", default="Kindred Coffee Roasters")
 
 INSTALLED_APPS = [
@@ -56,6 +64,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework_api_key",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_filters",
     "django_celery_beat",
     "customers",
@@ -296,7 +305,8 @@ if REDIS_URL:
         "unacked_restore_throttle": 1,
     }
 else:
-    CELERY_BROKER_URL = "filesystem://"
+    # The transport ignores the host, but kombu warns on every connection that names none.
+    CELERY_BROKER_URL = "filesystem://localhost/"
     for folder in ("queue", "processed", "control"):
         (CELERY_BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -378,6 +388,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "The contract partner sites build against: docs/partner-api.md.",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # The reference page's script comes from our static files, pinned with the package, so
+    # it works offline and loads nothing from a CDN.
+    "REDOC_DIST": "SIDECAR",
 }
 # Partner API: requests per API key (DRF rate syntax) and the largest request body.
 PARTNER_API_RATE = env.str("PARTNER_API_RATE", default="1200/minute")

@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-0123456789abcdef")
+os.environ.setdefault("SITE_URL", "http://127.0.0.1:8000")
 # The suite's broker folder is its own, so a `make run` worker never takes its tasks.
 os.environ.setdefault(
     "CELERY_BROKER_DIR",

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from config.charts import bar_chart, line_chart
 from loyalty.reports import points_by_day, points_outstanding
-from referrals.reports import fraud_queue_size, funnel, top_referrers
+from referrals.reports import fraud_queue_size, funnel, link_visits, top_referrers
 from reviews.selectors import nps_by_week
 
 MAX_DAYS = 366
@@ -72,15 +72,17 @@ def _daily(start: datetime, end: datetime) -> tuple[list[str], dict[str, list[in
 def staff_dashboard(request):
     form, start, end = _period(request)
     steps = funnel(start=start, end=end)
+    visits = link_visits(start=start, end=end)
     days, points = _daily(start, end)
     referrers = top_referrers(start=start, end=end)
     if request.GET.get("format") == "csv":
-        return _csv(steps, days, points, referrers, start, end)
+        return _csv(steps, visits, days, points, referrers, start, end)
     context = {
         **admin.site.each_context(request),
         "title": _("Referrals and points at a glance"),
         "form": form,
         "steps": steps,
+        "link_visits": visits,
         "funnel_chart": bar_chart(
             title=_("Referral funnel"), bars=[(step.label, step.count) for step in steps]
         ),
@@ -106,7 +108,7 @@ def _nps() -> dict:
     return {"nps_weeks": weeks, "nps_chart": chart if weeks else None}
 
 
-def _csv(steps, days, points, referrers, start, end) -> HttpResponse:
+def _csv(steps, visits, days, points, referrers, start, end) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (
         f'attachment; filename="kindred-{start:%Y-%m-%d}-{end - timedelta(days=1):%Y-%m-%d}.csv"'
@@ -115,6 +117,7 @@ def _csv(steps, days, points, referrers, start, end) -> HttpResponse:
     writer.writerow(["section", "name", "value"])
     for step in steps:
         writer.writerow(["funnel", step.label, step.count])
+    writer.writerow(["link_visits", _("Link visits"), visits])
     for customer, friends in referrers:
         writer.writerow(["top_referrer", customer.referral_code, friends])
     writer.writerow([])

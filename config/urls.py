@@ -5,7 +5,7 @@ from django.urls import include, path
 
 from config.admin_login import admin_login_guard
 from config.health import health
-from config.portal import dashboard, home
+from config.portal import dashboard, favicon, home
 from config.staff_dashboard import staff_dashboard
 from partners.consent import link_consent
 
@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/v1/", include("partners.urls")),
     path("", home, name="home"),
     path("health/", health, name="health"),
+    path("favicon.ico", favicon, name="favicon"),
     path("accounts/", include("allauth.urls")),
     path("me/dashboard/", dashboard, name="dashboard"),
     path("me/", include("customers.urls")),

@@ -88,6 +88,38 @@ class UserAdmin(PersonalDataAdmin, BaseUserAdmin):
         return Customer.objects.filter(user=obj).first()
 
 
+class AccountKindFilter(admin.SimpleListFilter):
+    """Staff get a customer profile when they open the portal, yet they are not customers:
+    the list leaves them out unless asked."""
+
+    title = _("account")
+    parameter_name = "account"
+
+    def lookups(self, request, model_admin):
+        return [("staff", _("Staff members")), ("all", _("Everyone"))]
+
+    def choices(self, changelist):
+        # The default (no parameter) is "customers only", so it gets a name of its own.
+        yield {
+            "selected": self.value() is None,
+            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
+            "display": _("Customers"),
+        }
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        if self.value() == "staff":
+            return queryset.filter(user__is_staff=True)
+        if self.value() == "all":
+            return queryset
+        return queryset.filter(user__is_staff=False)
+
+
 @admin.register(Customer)
 class CustomerAdmin(PersonalDataAdmin):
     list_display = [
@@ -97,7 +129,7 @@ class CustomerAdmin(PersonalDataAdmin):
         "marketing_consent",
         "created_at",
     ]
-    list_filter = ["marketing_consent", "preferred_channel", "contact_person"]
+    list_filter = [AccountKindFilter, "marketing_consent", "preferred_channel", "contact_person"]
     search_fields = [
         "user__email",
         "user__first_name",

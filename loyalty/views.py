@@ -51,12 +51,17 @@ def history(request):
 @login_required
 def catalog(request):
     customer = customer_for_user(user=request.user)
+    balance = balance_with_next_settlement(customer=customer)
     return render(
         request,
         "loyalty/catalog.html",
         {
-            "rewards": active_rewards(),
-            "balance": balance_with_next_settlement(customer=customer),
+            # Each reward with the settled points still missing for it (0: redeemable now).
+            "offers": [
+                (reward, max(reward.points_cost - balance.settled, 0))
+                for reward in active_rewards()
+            ],
+            "balance": balance,
         },
     )
 

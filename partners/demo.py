@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from customers.models import Customer
+from customers.demo import demo_customers
 from partners.models import Partner, PartnerAPIKey, PartnerCustomer
 
 DEMO_KEY_PREFIX = "DEMOSHOP"
@@ -29,8 +29,7 @@ def seed() -> str:
             name="demo",
             partner=partner,
         )
-    customers = Customer.objects.filter(user__email__endswith="@example.com", user__is_staff=False)
-    for customer in customers:
+    for customer in demo_customers():
         PartnerCustomer.objects.get_or_create(
             partner=partner,
             customer=customer,

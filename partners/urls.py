@@ -1,13 +1,14 @@
 from django.urls import path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
+from drf_spectacular.views import SpectacularAPIView
 
 from partners import views
+from partners.docs import APIReferenceView
 
 app_name = "partners"
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularRedocView.as_view(url_name="partners:schema"), name="docs"),
+    path("docs/", APIReferenceView.as_view(url_name="partners:schema"), name="docs"),
     path("customers/", views.CustomerListView.as_view(), name="customers"),
     path("customers/<str:customer_id>/", views.CustomerDetailView.as_view(), name="customer"),
     path(

@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from customers.readonly_admin import ReadOnlyAdmin
 from referrals.models import (
@@ -102,7 +103,11 @@ class ReferralAdmin(ReadOnlyAdmin):
             except ReviewError as error:
                 self.message_user(request, f"{referral}: {error}", messages.WARNING)
         if done:
-            self.message_user(request, _("%(count)d referral(s) reviewed.") % {"count": done})
+            self.message_user(
+                request,
+                ngettext("%(count)d referral reviewed.", "%(count)d referrals reviewed.", done)
+                % {"count": done},
+            )
 
     @admin.action(description=_("Approve the selected held referrals"), permissions=["review"])
     def approve(self, request, queryset):

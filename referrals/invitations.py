@@ -28,6 +28,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.formats import date_format
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
@@ -416,13 +417,14 @@ def invitation_resend(*, invitation: Invitation, sender: Customer) -> Invitation
     """Queue an invitation again, once the cool-down since its last sending has passed."""
     if invitation.sender_id != sender.pk:
         raise InvitationError(_("This is not your invitation."))
-    resendable = (Invitation.Status.SENT, Invitation.Status.OPENED, Invitation.Status.FAILED)
-    if invitation.status not in resendable:
+    allowed_at = invitation.resend_allowed_at
+    if allowed_at is None:
         raise InvitationError(_("This invitation can't be sent again."))
-    cooldown = timedelta(hours=settings.INVITATION_RESEND_COOLDOWN_HOURS)
-    last = invitation.sent_at or invitation.queued_at
-    if last + cooldown > timezone.now():
-        raise InvitationError(_("You sent this one recently. You can resend it tomorrow."))
+    if allowed_at > timezone.now():
+        raise InvitationError(
+            _("You sent this one recently. You can send it again from %(when)s.")
+            % {"when": date_format(timezone.localtime(allowed_at), "DATETIME_FORMAT")}
+        )
     if is_suppressed(invitation.email):
         raise InvitationError(_("This address can't be invited."))
     now = timezone.now()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -191,6 +192,8 @@ class Invitation(models.Model):
 
     # Statuses in which the invitation's link still works and it counts as outstanding.
     OPEN_STATUSES = (Status.QUEUED, Status.SENT, Status.OPENED)
+    # Statuses from which the sender may send it again (after the cool-down).
+    RESENDABLE_STATUSES = (Status.SENT, Status.OPENED, Status.FAILED)
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     sender = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="invitations")
@@ -235,6 +238,15 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sender} → {self.email} ({self.get_status_display()})"
+
+    @property
+    def resend_allowed_at(self) -> datetime | None:
+        """When the sender may send it again, or None if its status never allows it: the
+        page offers "Resend" only from then, and the service refuses it before."""
+        if self.status not in self.RESENDABLE_STATUSES:
+            return None
+        last = self.sent_at or self.queued_at
+        return last + timedelta(hours=settings.INVITATION_RESEND_COOLDOWN_HOURS)
 
 
 class InvitationRefusal(models.Model):

@@ -6,7 +6,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -87,9 +89,15 @@ def invite(request):
         else:
             refused = outcome.refused
             if outcome.invited:
+                count = len(outcome.invited)
                 messages.success(
                     request,
-                    _("%(count)d invitation(s) on their way.") % {"count": len(outcome.invited)},
+                    ngettext(
+                        "%(count)d invitation on its way.",
+                        "%(count)d invitations on their way.",
+                        count,
+                    )
+                    % {"count": count},
                 )
             if not refused:
                 return redirect("referrals:invite")
@@ -111,6 +119,7 @@ def invite(request):
             "share_links": share_links(url=url, first_name=customer.first_name),
             "offer": friend_offer(),
             "invitations": invitations_of(customer=customer)[:100],
+            "now": timezone.now(),
             "funnel": referral_funnel(customer=customer),
         },
     )

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
 from customers.images import ProcessedImage, process_image
@@ -64,7 +66,7 @@ class ReviewForm(forms.Form):
         else:
             self.fields["remove_photos"].queryset = review.photos.all()
             self.fields["remove_photos"].label_from_instance = lambda photo: (
-                _("Photo added %(date)s") % {"date": photo.created_at.date().isoformat()}
+                _("Photo added %(date)s") % {"date": date_format(localtime(photo.created_at))}
             )
 
     def clean_photos(self) -> list[ProcessedImage]:

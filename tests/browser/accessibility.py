@@ -2,7 +2,8 @@
 
 axe-core (vendored under vendor/axe-core) runs the WCAG 2 A/AA rules inside the page:
 labels, contrast, landmarks, names of buttons and links. On top, what axe leaves to us:
-one h1, a language, and no sideways scrolling on a phone.
+one h1, a language, no sideways scrolling on a phone, and no merge conflict markers
+(a template committed mid-merge shows them to customers).
 """
 
 from __future__ import annotations
@@ -32,6 +33,31 @@ WIDE = """
 """
 
 
+# A template committed mid-merge renders its markers as text. textContent keeps the
+# template's line breaks, which innerText folds into the surrounding words.
+_MARKER_LINES = r"""
+  (document.body ? document.body.textContent : '').split('\n')
+    .filter(line => /^[ \t]*(<<<<<<<|=======|>>>>>>>)([ \t]|$)/.test(line))
+"""
+CONFLICT_MARKERS = f"() => {_MARKER_LINES}"
+CONFLICT_MARKER_MESSAGE = "Merge conflict markers on"
+# Run in every page the browser opens (an init script, so the portal's CSP does not apply):
+# a page the test only passes through is checked too, and reports on the console.
+CONFLICT_MARKER_WATCH = f"""
+addEventListener('DOMContentLoaded', () => {{
+  const markers = {_MARKER_LINES.strip()};
+  if (markers.length) console.error(
+    `{CONFLICT_MARKER_MESSAGE} ${{location.pathname}}: ${{markers.join(' | ')}}`);
+}});
+"""
+
+
+def assert_no_conflict_markers(page) -> None:
+    page.wait_for_load_state()
+    markers = page.evaluate(CONFLICT_MARKERS)
+    assert markers == [], f"{page.url} shows merge conflict markers: {markers}"
+
+
 def serious_violations(page) -> list[str]:
     # A click may have just started a navigation: check the new page once it has loaded.
     page.wait_for_load_state()
@@ -42,6 +68,7 @@ def serious_violations(page) -> list[str]:
 
 
 def assert_accessible(page) -> None:
+    assert_no_conflict_markers(page)
     assert serious_violations(page) == []
     assert page.locator("main").count() == 1
     assert page.locator("h1").count() == 1, "a page has exactly one h1"

@@ -8,6 +8,7 @@ import shutil
 import pytest
 from allauth.account.models import EmailAddress
 
+from tests.browser.accessibility import CONFLICT_MARKER_MESSAGE, CONFLICT_MARKER_WATCH
 from tests.factories import PASSWORD, CustomerFactory
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -32,23 +33,34 @@ def browser():
         chromium.close()
 
 
+def watch_pages(context) -> tuple[list[str], list[str]]:
+    """Collect, from every page the context opens, CSP refusals and merge conflict markers."""
+    refused: list[str] = []
+    conflicted: list[str] = []
+
+    def on_console(message) -> None:
+        if "Content Security Policy" in message.text:
+            refused.append(message.text)
+        elif message.text.startswith(CONFLICT_MARKER_MESSAGE):
+            conflicted.append(message.text)
+
+    context.add_init_script(CONFLICT_MARKER_WATCH)
+    context.on("console", on_console)
+    return refused, conflicted
+
+
 @pytest.fixture(params=[PHONE, DESKTOP], ids=["phone", "desktop"])
 def page(request, browser, live_server, settings):
     # Links in emails and on pages are built from SITE_URL: here, the live server.
     settings.SITE_URL = live_server.url
     context = browser.new_context(viewport=request.param, base_url=live_server.url)
+    refused, conflicted = watch_pages(context)
     page = context.new_page()
     page.set_default_timeout(10_000)
-    refused = []
-    page.on(
-        "console",
-        lambda message: (
-            refused.append(message.text) if "Content Security Policy" in message.text else None
-        ),
-    )
     yield page
     context.close()
     assert not refused, f"The portal broke its own Content-Security-Policy: {refused}"
+    assert not conflicted, f"A page showed merge conflict markers: {conflicted}"
 
 
 @pytest.fixture
@@ -64,5 +76,5 @@ def log_in(page, email: str, password: str = PASSWORD) -> None:
     page.goto("/accounts/login/")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Log in").click()
     page.wait_for_url("**/me/dashboard/")

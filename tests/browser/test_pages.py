@@ -10,7 +10,7 @@ from django.core import mail
 from customers.models import Connection
 from customers.services import connection_befriend
 from tests.browser.accessibility import assert_accessible, serious_violations
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in, watch_pages
 from tests.factories import PASSWORD, CustomerFactory
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -19,13 +19,13 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 def test_home_page_explains_the_program(page):
     page.goto("/")
     assert_accessible(page)
-    assert page.get_by_role("link", name="Join in a minute").is_visible()
+    assert page.get_by_role("link", name="Sign up in a minute").is_visible()
 
 
 def test_signup_page_is_usable(page):
     page.goto("/accounts/signup/")
     assert_accessible(page)
-    page.get_by_role("button", name="Sign Up").click()
+    page.get_by_role("button", name="Sign up").click()
     assert "required" in page.content().lower() or page.url.endswith("/accounts/signup/")
 
 
@@ -51,7 +51,7 @@ def test_wrong_password_says_so(page, customer):
     page.goto("/accounts/login/")
     page.get_by_label("Email").fill(customer.user.email)
     page.get_by_label("Password").fill("not the password")
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Log in").click()
     assert page.get_by_text("not correct").is_visible()
     assert_accessible(page)
 
@@ -102,7 +102,7 @@ def test_confirming_the_email_address_signs_the_new_customer_in(page):
     page.get_by_label(re.compile(r"^Password$")).fill(PASSWORD)
     page.get_by_label("Password (again)").fill(PASSWORD)
     page.get_by_role("checkbox", name="Send me news and offers by email").check()
-    page.get_by_role("button", name="Sign Up").click()
+    page.get_by_role("button", name="Sign up").click()
     page.wait_for_url("**/accounts/confirm-email/")
     (message,) = mail.outbox
     link = re.search(r"http://\S+/accounts/confirm-email/\S+/", message.body).group()
@@ -112,3 +112,25 @@ def test_confirming_the_email_address_signs_the_new_customer_in(page):
     page.wait_for_url("**/me/dashboard/")
     assert page.locator("h1").inner_text() == "Hello, Rosa"
     assert_accessible(page)
+
+
+def test_pages_showing_merge_conflict_markers_are_caught(browser):
+    context = browser.new_context()
+    _, conflicted = watch_pages(context)
+    page = context.new_page()
+    page.route(
+        "http://kindred.test/**",
+        lambda route: route.fulfill(
+            content_type="text/html",
+            body='<html lang="en"><body><main><h1>Vouchers</h1><section>\n'
+            "<<<<<<< HEAD\n  <table><tr><td>Code</td></tr></table>\n=======\n"
+            "  <p>No vouchers</p>\n>>>>>>> main\n</section></main></body></html>",
+        ),
+    )
+    page.goto("http://kindred.test/me/rewards/vouchers/")
+    with pytest.raises(AssertionError, match="merge conflict markers"):
+        assert_accessible(page)
+    context.close()
+    assert conflicted == [
+        "Merge conflict markers on /me/rewards/vouchers/: <<<<<<< HEAD | ======= | >>>>>>> main"
+    ]

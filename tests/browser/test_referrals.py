@@ -27,7 +27,7 @@ def test_customer_invites_friends_and_sees_refused_lines(page, customer):
     page.get_by_label("Your friends' email addresses").fill("new@example.org, not-an-address")
     page.get_by_label("A personal note (optional)").fill("Coffee on me!")
     page.get_by_role("button", name="Send invitations").click()
-    assert page.get_by_text("1 invitation(s) on their way.").is_visible()
+    assert page.get_by_text("1 invitation on its way.").is_visible()
     assert page.get_by_text("not a valid email address").is_visible()
     assert page.get_by_role("cell", name="new@example.org").is_visible()
     assert_accessible(page)
@@ -38,7 +38,7 @@ def test_friend_lands_on_the_referral_link(page, customer):
     assert "Anna" in page.locator("h1").inner_text()
     assert page.get_by_text("250 welcome points").is_visible()
     assert_accessible(page)
-    page.get_by_role("link", name="Join now").click()
+    page.get_by_role("link", name="Sign up now").click()
     page.wait_for_url("**/accounts/signup/")
 
 

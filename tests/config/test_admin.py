@@ -44,3 +44,16 @@ def test_staff_find_a_customer_in_one_search(staff_client):
     for term in ["anna.kim@example.com", "Kim", anna.referral_code]:
         page = staff_client.get(url, {"q": term}).content.decode()
         assert "anna.kim@example.com" in page and "other@example.com" not in page, term
+
+
+def test_customer_list_leaves_staff_out_unless_asked(staff_client, django_user_model):
+    CustomerFactory(email="anna.kim@example.com")
+    colleague = CustomerFactory(email="sam@example.com")
+    django_user_model.objects.filter(pk=colleague.user_id).update(is_staff=True)
+    url = reverse("admin:customers_customer_changelist")
+    page = staff_client.get(url).content.decode()
+    assert "anna.kim@example.com" in page and "sam@example.com" not in page
+    page = staff_client.get(url, {"account": "staff"}).content.decode()
+    assert "sam@example.com" in page and "anna.kim@example.com" not in page
+    page = staff_client.get(url, {"account": "all"}).content.decode()
+    assert "sam@example.com" in page and "anna.kim@example.com" in page

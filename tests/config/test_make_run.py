@@ -25,7 +25,8 @@ def test_make_run_serves_login_and_health_then_stops_on_ctrl_c(tmp_path):
     env = {
         key: value
         for key, value in os.environ.items()
-        if key not in {"DATABASE_URL", "REDIS_URL", "EMAIL_URL", "DJANGO_SETTINGS_MODULE"}
+        if key
+        not in {"DATABASE_URL", "REDIS_URL", "EMAIL_URL", "DJANGO_SETTINGS_MODULE", "SITE_URL"}
     }
     env.update({"PORT": str(port), "VAR_DIR": str(tmp_path / "var")})
     log = (tmp_path / "make-run.log").open("wb")

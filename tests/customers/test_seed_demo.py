@@ -1,7 +1,10 @@
 import pytest
 from django.core.management import CommandError, call_command
 
+from customers.demo import DEMO_CUSTOMERS
 from customers.models import Connection, ContactPerson, Customer, User
+from partners.models import PartnerCustomer
+from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -35,3 +38,23 @@ def test_seed_demo_refuses_without_debug_unless_told(settings):
     assert not User.objects.exists()
     call_command("seed_demo", "--yes")
     assert User.objects.filter(email="anna@example.com").exists()
+
+
+def test_seed_demo_makes_no_customer_profile_for_staff(settings):
+    settings.DEBUG = True
+    call_command("seed_demo")
+    assert not Customer.objects.filter(user__email="staff@example.com").exists()
+
+
+def test_seed_demo_again_links_only_its_own_customers_to_the_demo_partner(settings):
+    settings.DEBUG = True
+    call_command("seed_demo")
+    zoe = CustomerFactory(email="zoe@example.com")
+    call_command("seed_demo")
+    linked = set(
+        PartnerCustomer.objects.filter(partner__name="Kindred demo shop").values_list(
+            "customer__user__email", flat=True
+        )
+    )
+    assert linked == {email for email, _, _ in DEMO_CUSTOMERS}
+    assert zoe.user.email not in linked

@@ -161,3 +161,26 @@ def test_dashboard_shows_contact_person(client):
     client.force_login(anna.user)
     page = client.get(reverse("dashboard")).content.decode()
     assert "Sam Rivera" in page and "Customer care" in page
+
+
+@pytest.mark.parametrize(
+    ("relation", "sentence"),
+    [
+        ("colleague", "says you are their colleague."),
+        ("family", "says you are family."),
+        ("friend", "says you are their friend."),
+    ],
+)
+def test_friend_request_names_the_relation_in_running_text(client, relation, sentence):
+    anna, ben = CustomerFactory(first_name="Anna"), CustomerFactory()
+    Connection.objects.create(requester=anna, addressee=ben, relation=relation)
+    client.force_login(ben.user)
+    page = client.get(reverse("customers:friends")).content.decode()
+    assert f"{anna.name} {sentence}" in page
+
+
+def test_empty_friends_list_points_at_the_form_wherever_it_is_laid_out(client):
+    client.force_login(CustomerFactory().user)
+    page = client.get(reverse("customers:friends")).content.decode()
+    assert 'href="#add-title"' in page
+    assert "below" not in page

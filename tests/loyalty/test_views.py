@@ -93,7 +93,10 @@ def test_redeem_asks_for_confirmation_then_issues_a_voucher_with_a_message(clien
 def test_redeem_without_enough_points_says_so_and_spends_nothing(client, anna):
     settled_points(anna, 50)
     reward = RewardFactory(points_cost=100)
-    assert b"You need 100 settled points" in client.get(reverse("loyalty:catalog")).content
+    RewardFactory(points_cost=51)
+    catalog = client.get(reverse("loyalty:catalog")).content.decode()
+    assert "You need 50 more settled points." in catalog
+    assert "You need 1 more settled point." in catalog
     response = client.post(reverse("loyalty:redeem", args=[reward.public_id]), follow=True)
     assert b"Not enough settled points" in response.content
     assert balance(customer=anna).settled == 50 and not Voucher.objects.exists()

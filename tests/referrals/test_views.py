@@ -1,8 +1,11 @@
 import re
+from datetime import timedelta
 
 import pytest
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 
 from customers.models import Connection, Customer
 from loyalty.selectors import balance
@@ -139,7 +142,7 @@ def test_invite_form_reports_refused_lines_and_sends_the_good_ones(client, anna)
     )
     assert response.status_code == 200
     page = response.content.decode()
-    assert "1 invitation(s) on their way." in page
+    assert "1 invitation on its way." in page
     assert "bad-address" in page and "not a valid email address" in page
     assert "your own address" in page
     assert Invitation.objects.get().email == "good@example.org"
@@ -165,7 +168,7 @@ def test_invite_form_answers_a_member_and_a_stranger_alike(client):
     )
     member = _invite_page(client, first, "ben@example.org")
     stranger = _invite_page(client, second, "zoe@example.org")
-    assert "1 invitation(s) on their way." in member
+    assert "1 invitation on its way." in member
     assert member == stranger
 
 
@@ -183,6 +186,51 @@ def test_every_address_of_a_paste_counts_against_the_daily_cap(client, anna):
         "ben@example.org",
         "zoe@example.org",
     ]
+
+
+def test_invite_confirmation_counts_in_real_plurals(client, anna):
+    client.force_login(anna.user)
+    page = client.post(
+        reverse("referrals:invite"),
+        {"addresses": "a@example.org b@example.org", "note": ""},
+        follow=True,
+    ).content.decode()
+    assert "2 invitations on their way." in page
+    assert "(s)" not in page
+
+
+def test_resend_is_offered_only_once_the_cool_down_has_passed(client, anna, settings):
+    settings.INVITATION_RESEND_COOLDOWN_HOURS = 24
+    (invitation,) = invitations_create(sender=anna, addresses="friend@example.org").invited
+    invitation_send(invitation_id=invitation.pk)
+    invitation.refresh_from_db()
+    client.force_login(anna.user)
+    resend = reverse("referrals:resend", args=[invitation.public_id])
+
+    page = client.get(reverse("referrals:invite")).content.decode()
+    assert resend not in page
+    allowed_at = timezone.localtime(invitation.sent_at + timedelta(hours=24))
+    assert f"Resend from {date_format(allowed_at, 'DATETIME_FORMAT')}" in page
+
+    Invitation.objects.filter(pk=invitation.pk).update(
+        sent_at=timezone.now() - timedelta(hours=24, minutes=1)
+    )
+    page = client.get(reverse("referrals:invite")).content.decode()
+    assert resend in page and "Resend from" not in page
+    client.post(resend)
+    invitation.refresh_from_db()
+    assert invitation.status == Invitation.Status.QUEUED
+
+
+def test_refused_resend_says_when_it_will_be_allowed(client, anna):
+    (invitation,) = invitations_create(sender=anna, addresses="friend@example.org").invited
+    invitation_send(invitation_id=invitation.pk)
+    client.force_login(anna.user)
+    page = client.post(
+        reverse("referrals:resend", args=[invitation.public_id]), follow=True
+    ).content.decode()
+    assert "You can send it again from" in page
+    assert "tomorrow" not in page
 
 
 def test_invite_form_without_addresses_is_an_error(client, anna):
