@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+import itertools
+from datetime import datetime
+from decimal import Decimal
+
 import factory
 
-from customers.models import ContactPerson, Customer
+from customers.conversions import conversion_record
+from customers.models import ContactPerson, Conversion, Customer
 from customers.services import user_create
 
 PASSWORD = "correct-horse-battery-staple"
@@ -32,3 +37,27 @@ class ContactPersonFactory(factory.django.DjangoModelFactory):
     name = factory.Faker("name")
     role = "Customer care"
     email = factory.Sequence(lambda n: f"contact{n}@example.com")
+
+
+_order_numbers = itertools.count(1)
+
+
+def purchase(
+    customer: Customer,
+    amount: str = "100.00",
+    currency: str = "EUR",
+    *,
+    order_id: str | None = None,
+    subject_slug: str = "",
+    occurred_at: datetime | None = None,
+) -> Conversion:
+    """A purchase recorded as the partner API records it (nothing earned yet)."""
+    return conversion_record(
+        customer=customer,
+        channel="shop",
+        order_id=order_id or f"A-{next(_order_numbers)}",
+        amount=Decimal(amount),
+        currency=currency,
+        occurred_at=occurred_at,
+        subject_slug=subject_slug,
+    )

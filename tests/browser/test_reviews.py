@@ -10,7 +10,8 @@ from reviews.models import Review, Survey
 from reviews.surveys import survey_token
 from tests.browser.accessibility import assert_accessible
 from tests.browser.conftest import log_in
-from tests.reviews.factories import ReviewFactory, SubjectFactory, conversion_for
+from tests.factories import purchase
+from tests.reviews.factories import ReviewFactory, SubjectFactory
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -39,7 +40,7 @@ def test_subject_page_and_writing_a_review(page, customer):
 
 def test_survey_click_and_comment(page, customer):
     survey = Survey.objects.create(
-        conversion=conversion_for(customer),
+        conversion=purchase(customer),
         customer=customer,
         send_after=timezone.now(),
         status=Survey.Status.SENT,

@@ -13,8 +13,7 @@ from config.charts import bar_chart, line_chart
 from customers.models import User
 from loyalty.ledger import points_award
 from referrals.services import referral_attribute, referral_conversion_qualify
-from tests.factories import CustomerFactory
-from tests.referrals.factories import purchase
+from tests.factories import CustomerFactory, purchase
 
 pytestmark = pytest.mark.django_db
 

@@ -367,7 +367,8 @@ def test_erasure_after_a_full_life_leaves_no_trace_and_keeps_the_books(tasks_inl
     from referrals.invitations import invitations_create
     from referrals.services import referral_attribute, referral_conversion_qualify
     from reviews.services import review_create
-    from tests.referrals.factories import active_program, purchase
+    from tests.factories import purchase
+    from tests.referrals.factories import active_program
     from tests.reviews.factories import SubjectFactory
 
     active_program()

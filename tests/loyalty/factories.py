@@ -1,27 +1,10 @@
 from __future__ import annotations
 
-import itertools
-from decimal import Decimal
-
 import factory
 
-from customers.conversions import conversion_record
-from customers.models import Conversion, Customer
+from customers.models import Customer
 from loyalty import ledger
 from loyalty.models import Reward, Transaction
-
-_orders = itertools.count(1)
-
-
-def purchase(customer: Customer, amount: str = "100.00", currency: str = "EUR") -> Conversion:
-    """A purchase recorded as the partner API records it."""
-    return conversion_record(
-        customer=customer,
-        channel="shop",
-        order_id=f"A-{next(_orders)}",
-        amount=Decimal(amount),
-        currency=currency,
-    )
 
 
 def settled_points(customer: Customer, points: int) -> Transaction:

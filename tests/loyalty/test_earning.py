@@ -17,8 +17,7 @@ from loyalty.earning import (
 from loyalty.models import Account, EarnRule, ExchangeRate, Transaction
 from loyalty.selectors import balance
 from loyalty.tiers import tier_standing
-from tests.factories import CustomerFactory
-from tests.loyalty.factories import purchase
+from tests.factories import CustomerFactory, purchase
 
 pytestmark = pytest.mark.django_db
 

@@ -15,9 +15,8 @@ from loyalty.gifts import gift_to_friend
 from loyalty.models import Transaction
 from loyalty.vouchers import reward_redeem
 from referrals.services import referral_attribute, referral_conversion_qualify
-from tests.factories import CustomerFactory
+from tests.factories import CustomerFactory, purchase
 from tests.loyalty.factories import RewardFactory, settled_points
-from tests.referrals.factories import purchase
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("tasks_inline")]
 

@@ -131,7 +131,7 @@ def test_an_earned_purchase_moves_the_placement_along_as_the_ledger_would_place_
     from loyalty.earning import conversion_earn
     from loyalty.models import Account
     from loyalty.tiers import customer_tier_placed, tier_standing
-    from tests.loyalty.factories import purchase
+    from tests.factories import purchase
 
     anna = CustomerFactory()
     assert customer_tier_placed(customer=anna).name == "Bronze"

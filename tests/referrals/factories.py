@@ -1,13 +1,9 @@
 from __future__ import annotations
 
-from decimal import Decimal
 from importlib import import_module
 
 from django.apps import apps
-from django.utils import timezone
 
-from customers.conversions import conversion_record
-from customers.models import Conversion, Customer
 from referrals.models import ReferralProgram
 from referrals.selectors import program_active
 
@@ -26,20 +22,3 @@ def active_program(**changes) -> ReferralProgram:
         setattr(program, name, value)
     program.save()
     return program
-
-
-_orders = iter(range(1, 10**9))
-
-
-def purchase(
-    customer: Customer, amount: str = "40.00", currency: str = "EUR", **extra
-) -> Conversion:
-    return conversion_record(
-        customer=customer,
-        channel="shop",
-        order_id=f"A-{next(_orders)}",
-        amount=Decimal(amount),
-        currency=currency,
-        occurred_at=extra.pop("occurred_at", timezone.now()),
-        **extra,
-    )

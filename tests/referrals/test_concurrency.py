@@ -6,9 +6,9 @@ from loyalty.models import Transaction
 from referrals.invitations import invitations_create
 from referrals.models import Invitation, Referral
 from referrals.services import referral_attribute, referral_conversion_qualify
-from tests.factories import CustomerFactory
+from tests.factories import CustomerFactory, purchase
 from tests.loyalty.helpers import run_in_threads
-from tests.referrals.factories import active_program, purchase
+from tests.referrals.factories import active_program
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

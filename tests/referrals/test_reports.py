@@ -10,8 +10,7 @@ from django.utils import timezone
 from referrals.invitations import invitation_send, invitations_create
 from referrals.reports import funnel, link_visits
 from referrals.services import link_visit_count, referral_attribute, referral_conversion_qualify
-from tests.factories import CustomerFactory
-from tests.referrals.factories import purchase
+from tests.factories import CustomerFactory, purchase
 
 pytestmark = pytest.mark.django_db
 

@@ -26,8 +26,8 @@ from referrals.services import (
     referral_review,
 )
 from referrals.signals import referral_qualified
-from tests.factories import CustomerFactory
-from tests.referrals.factories import active_program, purchase
+from tests.factories import CustomerFactory, purchase
+from tests.referrals.factories import active_program
 
 pytestmark = pytest.mark.django_db
 

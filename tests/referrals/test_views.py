@@ -13,8 +13,8 @@ from referrals.attribution import COOKIE_NAME
 from referrals.invitations import invitation_send, invitation_token, invitations_create
 from referrals.models import Invitation, LinkVisit, Referral, SuppressedEmail
 from referrals.services import referral_conversion_qualify
-from tests.factories import PASSWORD, CustomerFactory
-from tests.referrals.factories import active_program, purchase
+from tests.factories import PASSWORD, CustomerFactory, purchase
+from tests.referrals.factories import active_program
 
 pytestmark = pytest.mark.django_db
 

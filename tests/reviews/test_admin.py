@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from reviews.models import FeedbackAlert, Review, ReviewReply, Survey
 from reviews.signals import review_published
-from tests.factories import CustomerFactory
-from tests.reviews.factories import ReviewFactory, conversion_for
+from tests.factories import CustomerFactory, purchase
+from tests.reviews.factories import ReviewFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -109,7 +109,7 @@ def test_reviews_export_as_csv_without_spreadsheet_formulas(staff_client):
 
 def test_survey_answers_export_as_csv(staff_client):
     customer = CustomerFactory(marketing_consent=True)
-    conversion = conversion_for(customer, order_id="A-77")
+    conversion = purchase(customer, order_id="A-77")
     Survey.objects.create(
         conversion=conversion,
         customer=customer,
@@ -153,7 +153,7 @@ def test_the_report_shows_nps_per_week_and_rating_trends(staff_client):
     for score in (10, 9, 8, 3):
         customer = CustomerFactory()
         Survey.objects.create(
-            conversion=conversion_for(customer),
+            conversion=purchase(customer),
             customer=customer,
             send_after=now,
             status=Survey.Status.ANSWERED,

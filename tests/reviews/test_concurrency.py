@@ -8,9 +8,9 @@ from django.utils import timezone
 from reviews.models import FeedbackAlert, HelpfulVote, Review, Survey
 from reviews.services import ReviewError, helpful_vote_add, review_create
 from reviews.surveys import SurveyLinkError, survey_answer
-from tests.factories import CustomerFactory
+from tests.factories import CustomerFactory, purchase
 from tests.loyalty.helpers import run_in_threads
-from tests.reviews.factories import ReviewFactory, SubjectFactory, conversion_for
+from tests.reviews.factories import ReviewFactory, SubjectFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -41,7 +41,7 @@ def test_two_submissions_of_the_same_review_at_once_store_one():
 def test_two_clicks_on_a_survey_at_once_store_one_answer_and_one_alert():
     customer = CustomerFactory(marketing_consent=True)
     survey = Survey.objects.create(
-        conversion=conversion_for(customer),
+        conversion=purchase(customer),
         customer=customer,
         send_after=timezone.now(),
         status=Survey.Status.SENT,

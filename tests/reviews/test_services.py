@@ -18,8 +18,8 @@ from reviews.services import (
     review_update,
 )
 from reviews.signals import review_published
-from tests.factories import ContactPersonFactory, CustomerFactory
-from tests.reviews.factories import ReviewFactory, SubjectFactory, conversion_for, photo_upload
+from tests.factories import ContactPersonFactory, CustomerFactory, purchase
+from tests.reviews.factories import ReviewFactory, SubjectFactory, photo_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -186,7 +186,7 @@ def test_verified_purchase_follows_the_customers_conversions(conversion_slug, ve
     customer = CustomerFactory()
     subject = SubjectFactory(slug="house-blend")
     if conversion_slug is not None:
-        conversion_for(customer, subject_slug=conversion_slug)
+        purchase(customer, subject_slug=conversion_slug)
     assert _write(customer=customer, subject=subject).verified_purchase is verified
 
 

@@ -13,8 +13,7 @@ from django.utils import timezone
 from customers.conversions import conversion_refund
 from reviews.models import FeedbackAlert, ReviewPolicy, Survey
 from reviews.surveys import survey_schedule, survey_send, survey_token, surveys_enqueue_due
-from tests.factories import CustomerFactory
-from tests.reviews.factories import conversion_for
+from tests.factories import CustomerFactory, purchase
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +23,7 @@ def _consenting(**extra):
 
 
 def _sent_survey(customer=None) -> Survey:
-    survey = survey_schedule(conversion=conversion_for(customer or _consenting()))
+    survey = survey_schedule(conversion=purchase(customer or _consenting()))
     Survey.objects.filter(pk=survey.pk).update(send_after=timezone.now())
     assert survey_send(survey_id=survey.pk)
     survey.refresh_from_db()
@@ -37,7 +36,7 @@ def _answer_path(survey: Survey, score: int) -> str:
 
 def test_a_survey_is_scheduled_once_per_conversion_after_the_configured_delay():
     ReviewPolicy.objects.update_or_create(pk=1, defaults={"survey_delay_hours": 48})
-    conversion = conversion_for(_consenting())
+    conversion = purchase(_consenting())
     survey = survey_schedule(conversion=conversion)
     assert survey_schedule(conversion=conversion) == survey
     assert Survey.objects.count() == 1
@@ -47,25 +46,25 @@ def test_a_survey_is_scheduled_once_per_conversion_after_the_configured_delay():
 
 
 def test_no_survey_without_marketing_consent_or_for_a_refunded_or_old_purchase():
-    assert survey_schedule(conversion=conversion_for(CustomerFactory())) is None
-    refunded = conversion_for(_consenting())
+    assert survey_schedule(conversion=purchase(CustomerFactory())) is None
+    refunded = purchase(_consenting())
     conversion_refund(conversion=refunded)
     refunded.refresh_from_db()
     assert survey_schedule(conversion=refunded) is None
-    old = conversion_for(_consenting(), occurred_at=timezone.now() - timedelta(days=60))
+    old = purchase(_consenting(), occurred_at=timezone.now() - timedelta(days=60))
     assert survey_schedule(conversion=old) is None
     assert not Survey.objects.exists()
 
 
 def test_a_customer_is_not_asked_again_within_the_cooldown():
     customer = _consenting()
-    assert survey_schedule(conversion=conversion_for(customer)) is not None
-    assert survey_schedule(conversion=conversion_for(customer)) is None
+    assert survey_schedule(conversion=purchase(customer)) is not None
+    assert survey_schedule(conversion=purchase(customer)) is None
 
 
 def test_the_sweep_enqueues_only_due_surveys_and_sending_happens_once():
-    due = survey_schedule(conversion=conversion_for(_consenting()))
-    later = survey_schedule(conversion=conversion_for(_consenting()))
+    due = survey_schedule(conversion=purchase(_consenting()))
+    later = survey_schedule(conversion=purchase(_consenting()))
     Survey.objects.filter(pk=due.pk).update(send_after=timezone.now() - timedelta(minutes=1))
     with mock.patch("reviews.tasks.email_survey.delay") as delay:
         assert surveys_enqueue_due() == 1
@@ -85,7 +84,7 @@ def test_the_sweep_enqueues_only_due_surveys_and_sending_happens_once():
 
 def test_withdrawn_consent_cancels_the_survey_without_email():
     customer = _consenting()
-    survey = survey_schedule(conversion=conversion_for(customer))
+    survey = survey_schedule(conversion=purchase(customer))
     customer.__class__.objects.filter(pk=customer.pk).update(marketing_consent=False)
     Survey.objects.filter(pk=survey.pk).update(send_after=timezone.now())
     assert survey_send(survey_id=survey.pk) is False
@@ -191,7 +190,7 @@ def test_a_score_outside_0_to_10_is_refused(client):
 
 
 def test_a_link_for_an_unsent_survey_is_refused(client):
-    survey = survey_schedule(conversion=conversion_for(_consenting()))
+    survey = survey_schedule(conversion=purchase(_consenting()))
     assert client.get(_answer_path(survey, 5)).status_code == 400
     assert client.post(_answer_path(survey, 5), {"score": 5}).status_code == 400
     assert Survey.objects.get(pk=survey.pk).score is None

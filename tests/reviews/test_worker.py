@@ -12,8 +12,8 @@ from loyalty.models import Transaction
 from reviews.models import FeedbackAlert, Review, Survey
 from reviews.surveys import survey_schedule
 from reviews.tasks import email_surveys_due, ledger_review_bonus
-from tests.factories import ContactPersonFactory, CustomerFactory
-from tests.reviews.factories import ReviewFactory, conversion_for
+from tests.factories import ContactPersonFactory, CustomerFactory, purchase
+from tests.reviews.factories import ReviewFactory
 from tests.support import wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -29,7 +29,7 @@ def _text(message) -> str:
 def test_survey_email_click_score_and_detractor_alert(celery_worker, smtp_sink, client):
     contact = ContactPersonFactory(email="sam@example.com")
     customer = CustomerFactory(marketing_consent=True, contact_person=contact)
-    survey = survey_schedule(conversion=conversion_for(customer))
+    survey = survey_schedule(conversion=purchase(customer))
     Survey.objects.filter(pk=survey.pk).update(send_after=timezone.now())
 
     email_surveys_due.delay()

@@ -39,11 +39,11 @@ from referrals.models import DisposableDomain
 from referrals.services import referral_attribute
 from reviews.models import FeedbackAlert, ReviewPolicy, Survey
 from reviews.surveys import survey_token
-from tests.factories import PASSWORD, CustomerFactory
+from tests.factories import PASSWORD, CustomerFactory, purchase
 from tests.loyalty.factories import RewardFactory, settled_points
 from tests.partners.factories import PartnerFactory
 from tests.referrals.factories import active_program
-from tests.reviews.factories import ReviewFactory, SubjectFactory, conversion_for
+from tests.reviews.factories import ReviewFactory, SubjectFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -556,9 +556,9 @@ def _feedback_alert():
 
 def _survey():
     customer = CustomerFactory()
-    purchase = conversion_for(customer)
+    bought = purchase(customer)
     return Survey.objects.create(
-        customer=customer, conversion=purchase, send_after=purchase.occurred_at, status="answered"
+        customer=customer, conversion=bought, send_after=bought.occurred_at, status="answered"
     )
 
 

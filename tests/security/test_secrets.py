@@ -28,9 +28,8 @@ from referrals.invitations import (
 from referrals.models import Invitation
 from reviews.models import ReviewPolicy, Survey
 from reviews.surveys import survey_token
-from tests.factories import PASSWORD, CustomerFactory
+from tests.factories import PASSWORD, CustomerFactory, purchase
 from tests.partners.factories import PartnerFactory
-from tests.referrals.factories import purchase
 
 pytestmark = pytest.mark.django_db
 
