@@ -36,7 +36,7 @@ def test_signup_verifies_email_then_shows_profile_with_code(client, settings):
     assert client.get(reverse("dashboard")).status_code == 302
 
     (message,) = mail.outbox
-    assert message.alternatives or message.body
+    assert message.body.strip() and message.alternatives[0][1] == "text/html"
     link = re.search(
         re.escape(settings.SITE_URL) + r"(/accounts/confirm-email/[^/\s]+/)", message.body
     )
