@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import shutil
 import signal
@@ -19,6 +20,7 @@ from pathlib import Path
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP
 from django.db import connection
+from rest_framework.test import APIClient
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -214,3 +216,24 @@ class RedisServer:
         if self.process and self.process.poll() is None:
             self.process.kill()
             self.process.wait(10)
+
+
+_idempotency_keys = itertools.count()
+
+
+class PartnerClient(APIClient):
+    """An API client that authenticates as one partner and sends a fresh Idempotency-Key
+    with every POST unless the test gives its own."""
+
+    def __init__(self, partner, **defaults):
+        super().__init__(**defaults)
+        self.partner = partner
+        self.credentials(HTTP_AUTHORIZATION=f"Api-Key {partner.key}")
+
+    def post(self, path, data=None, format="json", idempotency_key=None, **extra):
+        key = idempotency_key
+        if key is None:
+            key = f"test-key-{next(_idempotency_keys)}"
+        if key:
+            extra["HTTP_IDEMPOTENCY_KEY"] = key
+        return super().post(path, data, format=format, **extra)

@@ -13,9 +13,8 @@ from django.core import mail
 from referrals.invitations import invitation_send, invitations_create
 from referrals.selectors import referral_url
 from tests.factories import CustomerFactory
-from tests.partners.conftest import PartnerClient
 from tests.partners.factories import PartnerFactory
-from tests.support import BASE_DIR
+from tests.support import BASE_DIR, PartnerClient
 
 SITE = "http://127.0.0.1:8123"
 

@@ -5,9 +5,9 @@ from contextlib import contextmanager
 import pytest
 
 from config.celery import app as celery_app
-from tests.partners.conftest import PartnerClient
 from tests.partners.factories import PartnerFactory
 from tests.referrals.factories import active_program
+from tests.support import PartnerClient
 
 
 @pytest.fixture

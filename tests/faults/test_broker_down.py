@@ -20,10 +20,9 @@ from referrals.models import Invitation
 from referrals.tasks import invitations_sweep
 from tests.factories import CustomerFactory
 from tests.faults.conftest import producer_broker
-from tests.partners.conftest import PartnerClient
 from tests.partners.factories import PartnerFactory
 from tests.partners.test_webhooks import Receiver
-from tests.support import CeleryWorker, wait_for
+from tests.support import CeleryWorker, PartnerClient, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

@@ -18,7 +18,7 @@ from loyalty.selectors import balance
 from tests.factories import CustomerFactory
 from tests.loyalty.factories import RewardFactory, settled_points
 from tests.loyalty.helpers import run_in_threads
-from tests.partners.conftest import PartnerClient
+from tests.support import PartnerClient
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

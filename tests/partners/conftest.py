@@ -1,29 +1,9 @@
 from __future__ import annotations
 
-import itertools
-
 import pytest
-from rest_framework.test import APIClient
 
 from tests.partners.factories import PartnerFactory
-
-_keys = itertools.count()
-
-
-class PartnerClient(APIClient):
-    """An API client that authenticates as one partner and sends a fresh Idempotency-Key
-    with every POST unless the test gives its own."""
-
-    def __init__(self, partner, **defaults):
-        super().__init__(**defaults)
-        self.partner = partner
-        self.credentials(HTTP_AUTHORIZATION=f"Api-Key {partner.key}")
-
-    def post(self, path, data=None, format="json", idempotency_key=None, **extra):
-        key = idempotency_key if idempotency_key is not None else f"test-key-{next(_keys)}"
-        if key:
-            extra["HTTP_IDEMPOTENCY_KEY"] = key
-        return super().post(path, data, format=format, **extra)
+from tests.support import PartnerClient
 
 
 @pytest.fixture

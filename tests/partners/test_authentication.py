@@ -7,7 +7,7 @@ from rest_framework.test import APIClient
 
 from partners.models import Partner, PartnerAPIKey
 from partners.services import partner_api_key_create
-from tests.partners.conftest import PartnerClient
+from tests.support import PartnerClient
 
 pytestmark = pytest.mark.django_db
 

@@ -15,9 +15,9 @@ from loyalty.tiers import customer_tier, tier_standing
 from referrals.models import Referral
 from tests.factories import CustomerFactory
 from tests.loyalty.helpers import run_in_threads
-from tests.partners.conftest import PartnerClient
 from tests.partners.factories import PartnerFactory
 from tests.referrals.factories import active_program
+from tests.support import PartnerClient
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,8 @@ from partners.idempotency import RETENTION, STALE_CLAIM, idempotency_purge
 from partners.models import IdempotencyRecord
 from partners.tasks import idempotency_purge_expired
 from tests.loyalty.helpers import run_in_threads
-from tests.partners.conftest import PartnerClient
 from tests.partners.factories import PartnerFactory
+from tests.support import PartnerClient
 
 URL = "/api/v1/customers/"
 BODY = {"external_id": "shop-9", "email": "iris@example.com", "first_name": "Iris"}

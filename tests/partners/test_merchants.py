@@ -17,10 +17,9 @@ from partners.links import links_sweep
 from partners.models import Partner, PartnerCustomer, WebhookEvent
 from tests.factories import CustomerFactory
 from tests.loyalty.factories import RewardFactory, settled_points
-from tests.partners.conftest import PartnerClient
 from tests.partners.factories import PartnerFactory
 from tests.referrals.factories import active_program
-from tests.support import wait_for
+from tests.support import PartnerClient, wait_for
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,8 @@ import json
 import pytest
 
 from customers.models import Customer, User
-from tests.partners.conftest import PartnerClient
 from tests.partners.factories import PartnerFactory
+from tests.support import PartnerClient
 
 pytestmark = pytest.mark.django_db
 
