@@ -7,6 +7,7 @@ import shutil
 
 import pytest
 from allauth.account.models import EmailAddress
+from playwright.sync_api import sync_playwright
 
 from tests.browser.accessibility import CONFLICT_MARKER_MESSAGE, CONFLICT_MARKER_WATCH
 from tests.factories import PASSWORD, CustomerFactory
@@ -23,7 +24,6 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 @pytest.fixture(scope="session")
 def browser():
-    from playwright.sync_api import sync_playwright
 
     if not shutil.which(CHROMIUM):
         pytest.fail(f"Browser tests need Chromium at {CHROMIUM} (apt-get install chromium)")

@@ -1,9 +1,11 @@
 import pytest
-from allauth.account.models import EmailAddress
+from allauth.account.models import EmailAddress, EmailConfirmationHMAC
+from django.db import transaction
 from django.urls import reverse
 
-from customers.models import Customer
-from tests.factories import PASSWORD
+from customers.models import Customer, DataExport
+from customers.services import customer_welcome
+from tests.factories import PASSWORD, CustomerFactory
 from tests.support import wait_for
 
 pytestmark = pytest.mark.slow
@@ -22,7 +24,6 @@ def test_welcome_email_is_sent_by_a_real_worker_after_verification(
         },
     )
     address = EmailAddress.objects.get(email="nora@example.com")
-    from allauth.account.models import EmailConfirmationHMAC
 
     key = EmailConfirmationHMAC(address).key
     client.post(reverse("account_confirm_email", args=[key]))
@@ -38,12 +39,9 @@ def test_welcome_email_is_sent_by_a_real_worker_after_verification(
 
 
 def test_worker_retries_a_refused_send_then_delivers(celery_worker, smtp_sink):
-    from customers.services import customer_welcome
-    from tests.factories import CustomerFactory
 
     smtp_sink.refuse_first = 1
     customer = CustomerFactory()
-    from django.db import transaction
 
     with transaction.atomic():
         customer_welcome(customer=customer)
@@ -53,8 +51,6 @@ def test_worker_retries_a_refused_send_then_delivers(celery_worker, smtp_sink):
 
 
 def test_a_real_worker_builds_a_data_export_and_emails_the_link(celery_worker, smtp_sink, client):
-    from customers.models import DataExport
-    from tests.factories import CustomerFactory
 
     customer = CustomerFactory()
     client.force_login(customer.user)

@@ -1,5 +1,7 @@
 import pytest
 
+from config.celery import app
+
 pytestmark = pytest.mark.django_db
 
 
@@ -10,7 +12,6 @@ def test_health_reports_database_and_broker(client):
 
 
 def test_health_answers_503_when_the_broker_is_unreachable(client, settings):
-    from config.celery import app
 
     original = app.conf.broker_url
     app.conf.broker_url = "redis://127.0.0.1:1/0"

@@ -13,6 +13,7 @@ from config.charts import bar_chart, line_chart
 from customers.models import User
 from loyalty.ledger import points_award
 from referrals.services import referral_attribute, referral_conversion_qualify
+from reviews.models import Survey
 from tests.factories import CustomerFactory, purchase
 
 pytestmark = pytest.mark.django_db
@@ -90,7 +91,6 @@ def test_charts_escape_their_labels():
 
 
 def test_nps_trend_shows_the_weeks_with_answers(admin_client):
-    from reviews.models import Survey
 
     anna = CustomerFactory()
     for score in (10, 9, 3):

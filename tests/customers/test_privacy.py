@@ -10,8 +10,9 @@ import pytest
 from django.apps import apps
 from django.contrib.auth.models import Group
 from django.core import mail
-from django.db import connection, models
+from django.db import DatabaseError, connection, models, transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from customers.models import Connection, ConsentRecord, Customer, DataExport, StaffAccess, User
 from customers.privacy import (
@@ -24,7 +25,19 @@ from customers.privacy import (
     unsubscribe_url,
 )
 from customers.services import connection_befriend, customer_profile_update
-from tests.factories import PASSWORD, CustomerFactory
+from loyalty.audit import ledger_audit
+from loyalty.gifts import gift_to_friend
+from loyalty.ledger import points_award
+from loyalty.models import Account, Entry
+from referrals.invitations import invitations_create
+from referrals.models import Invitation
+from referrals.rules import email_key
+from referrals.services import referral_attribute, referral_conversion_qualify
+from reviews.services import review_create
+from tests.customers.test_avatars import _image_bytes, _upload
+from tests.factories import PASSWORD, CustomerFactory, purchase
+from tests.referrals.factories import active_program
+from tests.reviews.factories import SubjectFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -127,7 +140,6 @@ def _archive(export: DataExport) -> tuple[dict, list[str]]:
 def test_export_holds_profile_friends_and_photo_and_is_emailed(
     client, django_capture_on_commit_callbacks
 ):
-    from tests.customers.test_avatars import _image_bytes, _upload
 
     anna = CustomerFactory(phone="+44 20 7946 0000")
     ben = CustomerFactory()
@@ -217,7 +229,6 @@ def _personal_text_left(values: list[str]) -> list[str]:
 
 
 def test_erasure_leaves_no_personal_datum_and_friends_see_a_former_member(client):
-    from tests.customers.test_avatars import _image_bytes, _upload
 
     anna = CustomerFactory(
         email="anna.erased@example.com", first_name="Annabelle", last_name="Zyx", phone="0799"
@@ -313,7 +324,6 @@ def test_only_superusers_see_the_trail(client):
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigger is PostgreSQL's")
 def test_the_trail_cannot_be_edited_in_the_database():
-    from django.db import DatabaseError, transaction
 
     staff, anna = _staff(), CustomerFactory()
     StaffAccess.objects.create(staff=staff, customer=anna, action="view")
@@ -332,10 +342,6 @@ def test_staff_groups_follow_least_privilege():
 
 
 def test_erasure_forgets_invitation_addresses_but_keeps_their_hash():
-    from django.utils import timezone
-
-    from referrals.models import Invitation
-    from referrals.rules import email_key
 
     anna, ben = CustomerFactory(), CustomerFactory()
     for sender, email, note in [
@@ -360,16 +366,6 @@ def test_erasure_forgets_invitation_addresses_but_keeps_their_hash():
 
 
 def test_erasure_after_a_full_life_leaves_no_trace_and_keeps_the_books(tasks_inline):
-    from loyalty.audit import ledger_audit
-    from loyalty.gifts import gift_to_friend
-    from loyalty.ledger import points_award
-    from loyalty.models import Account, Entry
-    from referrals.invitations import invitations_create
-    from referrals.services import referral_attribute, referral_conversion_qualify
-    from reviews.services import review_create
-    from tests.factories import purchase
-    from tests.referrals.factories import active_program
-    from tests.reviews.factories import SubjectFactory
 
     active_program()
     anna = CustomerFactory(email="zelda.q@example.com", first_name="Zelda", last_name="Quix")

@@ -4,7 +4,7 @@ from django.db import IntegrityError
 from customers import services
 from customers.models import REFERRAL_CODE_ALPHABET, Connection
 from customers.services import FriendsListError, connection_request, connection_respond
-from tests.factories import CustomerFactory
+from tests.factories import ContactPersonFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +26,6 @@ def test_referral_code_collision_is_retried(monkeypatch):
 
 
 def test_new_customer_gets_the_least_busy_contact_person():
-    from tests.factories import ContactPersonFactory
 
     busy, free = ContactPersonFactory(name="Busy"), ContactPersonFactory(name="Free")
     CustomerFactory(contact_person=busy)

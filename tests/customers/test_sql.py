@@ -7,7 +7,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from customers.models import Conversion
-from customers.sql import insert_unless_taken, row_update
+from customers.sql import insert_rows, insert_unless_taken, row_locked, row_update
+from loyalty.ledger import customer_account
+from loyalty.models import Account
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -69,8 +71,6 @@ def test_an_expression_is_refused_before_anything_is_written():
 
 
 def test_row_update_sets_adds_and_refuses_below_the_floor():
-    from loyalty.ledger import customer_account
-    from loyalty.models import Account
 
     account = customer_account(CustomerFactory())
     now = timezone.now()
@@ -93,7 +93,6 @@ def test_row_update_sets_adds_and_refuses_below_the_floor():
 
 
 def test_a_row_read_written_out_equals_the_orms_field_for_field():
-    from customers.sql import insert_rows, row_locked
 
     customer = CustomerFactory()
     purchases = [_purchase(customer, "A-1"), _purchase(customer, "A-2")]

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from customers.models import Connection
 from customers.services import connection_befriend
-from tests.factories import CustomerFactory
+from tests.factories import ContactPersonFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -153,7 +153,6 @@ def test_portal_pages_need_login(client):
 
 
 def test_dashboard_shows_contact_person(client):
-    from tests.factories import ContactPersonFactory
 
     contact = ContactPersonFactory(name="Sam Rivera", role="Customer care")
     anna = CustomerFactory()

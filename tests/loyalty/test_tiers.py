@@ -1,9 +1,13 @@
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from loyalty import ledger
-from loyalty.models import Tier, Transaction
-from loyalty.tiers import customer_tier, tier_progress
-from tests.factories import CustomerFactory
+from loyalty.earning import conversion_earn
+from loyalty.models import Account, Tier, Transaction
+from loyalty.tiers import customer_tier, customer_tier_placed, tier_progress, tier_standing
+from tests.factories import CustomerFactory, purchase
 
 pytestmark = pytest.mark.django_db
 
@@ -75,17 +79,11 @@ def test_no_tier_when_staff_removed_them_all():
 
 
 def _placed(customer):
-    from loyalty.models import Account
 
     return Account.objects.get(customer=customer).tier_fresh_until is not None
 
 
 def test_a_placement_is_stored_and_every_change_to_the_standing_clears_it():
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from loyalty.tiers import customer_tier_placed
 
     anna = CustomerFactory()
     assert customer_tier_placed(customer=anna).name == "Bronze"
@@ -128,10 +126,6 @@ def test_a_placement_is_stored_and_every_change_to_the_standing_clears_it():
 
 
 def test_an_earned_purchase_moves_the_placement_along_as_the_ledger_would_place_it():
-    from loyalty.earning import conversion_earn
-    from loyalty.models import Account
-    from loyalty.tiers import customer_tier_placed, tier_standing
-    from tests.factories import purchase
 
     anna = CustomerFactory()
     assert customer_tier_placed(customer=anna).name == "Bronze"

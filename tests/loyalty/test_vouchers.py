@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 
 from loyalty import ledger
@@ -159,7 +160,6 @@ def test_expiry_sweep_marks_only_vouchers_past_their_date():
 
 
 def test_demo_seed_is_idempotent(settings):
-    from django.core.management import call_command
 
     settings.DEBUG = True
     call_command("seed_demo")

@@ -1,10 +1,14 @@
 import datetime as dt
+import time
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import transaction
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from partners.demo import DEMO_API_KEY
 from partners.models import Partner, PartnerAPIKey
 from partners.services import partner_api_key_create
 from tests.support import PartnerClient
@@ -34,7 +38,6 @@ def test_create_partner_prints_a_working_key_alone_on_the_last_line(capsys):
 
 
 def test_create_partner_refuses_a_taken_name_and_a_bad_url():
-    from django.core.management.base import CommandError
 
     call_command("create_partner", "Shop")
     with pytest.raises(CommandError):
@@ -99,7 +102,6 @@ def test_a_cached_key_still_checks_the_secret(partner):
 
 
 def test_a_revocation_in_a_transaction_that_rolls_back_changes_nothing(partner):
-    from django.db import transaction
 
     client = PartnerClient(partner)
     assert client.get(URL).status_code == 200
@@ -131,7 +133,6 @@ def test_throttled_per_key_with_retry_after(settings, api, other_api):
 
 def test_throttle_window_ends_and_the_key_may_send_again(settings, api, monkeypatch):
     """A fixed window per key: the count starts again in the next one."""
-    import time
 
     settings.PARTNER_API_RATE = "2/minute"
     start = (int(time.time() // 60) + 1) * 60.0
@@ -169,7 +170,6 @@ def test_lists_are_paginated(api):
 
 
 def test_demo_partner_is_seeded_once_with_a_working_key(settings):
-    from partners.demo import DEMO_API_KEY
 
     settings.DEBUG = True
     call_command("seed_demo")

@@ -1,8 +1,13 @@
+from datetime import timedelta
+
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from customers.models import Customer
 from loyalty.ledger import points_award
-from loyalty.models import Transaction
+from loyalty.models import Account, Tier, Transaction
 from partners.models import PartnerCustomer
 from tests.factories import CustomerFactory
 
@@ -171,8 +176,6 @@ def test_bad_award_is_a_field_error_and_changes_nothing(api, linked_customer, bo
 
 def test_customer_read_takes_one_query_whatever_the_history(api, linked_customer):
     """One statement once the tier is placed; a posting makes the next read place it again."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
 
     url = f"{URL}{linked_customer['id']}/"
     customer = Customer.objects.get(public_id=linked_customer["id"])
@@ -190,11 +193,6 @@ def test_customer_read_takes_one_query_whatever_the_history(api, linked_customer
 
 
 def test_tier_is_placed_again_after_postings_staff_changes_and_time(api, linked_customer):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from loyalty.models import Account, Tier
 
     url = f"{URL}{linked_customer['id']}/"
     customer = Customer.objects.get(public_id=linked_customer["id"])

@@ -5,6 +5,7 @@ import pytest
 from django.utils import timezone
 
 from customers.models import Customer
+from loyalty.ledger import points_award
 from loyalty.models import Redemption, Reward, Voucher
 from loyalty.selectors import balance
 from tests.loyalty.factories import RewardFactory, settled_points
@@ -65,7 +66,6 @@ def test_a_retried_redemption_spends_once(api, rich, coffee):
 
 
 def test_not_enough_settled_points_is_409_and_changes_nothing(api, linked_customer, coffee):
-    from loyalty.ledger import points_award
 
     customer = Customer.objects.get(public_id=linked_customer["id"])
     points_award(

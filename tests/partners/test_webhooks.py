@@ -7,6 +7,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -19,7 +20,7 @@ from partners.services import partner_customer_upsert
 from tests.factories import CustomerFactory
 from tests.loyalty.factories import RewardFactory, settled_points
 from tests.partners.factories import PartnerFactory
-from tests.support import free_port
+from tests.support import CeleryWorker, free_port, wait_for
 
 pytestmark = pytest.mark.django_db
 
@@ -216,7 +217,6 @@ def test_events_are_queued_only_when_the_change_commits(
 
 
 def test_a_rolled_back_change_leaves_no_event():
-    from django.db import transaction
 
     _partner, customer = _partner_with_customer("http://127.0.0.1:9/hooks")
     with pytest.raises(RuntimeError), transaction.atomic():
@@ -285,7 +285,6 @@ def test_sweeper_queues_due_events_and_staff_can_resend(
 @pytest.fixture
 def webhook_worker(transactional_db):
     """A real worker on the webhooks queue only: the routing by task name is tested too."""
-    from tests.support import CeleryWorker
 
     worker = CeleryWorker(queues="webhooks").start()
     yield worker
@@ -295,7 +294,6 @@ def webhook_worker(transactional_db):
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_delivers_and_the_sweeper_retries(webhook_worker):
-    from tests.support import wait_for
 
     receiver = Receiver(statuses=[502])
     try:

@@ -1,13 +1,17 @@
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from customers.conversions import conversion_refund
 from customers.models import Connection, Customer, User
+from customers.privacy import customer_erase, personal_data_sections
 from loyalty import ledger
-from loyalty.models import Transaction
+from loyalty.models import Reward, Transaction, Voucher
 from loyalty.selectors import balance
+from referrals.invitations import invitations_create
 from referrals.models import DisposableDomain, Referral, ReferralProgram
 from referrals.rules import email_canonical
 from referrals.selectors import (
@@ -266,7 +270,6 @@ def test_refund_after_settlement_reverses_and_writes_off_what_was_spent(anna, be
 
 
 def test_partial_refund_keeps_rewards_while_the_minimum_is_still_met(anna, ben):
-    from decimal import Decimal
 
     active_program(minimum_purchase="20.00")
     _attribute(ben, anna)
@@ -292,8 +295,6 @@ def test_refund_of_another_purchase_changes_nothing(anna, ben):
 
 
 def test_erasure_forgets_invitation_addresses_and_export_lists_referrals(anna, ben):
-    from customers.privacy import customer_erase, personal_data_sections
-    from referrals.invitations import invitations_create
 
     invitations_create(sender=anna, addresses="friend@example.org", note="Hi")
     _attribute(ben, anna)
@@ -310,7 +311,6 @@ def test_erasure_forgets_invitation_addresses_and_export_lists_referrals(anna, b
 
 
 def test_catalog_reward_as_friend_gift_is_issued_once_and_voided_on_refund(anna, ben):
-    from loyalty.models import Reward, Voucher
 
     mug = Reward.objects.create(name="Mug", kind="free_product", points_cost=300, stock=1)
     active_program(friend_reward=mug, friend_points=0)
@@ -333,7 +333,6 @@ def test_catalog_reward_as_friend_gift_is_issued_once_and_voided_on_refund(anna,
 
 
 def test_an_out_of_stock_friend_reward_does_not_block_the_referral(anna, ben):
-    from loyalty.models import Reward
 
     mug = Reward.objects.create(name="Mug", kind="free_product", points_cost=300, stock=0)
     active_program(friend_reward=mug)
@@ -344,7 +343,6 @@ def test_an_out_of_stock_friend_reward_does_not_block_the_referral(anna, ben):
 
 
 def test_only_one_program_can_be_switched_on(anna):
-    from django.core.exceptions import ValidationError
 
     second = ReferralProgram(
         name="Summer", is_active=True, starts_at=timezone.now(), friend_offer="A gift"

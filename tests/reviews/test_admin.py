@@ -4,6 +4,7 @@ import csv
 import io
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 
@@ -178,7 +179,6 @@ def test_customers_cannot_open_the_report(client):
 
 
 def test_publishing_from_the_change_form_needs_the_moderation_permission(client, staff):
-    from django.contrib.auth.models import Permission
 
     editor = type(staff).objects.create_user(email="editor@example.com", is_staff=True)
     editor.user_permissions.add(

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from loyalty.models import EarnRule, Transaction
 from loyalty.selectors import balance
 from reviews.models import Review
-from reviews.points import review_bonus_grant
+from reviews.points import review_bonus_grant, review_bonuses_sweep
 from reviews.services import review_create, review_publish, review_reject
 from reviews.tasks import ledger_review_bonus
 from tests.factories import CustomerFactory
@@ -74,11 +77,6 @@ def test_republishing_after_an_edit_awards_nothing_more():
 
 
 def test_a_bonus_whose_task_was_lost_is_granted_by_the_sweep():
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from reviews.points import review_bonuses_sweep
 
     review = _published()
     Review.objects.filter(pk=review.pk).update(published_at=timezone.now() - timedelta(hours=1))

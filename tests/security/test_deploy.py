@@ -11,6 +11,7 @@ import subprocess
 import sys
 
 import pytest
+from django.contrib import admin
 from django.urls import reverse
 
 from tests.factories import CustomerFactory
@@ -137,7 +138,6 @@ INLINE_SCRIPT = re.compile(
 def test_admin_pages_send_their_policy_and_run_no_inline_script(
     client, settings, django_user_model
 ):
-    from django.contrib import admin
 
     login = client.get(reverse("admin:login"))
     assert login["Content-Security-Policy"] == settings.ADMIN_CONTENT_SECURITY_POLICY
