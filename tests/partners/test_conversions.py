@@ -274,9 +274,8 @@ def test_concurrent_purchases_move_the_tier_placement_as_the_ledger_would_place_
 @pytest.mark.django_db(transaction=True)
 def test_statements_of_one_conversion(django_assert_max_num_queries):
     """A conversion's round trips, counted as a server runs it: autocommit, commits, and
-    per-process caches warm after an earlier conversion (issue 5's speed goal). Before the
-    work on this path: 33 for a plain customer, 67 for a referred customer's first purchase;
-    19 and 45 after session 3; 11 and 32 after session 4."""
+    per-process caches warm after an earlier conversion. Each is named below, so one more
+    is a decision, not an accident."""
     import_module("loyalty.migrations.0004_seed_tiers").seed(apps, None)
     active_program()
     api = PartnerClient(PartnerFactory())

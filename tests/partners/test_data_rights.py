@@ -1,4 +1,4 @@
-"""A linked partner asks for a customer's data archive or their erasure (issue 8)."""
+"""A linked partner asks for a customer's data archive or their erasure."""
 
 from __future__ import annotations
 
