@@ -8,7 +8,8 @@ import time
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
-from django.db import OperationalError, connection, migrations
+from django.db import OperationalError, connection, migrations, transaction
+from django.utils.module_loading import import_string
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -86,3 +87,14 @@ def transient_retry(func: Callable[P, R]) -> Callable[P, R]:
             attempt += 1
 
     return retrying
+
+
+def enqueue_after_commit(task: str, *args: object) -> None:
+    """Queue the Celery task named by its dotted path once the current transaction commits
+    (at once outside one), so a worker never reads rows that are not there yet.
+
+    Robust: with the broker down the change stays committed, and the task's sweeper hands
+    on what was lost. The task is looked up only when sent, so a service names a task of
+    its own app without importing the tasks module that imports the service.
+    """
+    transaction.on_commit(lambda: import_string(task).delay(*args), robust=True)

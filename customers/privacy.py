@@ -21,6 +21,7 @@ from django.db.models.fields.files import FieldFile
 from django.urls import reverse
 from django.utils import timezone
 
+from customers.db import enqueue_after_commit
 from customers.emails import email_send
 from customers.models import (
     Connection,
@@ -140,7 +141,6 @@ def data_export_request(
     *, customer: Customer, source: str, requested_by: User | None = None
 ) -> DataExport:
     """Queue an archive of everything held about the customer; one at a time per customer."""
-    from customers.tasks import data_export_build_task
 
     with transaction.atomic():
         Customer.objects.select_for_update().get(pk=customer.pk)
@@ -155,7 +155,7 @@ def data_export_request(
             )
         # Asking again re-sends the task of an export that is still waiting (the broker may
         # have been down: robust, the request itself succeeds); building twice is harmless.
-        transaction.on_commit(lambda: data_export_build_task.delay(export.pk), robust=True)
+        enqueue_after_commit("customers.tasks.data_export_build_task", export.pk)
     return export
 
 

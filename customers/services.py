@@ -9,6 +9,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from customers.db import enqueue_after_commit
 from customers.emails import email_send
 from customers.images import ProcessedImage
 from customers.models import (
@@ -85,9 +86,7 @@ def user_create(
 
 def customer_welcome(*, customer: Customer) -> None:
     """Queue the welcome email (which introduces their contact person) once the row is committed."""
-    from customers.tasks import email_welcome
-
-    transaction.on_commit(lambda: email_welcome.delay(customer.pk), robust=True)
+    enqueue_after_commit("customers.tasks.email_welcome", customer.pk)
 
 
 def customer_welcome_send(*, customer_id: int) -> bool:

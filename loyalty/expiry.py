@@ -14,6 +14,7 @@ from django.db import IntegrityError
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
+from customers.db import enqueue_after_commit
 from customers.models import ConsentRecord
 from customers.privacy import customer_email_send
 from loyalty.earning import earn_rule
@@ -75,7 +76,6 @@ def points_expire_due(*, now: datetime | None = None) -> int:
 
 def expiry_reminders_queue(*, now: datetime | None = None) -> int:
     """Record and queue a reminder for each account whose points expire within 30 days."""
-    from loyalty.tasks import email_points_expiring
 
     months = earn_rule().inactivity_expiry_months
     if not months:
@@ -92,9 +92,7 @@ def expiry_reminders_queue(*, now: datetime | None = None) -> int:
                     expires_at=max(add_months(account.last_activity_at, months), now),
                     points=account.settled_balance,
                 )
-                db_transaction.on_commit(
-                    lambda pk=notice.pk: email_points_expiring.delay(pk), robust=True
-                )
+                enqueue_after_commit("loyalty.tasks.email_points_expiring", notice.pk)
         except IntegrityError:
             continue  # reminded already for this stretch of inactivity
         queued += 1

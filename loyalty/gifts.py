@@ -10,6 +10,7 @@ from django.db import transaction as db_transaction
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
+from customers.db import enqueue_after_commit
 from customers.models import ConsentRecord, Customer, User
 from customers.privacy import customer_email_send
 from customers.selectors import friends_of
@@ -25,9 +26,7 @@ class GiftError(LedgerError):
 
 
 def _gift_email_queue(gift: Gift) -> None:
-    from loyalty.tasks import email_gift_received
-
-    db_transaction.on_commit(lambda: email_gift_received.delay(gift.pk), robust=True)
+    enqueue_after_commit("loyalty.tasks.email_gift_received", gift.pk)
 
 
 def gift_to_friend(
@@ -109,7 +108,6 @@ def gift_campaign_create(
 
     Raises `ValidationError` (the model's rules) when it is incomplete.
     """
-    from loyalty.tasks import ledger_gift_campaign_run
 
     campaign = GiftCampaign(
         name=name,
@@ -125,7 +123,7 @@ def gift_campaign_create(
     campaign.full_clean()
     with db_transaction.atomic():
         campaign.save()
-        db_transaction.on_commit(lambda: ledger_gift_campaign_run.delay(campaign.pk), robust=True)
+        enqueue_after_commit("loyalty.tasks.ledger_gift_campaign_run", campaign.pk)
     return campaign
 
 

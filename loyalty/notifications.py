@@ -6,10 +6,10 @@ nothing in the ledger.
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.db.models import Sum
 from django.dispatch import receiver
 
+from customers.db import enqueue_after_commit
 from customers.models import ConsentRecord, Customer
 from customers.privacy import customer_email_send
 from loyalty.models import Entry, Transaction, Voucher
@@ -58,11 +58,7 @@ def voucher_email_send(*, voucher_id: int) -> bool:
 
 @receiver(transactions_settled, dispatch_uid="loyalty.rewards_settled_email")
 def _rewards_settled(sender, *, transaction_ids: list[int], **kwargs) -> None:
-    from loyalty.tasks import email_rewards_settled
-
-    # Robust here and below: with the broker down, the settlement or the redemption
-    # is committed all the same and must not fail over its courtesy email.
-    transaction.on_commit(lambda: email_rewards_settled.delay(transaction_ids), robust=True)
+    enqueue_after_commit("loyalty.tasks.email_rewards_settled", transaction_ids)
 
 
 @receiver(voucher_issued, dispatch_uid="loyalty.voucher_email")
@@ -70,6 +66,4 @@ def _voucher_issued(sender, *, voucher: Voucher, **kwargs) -> None:
     """Redeemed vouchers only: a gifted reward or a welcome voucher has its own email."""
     redemption = voucher.redemption
     if redemption is not None and redemption.customer_id == voucher.customer_id:
-        from loyalty.tasks import email_voucher_issued
-
-        transaction.on_commit(lambda: email_voucher_issued.delay(voucher.pk), robust=True)
+        enqueue_after_commit("loyalty.tasks.email_voucher_issued", voucher.pk)

@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from customers.db import enqueue_after_commit
 from customers.emails import email_send
 from customers.models import Conversion, Customer
 from customers.privacy import customer_erase
@@ -79,15 +80,13 @@ def customer_link(
 
 
 def _link_request(*, link: PartnerCustomer) -> None:
-    from partners.tasks import email_link_request_send
-
     link.status = PartnerCustomer.Status.PENDING
     link.requested_at = timezone.now()
     link.request_sent_at = link.answered_at = link.ended_at = None
     link.save(
         update_fields=["status", "requested_at", "request_sent_at", "answered_at", "ended_at"]
     )
-    transaction.on_commit(lambda: email_link_request_send.delay(link.pk), robust=True)
+    enqueue_after_commit("partners.tasks.email_link_request_send", link.pk)
 
 
 def link_consent_token(link: PartnerCustomer) -> str:

@@ -22,6 +22,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
+from customers.db import enqueue_after_commit
 from partners.models import Partner, PartnerCustomer, WebhookDelivery, WebhookEvent
 
 SIGNATURE_HEADER = "Kindred-Signature"
@@ -111,16 +112,10 @@ def webhook_emit_to(*, partner: Partner, type: str, data: dict) -> WebhookEvent 
 
 
 def _enqueue_on_commit(event_ids: list[int]) -> None:
-    from partners.tasks import webhook_deliver
-
-    def enqueue() -> None:
-        for pk in event_ids:
-            webhook_deliver.delay(pk)
-
-    # Robust: with the broker down the change is committed all the same, and
+    # With the broker down the change is committed all the same, and
     # `webhook_deliver_due` (beat) delivers the events when it is back.
-    if event_ids:
-        transaction.on_commit(enqueue, robust=True)
+    for pk in event_ids:
+        enqueue_after_commit("partners.tasks.webhook_deliver", pk)
 
 
 def backoff(attempts: int) -> timedelta:

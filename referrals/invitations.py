@@ -32,6 +32,7 @@ from django.utils.formats import date_format
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
+from customers.db import enqueue_after_commit
 from customers.emails import Email, email_deliver, email_render
 from customers.models import Customer
 from referrals.models import DisposableDomain, Invitation, InvitationRefusal, SuppressedEmail
@@ -140,14 +141,10 @@ def _enqueue(invitation_ids: list[int]) -> None:
 
     If the broker is down the rows stay queued and the sweeper sends them later.
     """
-    from referrals.tasks import email_invitations_send
-
-    def send() -> None:
-        for start in range(0, len(invitation_ids), SEND_BATCH):
-            email_invitations_send.delay(invitation_ids[start : start + SEND_BATCH])
-
-    if invitation_ids:
-        transaction.on_commit(send, robust=True)
+    for start in range(0, len(invitation_ids), SEND_BATCH):
+        enqueue_after_commit(
+            "referrals.tasks.email_invitations_send", invitation_ids[start : start + SEND_BATCH]
+        )
 
 
 def _used_today(*, sender: Customer, since) -> int:
@@ -495,7 +492,6 @@ def invitations_sweep() -> int:
 
 def invitations_remind_due() -> int:
     """Queue the one reminder of invitations unanswered after the reminder delay."""
-    from referrals.tasks import email_invitation_remind
 
     now = timezone.now()
     due = Invitation.objects.filter(
@@ -509,7 +505,7 @@ def invitations_remind_due() -> int:
         if Invitation.objects.filter(pk=pk, reminded_at__isnull=True).update(reminded_at=now)
     ]
     for pk in claimed:
-        transaction.on_commit(lambda pk=pk: email_invitation_remind.delay(pk), robust=True)
+        enqueue_after_commit("referrals.tasks.email_invitation_remind", pk)
     return len(claimed)
 
 

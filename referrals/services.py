@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from customers.db import enqueue_after_commit
 from customers.models import Conversion, Customer, User
 from customers.services import connection_befriend
 from customers.sql import row_locked
@@ -190,10 +191,7 @@ def _qualify(
         )
     referral_qualified.send(sender=Referral, referral=referral)
     if referral.friend_transaction or referral.friend_voucher:
-        from referrals.tasks import email_welcome_gift
-
-        # Robust: a broker outage must not fail the committed purchase over a courtesy email.
-        transaction.on_commit(lambda: email_welcome_gift.delay(referral.pk), robust=True)
+        enqueue_after_commit("referrals.tasks.email_welcome_gift", referral.pk)
     return referral
 
 

@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from customers.db import enqueue_after_commit
 from customers.emails import email_send
 from customers.models import Customer, User
 from reviews.models import (
@@ -32,9 +33,7 @@ def alert_raise(
             )
     except IntegrityError:
         return None
-    from reviews.tasks import email_feedback_alert
-
-    transaction.on_commit(lambda: email_feedback_alert.delay(alert.pk), robust=True)
+    enqueue_after_commit("reviews.tasks.email_feedback_alert", alert.pk)
     return alert
 
 

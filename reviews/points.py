@@ -28,13 +28,6 @@ def review_bonus_grant(*, review_id: int) -> bool:
     return True
 
 
-def review_bonus_enqueue(review_id: int) -> None:
-    """Queue the reviewing points of a published review (the sweep catches a lost message)."""
-    from reviews.tasks import ledger_review_bonus
-
-    ledger_review_bonus.delay(review_id)
-
-
 def review_bonuses_sweep(*, now: datetime | None = None) -> int:
     """Grant the bonus of reviews published in the last two days whose task never ran (the
     broker was down at publication); granting is idempotent, so a repeat costs nothing."""

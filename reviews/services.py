@@ -10,6 +10,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from customers.db import enqueue_after_commit
 from customers.images import ProcessedImage
 from customers.models import Conversion, Customer, User
 from reviews.alerts import alert_raise
@@ -22,7 +23,6 @@ from reviews.models import (
     ReviewReply,
     Subject,
 )
-from reviews.points import review_bonus_enqueue
 from reviews.signals import review_published
 
 
@@ -187,7 +187,7 @@ def review_publish(*, review: Review, by: User | None) -> bool:
         review.status, review.rejection_reason = Review.Status.PUBLISHED, ""
         review.moderated_by, review.moderated_at, review.published_at = by, now, now
         review_published.send(sender=Review, review=review)
-        transaction.on_commit(lambda: review_bonus_enqueue(review.pk), robust=True)
+        enqueue_after_commit("reviews.tasks.ledger_review_bonus", review.pk)
     return True
 
 

@@ -1,7 +1,9 @@
 import pytest
+from django.core import mail
 from django.db import IntegrityError
 
 from customers import services
+from customers.db import enqueue_after_commit
 from customers.models import REFERRAL_CODE_ALPHABET, Connection
 from customers.services import FriendsListError, connection_request, connection_respond
 from tests.factories import ContactPersonFactory, CustomerFactory
@@ -80,3 +82,17 @@ def test_database_allows_one_connection_per_pair_in_either_direction():
     Connection.objects.create(requester=anna, addressee=ben)
     with pytest.raises(IntegrityError):
         Connection.objects.create(requester=ben, addressee=anna)
+
+
+def test_a_task_is_queued_only_once_the_transaction_commits(
+    tasks_inline, django_capture_on_commit_callbacks
+):
+    customer = CustomerFactory()
+    with django_capture_on_commit_callbacks() as callbacks:
+        enqueue_after_commit("customers.tasks.email_welcome", customer.pk)
+        customer.refresh_from_db()
+        assert customer.welcomed_at is None and not mail.outbox
+    (send,) = callbacks
+    send()
+    customer.refresh_from_db()
+    assert customer.welcomed_at is not None and len(mail.outbox) == 1
