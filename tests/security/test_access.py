@@ -245,6 +245,7 @@ RULES: dict[str, Rule] = {
         lambda w: reverse("referrals:cancel", args=[w.objects["invitation"].public_id]),
         "post",
     ),
+    "favicon.ico": Rule(_everyone("redirect")),
     "reviews/": Rule(PUBLIC),
     "reviews/mine/": Rule(MINE),
     "reviews/survey/<str:token>/": Rule(
