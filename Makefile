@@ -26,6 +26,7 @@ browser:
 		|| (apt-get update -q && apt-get install -y -q chromium >/dev/null)
 
 run: install
+	$(BIN)/python -m config.devenv --port $(PORT)
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput
 	DEBUG=1 $(BIN)/python manage.py seed_demo
 	@echo

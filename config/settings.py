@@ -8,6 +8,7 @@ database, the embedded Celery broker and console email, which are what
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import environ
@@ -16,6 +17,15 @@ from django.core.management.utils import get_random_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
+
+# What `make run` chose (DEBUG, the address it serves), kept in a file (config/devenv.py)
+# so that a command typed in a new terminal runs as the demo does. A process given its own
+# SECRET_KEY (production, CI, the tests) is configured by its environment alone.
+DEVELOPMENT_ENV = Path(
+    os.environ.get("KINDRED_DEVELOPMENT_ENV", BASE_DIR / "var" / "development.env")
+)
+if "SECRET_KEY" not in os.environ and DEVELOPMENT_ENV.exists():
+    environ.Env.read_env(DEVELOPMENT_ENV)
 
 VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)

@@ -5,10 +5,12 @@ import sys
 from tests.support import BASE_DIR
 
 
-def _check(**env):
-    base = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
+def _check(*command, **env):
+    """A manage.py command as typed in a new terminal: none of this process's settings."""
+    base = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "SITE_URL"}}
+    base["KINDRED_DEVELOPMENT_ENV"] = str(BASE_DIR / "var" / "no-such-file.env")
     return subprocess.run(
-        [sys.executable, "manage.py", "check"],
+        [sys.executable, "manage.py", *(command or ["check"])],
         cwd=BASE_DIR,
         env={**base, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
         capture_output=True,
@@ -54,3 +56,43 @@ def test_without_prepared_statements_server_side_cursors_are_off_too():
         check=True,
     ).stdout.split()
     assert printed == ["True", "False"]
+
+
+def test_a_command_in_a_new_terminal_runs_with_what_make_run_chose(tmp_path):
+    written = tmp_path / "development.env"
+    subprocess.run(
+        [sys.executable, "-m", "config.devenv", "--port", "8123", "--path", str(written)],
+        cwd=BASE_DIR,
+        check=True,
+    )
+    shown = _check(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.DEBUG, settings.SITE_URL)",
+        VAR_DIR=str(tmp_path),
+        KINDRED_DEVELOPMENT_ENV=str(written),
+    )
+    assert shown.stdout.splitlines()[-1].split() == ["True", "http://127.0.0.1:8123"], shown.stderr
+    migrated = _check("migrate", "-v0", VAR_DIR=str(tmp_path), KINDRED_DEVELOPMENT_ENV=str(written))
+    assert migrated.returncode == 0, migrated.stderr
+    created = _check(
+        "create_partner", "Shop", VAR_DIR=str(tmp_path), KINDRED_DEVELOPMENT_ENV=str(written)
+    )
+    assert created.returncode == 0, created.stderr
+    assert created.stdout.strip().splitlines()[-1].count(".") == 1  # the key, alone
+
+
+def test_a_process_given_its_own_secret_key_ignores_the_development_file(tmp_path):
+    written = tmp_path / "development.env"
+    written.write_text("DEBUG=1\n")
+    shown = _check(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.DEBUG)",
+        VAR_DIR=str(tmp_path),
+        KINDRED_DEVELOPMENT_ENV=str(written),
+        SECRET_KEY="k" * 50,
+        SITE_URL="https://kindred.example.com",
+        ALLOWED_HOSTS="kindred.example.com",
+    )
+    assert shown.stdout.splitlines()[-1].split() == ["False"], shown.stderr

@@ -32,7 +32,13 @@ def _settings_value(name: str, tmp_path, **env) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-c", script],
         cwd=BASE_DIR,
-        env={**base, "DJANGO_SETTINGS_MODULE": "config.settings", "VAR_DIR": str(tmp_path), **env},
+        env={
+            **base,
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "VAR_DIR": str(tmp_path),
+            "KINDRED_DEVELOPMENT_ENV": str(tmp_path / "no-such-file.env"),
+            **env,
+        },
         capture_output=True,
         text=True,
         timeout=60,
