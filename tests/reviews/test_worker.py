@@ -41,7 +41,12 @@ def test_survey_email_click_score_and_detractor_alert(celery_worker, smtp_sink, 
     # The worker marks the survey after the server accepted the mail: a moment later.
     wait_for(lambda: Survey.objects.get(pk=survey.pk).status == Survey.Status.SENT, timeout=30)
 
-    response = client.get(urlsplit(links["2"]).path, follow=True)
+    # Opening the link (as a mail scanner would) answers nothing; the person's click does.
+    opened = client.get(urlsplit(links["2"]).path)
+    assert opened.status_code == 200
+    survey.refresh_from_db()
+    assert survey.score is None and survey.status == Survey.Status.SENT
+    response = client.post(urlsplit(links["2"]).path, {"score": 2}, follow=True)
     assert response.status_code == 200
     survey.refresh_from_db()
     assert survey.score == 2 and survey.status == Survey.Status.ANSWERED
