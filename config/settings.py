@@ -355,6 +355,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "partners.tasks.idempotency_purge_expired",
         "schedule": 3600.0,
     },
+    # customers: the notification centre keeps notices for 180 days.
+    "prune-old-notices": {
+        "task": "customers.tasks.notices_prune_old",
+        "schedule": crontab(hour=4, minute=30),
+    },
     # loyalty: daily expiry (reminders first) and birthday gifts.
     "loyalty-points-expire": {
         "task": "loyalty.tasks.ledger_points_expire",

@@ -8,6 +8,7 @@ class CustomersConfig(AppConfig):
     verbose_name = "Customers"
 
     def ready(self) -> None:
+        from customers import notices  # noqa: F401  (connects its receivers)
         from customers.staff_groups import staff_groups_sync
 
         post_migrate.connect(staff_groups_sync, dispatch_uid="customers.staff_groups_sync")

@@ -8,6 +8,7 @@ from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.files.storage import storages
 from django.db import models
 from django.db.models.functions import Greatest, Least
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 REFERRAL_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -334,3 +335,55 @@ class StaffAccess(models.Model):
 
     def __str__(self) -> str:
         return f"{self.staff} {self.action} {self.customer_id} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class Notice(models.Model):
+    """One entry of a customer's notification centre.
+
+    The kind and its parameters are stored, not a sentence: the text is written
+    at display time in the reader's language (see `customers.notices`). A person
+    the notice is about is a link (`actor`), not a copied name, so that their
+    erasure shows "a former member" here too. `source_key` names the event that
+    caused the notice, so a signal sent twice creates one notice.
+    """
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="notices")
+    kind = models.CharField(max_length=40)
+    params = models.JSONField(default=dict, blank=True)
+    actor = models.ForeignKey(
+        Customer, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    url = models.CharField(max_length=300)
+    source_key = models.CharField(max_length=120)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("notice")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "source_key"], name="notice_once_per_event"
+            ),
+        ]
+        indexes = [
+            # The bell's count on every page reads only this (small) partial index,
+            # however long the customer's history grows.
+            models.Index(
+                fields=["customer"],
+                condition=models.Q(read_at__isnull=True),
+                name="notice_unread",
+            ),
+            models.Index(fields=["customer", "-created_at"], name="notice_list"),
+            models.Index(fields=["created_at"], name="notice_prune"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.customer_id}"
+
+    @property
+    def text(self) -> str:
+        """The sentence, in the active language (each app registers its kinds' wording)."""
+        from customers.notices import notice_text
+
+        return notice_text(self)

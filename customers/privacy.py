@@ -32,7 +32,7 @@ from customers.models import (
     StaffAccess,
     User,
 )
-from customers.signals import customer_erased, personal_data_collect
+from customers.signals import customer_erased, data_export_ready, personal_data_collect
 
 logger = logging.getLogger(__name__)
 UNSUBSCRIBE_SALT = "customers.unsubscribe"
@@ -199,12 +199,15 @@ def data_export_build(*, export_id: int) -> bool:
             DataExport.objects.filter(pk=export_id).update(progress=progress)
         archive.writestr("data.json", json.dumps(document, indent=2, default=_json_default))
     export.archive.save(f"{export.public_id}.zip", ContentFile(buffer.getvalue()), save=False)
-    DataExport.objects.filter(pk=export_id).update(
-        archive=export.archive.name,
-        status=DataExport.Status.READY,
-        progress=100,
-        finished_at=timezone.now(),
-    )
+    with transaction.atomic():
+        DataExport.objects.filter(pk=export_id).update(
+            archive=export.archive.name,
+            status=DataExport.Status.READY,
+            progress=100,
+            finished_at=timezone.now(),
+        )
+        export.status = DataExport.Status.READY
+        data_export_ready.send(sender=DataExport, export=export)
     customer_email_send(
         customer=export.customer,
         template="data_export_ready",

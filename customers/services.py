@@ -22,6 +22,7 @@ from customers.models import (
     User,
 )
 from customers.privacy import CONSENT_FIELDS, consent_set
+from customers.signals import connection_confirmed
 
 
 class FriendsListError(Exception):
@@ -214,12 +215,15 @@ def connection_respond(*, connection: Connection, by: Customer, accept: bool) ->
         raise FriendsListError(_("Only the person asked can answer this request."))
     status = Connection.Status.CONFIRMED if accept else Connection.Status.DECLINED
     now = timezone.now()
-    changed = Connection.objects.filter(pk=connection.pk, status=Connection.Status.PENDING).update(
-        status=status, responded_at=now
-    )
-    if not changed:
-        raise FriendsListError(_("This request has already been answered."))
-    connection.status, connection.responded_at = status, now
+    with transaction.atomic():
+        changed = Connection.objects.filter(
+            pk=connection.pk, status=Connection.Status.PENDING
+        ).update(status=status, responded_at=now)
+        if not changed:
+            raise FriendsListError(_("This request has already been answered."))
+        connection.status, connection.responded_at = status, now
+        if accept:
+            connection_confirmed.send(sender=Connection, connection=connection)
     return connection
 
 

@@ -17,3 +17,14 @@ from django.dispatch import Signal
 
 personal_data_collect = Signal()
 customer_erased = Signal()
+
+# Sent by customers for its own notices (customers.notices listens), inside the database
+# transaction that made the change; apps above may listen too.
+
+# `connection_confirmed`: a friends-list request was accepted. Arguments: `connection`
+# (Connection, status confirmed, with `requester`, who asked, and `addressee`, who accepted).
+connection_confirmed = Signal()
+
+# `data_export_ready`: a customer's data export finished. Arguments: `export` (DataExport,
+# with `customer`).
+data_export_ready = Signal()

@@ -3,6 +3,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 
+from customers.notices import notices_prune
 from customers.privacy import data_export_build
 from customers.services import customer_welcome_send
 
@@ -23,3 +24,9 @@ def email_welcome(customer_id: int) -> None:
 @shared_task(acks_late=True)
 def data_export_build_task(export_id: int) -> None:
     data_export_build(export_id=export_id)
+
+
+@shared_task
+def notices_prune_old() -> int:
+    """Beat, daily: delete notices past their retention; running twice deletes nothing more."""
+    return notices_prune()

@@ -5,14 +5,22 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from customers.forms import AccountDeleteForm, AvatarForm, FriendRequestForm, ProfileForm
-from customers.models import Connection, ConsentRecord, DataExport
+from customers.models import Connection, ConsentRecord, DataExport, Notice
+from customers.notices import (
+    PAGE_SIZE,
+    customer_notices,
+    notice_mark_read,
+    notices_mark_all_read,
+)
 from customers.privacy import (
     consent_set,
     customer_erase,
@@ -121,6 +129,47 @@ def friend_remove(request, pk: int):
     connection_remove(connection=connection, by=customer)
     messages.success(request, _("Removed from your list."))
     return redirect("customers:friends")
+
+
+@login_required
+def notices(request):
+    """The notification centre: newest first, each linking to the page it is about."""
+    customer = customer_for_user(user=request.user)
+    page = Paginator(customer_notices(customer=customer), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    has_unread = customer.notices.filter(read_at__isnull=True).exists()
+    return render(
+        request,
+        "customers/notices.html",
+        {"page": page, "has_unread": has_unread},
+    )
+
+
+@login_required
+@require_POST
+def notice_read(request, pk: int):
+    customer = customer_for_user(user=request.user)
+    # Someone else's notice does not exist for this customer.
+    get_object_or_404(Notice, pk=pk, customer=customer)
+    notice_mark_read(customer=customer, notice_id=pk)
+    return redirect(_notices_page(request))
+
+
+@login_required
+@require_POST
+def notices_read_all(request):
+    customer = customer_for_user(user=request.user)
+    notices_mark_all_read(customer=customer)
+    messages.success(request, _("All notifications are marked as read."))
+    return redirect(_notices_page(request))
+
+
+def _notices_page(request) -> str:
+    """Back to the page of the list the customer was on."""
+    page = request.POST.get("page", "")
+    url = reverse("customers:notices")
+    return f"{url}?page={page}" if page.isdigit() else url
 
 
 @login_required

@@ -6,4 +6,4 @@ class LoyaltyConfig(AppConfig):
     name = "loyalty"
 
     def ready(self) -> None:
-        from loyalty import notifications, privacy, tiers  # noqa: F401  (connect their receivers)
+        from loyalty import notices, notifications, privacy, tiers  # noqa: F401  (receivers)

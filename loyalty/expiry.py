@@ -20,6 +20,7 @@ from customers.privacy import customer_email_send
 from loyalty.earning import earn_rule
 from loyalty.ledger import InsufficientPoints, points_spend
 from loyalty.models import Account, ExpiryNotice, Transaction
+from loyalty.signals import points_expiring
 
 REMINDER_DAYS = 30
 
@@ -93,6 +94,7 @@ def expiry_reminders_queue(*, now: datetime | None = None) -> int:
                     points=account.settled_balance,
                 )
                 enqueue_after_commit("loyalty.tasks.email_points_expiring", notice.pk)
+                points_expiring.send(sender=ExpiryNotice, reminder=notice)
         except IntegrityError:
             continue  # reminded already for this stretch of inactivity
         queued += 1

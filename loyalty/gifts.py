@@ -17,6 +17,7 @@ from customers.selectors import friends_of
 from loyalty.earning import earn_rule
 from loyalty.ledger import LedgerError, points_award, points_transfer
 from loyalty.models import Account, Gift, GiftCampaign, Reward, Tier, Transaction
+from loyalty.signals import gift_given
 from loyalty.tiers import customer_tier
 from loyalty.vouchers import RewardUnavailable, reward_redeem, reward_take_one, voucher_issue
 
@@ -25,8 +26,10 @@ class GiftError(LedgerError):
     """A gift that cannot be given; the message is for the person giving it."""
 
 
-def _gift_email_queue(gift: Gift) -> None:
+def _gift_announce(gift: Gift) -> None:
+    """Email the recipient after commit, and tell the apps that listen (inside the transaction)."""
     enqueue_after_commit("loyalty.tasks.email_gift_received", gift.pk)
+    gift_given.send(sender=Gift, gift=gift)
 
 
 def gift_to_friend(
@@ -71,7 +74,7 @@ def gift_to_friend(
         if earlier is not None:
             return earlier
         gift.save()
-        _gift_email_queue(gift)
+        _gift_announce(gift)
     return gift
 
 
@@ -181,7 +184,7 @@ def _campaign_gift(campaign: GiftCampaign, recipient: Customer) -> bool:
                     actor=campaign.created_by,
                 )
             gift.save(update_fields=["voucher", "transaction"])
-            _gift_email_queue(gift)
+            _gift_announce(gift)
     except IntegrityError:
         if Gift.objects.filter(campaign=campaign, recipient=recipient).exists():
             return False
@@ -252,6 +255,6 @@ def birthday_gifts_award(*, today: date | None = None) -> int:
                 defaults={"recipient": customer, "points": points, "note": "Happy birthday!"},
             )
             if created:
-                _gift_email_queue(gift)
+                _gift_announce(gift)
                 given += 1
     return given

@@ -14,3 +14,12 @@ transaction_voided = Signal()
 
 # A voucher was issued to a customer. Arguments: `voucher` (Voucher).
 voucher_issued = Signal()
+
+# A customer's points will expire soon, and a reminder was recorded (once per stretch of
+# inactivity). Arguments: `reminder` (ExpiryNotice, with `account`, `points`, `expires_at`).
+points_expiring = Signal()
+
+# A gift was given: by a friend, by staff in a campaign, or for a birthday. Arguments:
+# `gift` (Gift, with `recipient`, `sender` (None for the business's gifts), and `points`
+# or `reward`).
+gift_given = Signal()

@@ -8,4 +8,4 @@ class ReferralsConfig(AppConfig):
     name = "referrals"
 
     def ready(self) -> None:
-        from referrals import privacy, receivers  # noqa: F401 - connect the signal receivers
+        from referrals import notices, privacy, receivers  # noqa: F401 - connect the signal receivers

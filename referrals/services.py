@@ -31,7 +31,7 @@ from loyalty.vouchers import (
 from referrals.models import Invitation, LinkVisit, Referral, ReferralProgram
 from referrals.rules import email_key, is_disposable, same_mailbox
 from referrals.selectors import program_active, referrer_by_code
-from referrals.signals import referral_qualified
+from referrals.signals import referral_attributed, referral_qualified
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +91,7 @@ def referral_attribute(
             _invitations_accept(referral=referral, invitation=invitation)
             if status != Referral.Status.REJECTED:
                 connection_befriend(customer=referrer, other=customer)
+            referral_attributed.send(sender=Referral, referral=referral)
             if program.qualifying_event == ReferralProgram.QualifyingEvent.SIGNUP:
                 _qualify(referral=referral, conversion=None)
     except IntegrityError:

@@ -11,3 +11,9 @@ from django.dispatch import Signal
 # `friend_transaction` and `friend_voucher` (each may be None but the first), and
 # `conversion`: the purchase that qualified it, or None when signing up qualifies).
 referral_qualified = Signal()
+
+# A new customer was attributed to the referrer whose link, code or invitation brought
+# them (once per customer, ever). Sent for every attribution, whatever the fraud check
+# decided: read `referral.status` (a rejected one is a self-referral).
+# Arguments: `referral` (Referral, with `referrer`, `referee` and `source`).
+referral_attributed = Signal()

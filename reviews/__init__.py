@@ -6,7 +6,8 @@ Public surface (for the partner API and other callers):
   `review_reject`, `review_reply_set`, `helpful_vote_add`; surveys (`reviews.surveys`):
   `survey_schedule` (call when a purchase is recorded); alerts (`reviews.alerts`) and
   reviewing points (`reviews.points`);
-- signal `reviews.signals.review_published(review)`.
+- signals `reviews.signals`: `review_published(review)`, `review_rejected(review)`,
+  `review_replied(review, reply, created)`.
 
 Rules:
 - "Verified purchase": a not-fully-refunded conversion naming the subject's slug, or naming no

@@ -6,4 +6,4 @@ class ReviewsConfig(AppConfig):
     name = "reviews"
 
     def ready(self) -> None:
-        from reviews import privacy  # noqa: F401  (connects its receivers)
+        from reviews import notices, privacy  # noqa: F401  (connect their receivers)

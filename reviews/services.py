@@ -23,7 +23,7 @@ from reviews.models import (
     ReviewReply,
     Subject,
 )
-from reviews.signals import review_published
+from reviews.signals import review_published, review_rejected, review_replied
 
 
 class ReviewError(Exception):
@@ -195,19 +195,21 @@ def review_reject(*, review: Review, by: User, reason: str) -> bool:
     """Refuse a review with a reason the author reads; returns False if it already was."""
     if not reason.strip():
         raise ValidationError({"rejection_reason": _("Tell the author why.")})
-    changed = (
-        Review.objects.filter(pk=review.pk)
-        .exclude(status=Review.Status.REJECTED)
-        .update(
-            status=Review.Status.REJECTED,
-            rejection_reason=reason.strip(),
-            moderated_by=by,
-            moderated_at=timezone.now(),
-            published_at=None,
+    with transaction.atomic():
+        changed = (
+            Review.objects.filter(pk=review.pk)
+            .exclude(status=Review.Status.REJECTED)
+            .update(
+                status=Review.Status.REJECTED,
+                rejection_reason=reason.strip(),
+                moderated_by=by,
+                moderated_at=timezone.now(),
+                published_at=None,
+            )
         )
-    )
-    if changed:
-        review.refresh_from_db()
+        if changed:
+            review.refresh_from_db()
+            review_rejected.send(sender=Review, review=review)
     return bool(changed)
 
 
@@ -218,7 +220,7 @@ def review_reply_set(*, review: Review, author: User, body: str) -> ReviewReply:
     if not body.strip():
         raise ValidationError({"body": _("The reply can't be empty.")})
     with transaction.atomic():
-        reply, _created = ReviewReply.objects.update_or_create(
+        reply, created = ReviewReply.objects.update_or_create(
             review=review, defaults={"author": author, "body": body.strip()}
         )
         FeedbackAlert.objects.filter(review=review, status=FeedbackAlert.Status.OPEN).update(
@@ -227,6 +229,7 @@ def review_reply_set(*, review: Review, author: User, body: str) -> ReviewReply:
             answered_at=timezone.now(),
             note=_("Answered with a public reply."),
         )
+        review_replied.send(sender=Review, review=review, reply=reply, created=created)
     return reply
 
 

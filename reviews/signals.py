@@ -10,3 +10,12 @@ from django.dispatch import Signal
 # A review became visible to the public (first publication or again after an
 # edit was approved). Arguments: `review` (Review, with `subject` and `author`).
 review_published = Signal()
+
+# A moderator refused a review; the author reads the reason on their reviews page.
+# Arguments: `review` (Review, with `author`, `subject`, `rejection_reason`, `moderated_at`).
+review_rejected = Signal()
+
+# The business's public reply to a review was written or rewritten. Arguments: `review`
+# (Review, with `author` and `subject`), `reply` (ReviewReply) and `created` (bool: the
+# first reply, not a rewrite).
+review_replied = Signal()
