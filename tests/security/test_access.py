@@ -84,7 +84,7 @@ def _world() -> World:
     voucher = reward_redeem(customer=alice, reward=reward).voucher
     incoming = connection_request(requester=carol, addressee=alice)
     export = data_export_request(customer=alice, source="portal")
-    data_export_build(export_id=export.pk)
+    data_export_build(export_id=export.pk)  # tells Alice in a notice that it is ready
     invitation = invitations_create(sender=alice, addresses="friend@example.org").invited[0]
     subject = SubjectFactory()
     review = ReviewFactory(subject=subject, author=bob)
@@ -117,6 +117,7 @@ def _world() -> World:
             "voucher": voucher,
             "connection": incoming,
             "export": export,
+            "notice": alice.notices.get(kind="data_export_ready"),
             "invitation": invitation,
             "subject": subject,
             "review": review,
@@ -199,6 +200,14 @@ RULES: dict[str, Rule] = {
         lambda w: reverse("customers:friend_remove", args=[w.objects["connection"].pk]),
         "post",
     ),
+    "me/notices/": Rule(MINE),
+    "me/notices/<int:pk>/read/": Rule(
+        ALICES_POST,
+        lambda w: reverse("customers:notice_read", args=[w.objects["notice"].pk]),
+        "post",
+    ),
+    # Each signed-in person marks their own notices; nobody else's can be named here.
+    "me/notices/read-all/": Rule({**MINE, **SIGNED_IN_REDIRECTED}, None, "post"),
     "me/data/": Rule(MINE),
     "me/data/<uuid:public_id>/download/": Rule(
         ALICES, lambda w: reverse("customers:data_download", args=[w.objects["export"].public_id])
