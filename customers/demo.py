@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 from allauth.account.models import EmailAddress
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from customers.images import process_image
-from customers.models import Connection, ContactPerson, Customer, User
+from customers.models import Connection, ContactPerson, Customer, Notice, User
+from customers.notices import notice_create
 from customers.services import (
     connection_befriend,
     connection_request,
@@ -85,4 +89,35 @@ def seed() -> str:
     connection_befriend(customer=anna, other=carla, relation=Connection.Relation.FAMILY)
     if not Connection.objects.filter(requester=dev, addressee=anna).exists():
         connection_request(requester=dev, addressee=anna, relation=Connection.Relation.COLLEAGUE)
+    _demo_notices(anna=anna, ben=ben, carla=carla)
     return f"{len(customers)} customers, 1 contact person"
+
+
+def _demo_notices(*, anna: Customer, ben: Customer, carla: Customer) -> None:
+    """A few notices so that a newcomer sees the bell with a count, one of them read.
+
+    The kinds belong to the apps above (they register the wording); here they are only
+    names, so the bottom app imports none of them.
+    """
+    now = timezone.now()
+    demo = [
+        ("friend_joined", {"source": "link"}, ben, reverse("referrals:invite"), 3),
+        ("gift_received", {"from_friend": True, "points": 50}, ben, reverse("loyalty:history"), 2),
+        ("reward_settled", {"points": 500, "reward": "referral_reward"}, None,
+         reverse("loyalty:history"), 1),
+        ("connection_accepted", {}, carla, reverse("customers:friends"), 0),
+    ]  # fmt: skip
+    for number, (kind, params, actor, url, days_ago) in enumerate(demo):
+        notice = notice_create(
+            customer=anna,
+            kind=kind,
+            params=params,
+            actor=actor,
+            url=url,
+            source_key=f"demo:{number}",
+        )
+        if notice is not None:
+            read_at = now - timedelta(days=days_ago) if days_ago == 3 else None
+            Notice.objects.filter(pk=notice.pk).update(
+                created_at=now - timedelta(days=days_ago, hours=number), read_at=read_at
+            )

@@ -58,3 +58,16 @@ def test_seed_demo_again_links_only_its_own_customers_to_the_demo_partner(settin
     )
     assert linked == {email for email, _, _ in DEMO_CUSTOMERS}
     assert zoe.user.email not in linked
+
+
+def test_seed_demo_gives_anna_a_bell_with_notices_once(settings, client):
+    settings.DEBUG = True
+    call_command("seed_demo")
+    call_command("seed_demo")
+    anna = Customer.objects.get(user__email="anna@example.com")
+    demo = anna.notices.filter(source_key__startswith="demo:")
+    assert demo.count() == 4 and demo.filter(read_at__isnull=True).count() == 3
+    client.force_login(anna.user)
+    page = client.get("/me/notices/").content.decode()
+    assert "joined through your link" in page and "gave you 50 points" in page
+    assert "unread" in page

@@ -42,9 +42,7 @@ def test_publishing_by_a_moderator_tells_the_author(staff):
 
 
 def test_an_auto_published_review_needs_no_notice():
-    ReviewPolicy.objects.filter(pk=ReviewPolicy.current().pk).update(
-        auto_publish_high_ratings=True
-    )
+    ReviewPolicy.objects.filter(pk=ReviewPolicy.current().pk).update(auto_publish_high_ratings=True)
     author = CustomerFactory()
     review = review_create(
         author=author, subject=SubjectFactory(), rating=5, title="Lovely", body="Really good."
