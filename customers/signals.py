@@ -1,4 +1,5 @@
-"""Signals the customers app sends, for the apps above it to hold up their part of data rights.
+"""Signals the customers app sends: for the apps above it to hold up their part of data
+rights, and for notices (customers.notices listens; apps above may too).
 
 `personal_data_collect`
     Sent with `customer` while a data export is built. Each receiver returns a
@@ -11,20 +12,19 @@
     transaction, after the customer's own profile has been anonymised. Each receiver
     removes or anonymises its app's personal data about that customer (texts, photos,
     addresses) and keeps what the books need.
+
+`connection_confirmed`
+    Sent with `connection` (status confirmed; `requester` asked, `addressee` accepted)
+    inside the transaction that confirmed a friends-list request.
+
+`data_export_ready`
+    Sent with `export` (a DataExport, with `customer`) inside the transaction that marked
+    the archive ready to download.
 """
 
 from django.dispatch import Signal
 
 personal_data_collect = Signal()
 customer_erased = Signal()
-
-# Sent by customers for its own notices (customers.notices listens), inside the database
-# transaction that made the change; apps above may listen too.
-
-# `connection_confirmed`: a friends-list request was accepted. Arguments: `connection`
-# (Connection, status confirmed, with `requester`, who asked, and `addressee`, who accepted).
 connection_confirmed = Signal()
-
-# `data_export_ready`: a customer's data export finished. Arguments: `export` (DataExport,
-# with `customer`).
 data_export_ready = Signal()

@@ -291,3 +291,12 @@ def test_beat_prunes_notices_daily(settings):
         if entry["task"] == "customers.tasks.notices_prune_old"
     )
     assert entry["schedule"].hour == {4}
+
+
+def test_a_kind_nobody_registered_reads_as_a_plain_line_not_an_error(client):
+    anna = CustomerFactory()
+    _notice(anna, kind="retired_kind", source_key="old")
+    _notice(anna, kind="reward_settled", params={"unexpected": 1}, source_key="odd")
+    client.force_login(anna.user)
+    page = client.get(reverse("customers:notices")).content.decode()
+    assert page.count("Something happened on your account.") == 2
