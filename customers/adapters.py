@@ -7,6 +7,8 @@ from typing import Any
 from urllib.parse import quote
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.mfa.adapter import DefaultMFAAdapter
+from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
@@ -92,3 +94,19 @@ class AccountAdapter(DefaultAccountAdapter):
         for name, url_name in _SITE_LINKS.get(template_prefix, {}).items():
             context[name] = site_url(reverse(url_name))
         super().send_mail(template_prefix, email, context)
+
+
+class MFAAdapter(DefaultMFAAdapter):
+    def can_delete_authenticator(self, authenticator: Authenticator) -> bool:
+        """A staff member keeps at least one second factor: without one the admin would
+        lock them out, and only a superuser's reset may take the last one away."""
+        user = authenticator.user
+        if not user.is_staff:
+            return True
+        return (
+            Authenticator.objects.filter(
+                user=user, type__in=[Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]
+            )
+            .exclude(pk=authenticator.pk)
+            .exists()
+        )

@@ -2,6 +2,7 @@ import functools
 
 from allauth.account import admin as account_admin
 from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
@@ -28,7 +29,7 @@ from customers.models import (
 )
 from customers.privacy import customer_erase, data_export_request, staff_access_record
 from customers.readonly_admin import ReadOnlyAdmin
-from customers.services import contact_person_photo_set
+from customers.services import contact_person_photo_set, staff_second_factor_reset
 
 
 class PersonalDataAdmin(admin.ModelAdmin):
@@ -84,8 +85,33 @@ class UserAdmin(PersonalDataAdmin, BaseUserAdmin):
         (None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]}),
     ]
 
+    actions = ["reset_second_factor"]
+
     def customer_of(self, obj) -> Customer | None:
         return Customer.objects.filter(user=obj).first()
+
+    def has_reset_second_factor_permission(self, request) -> bool:
+        # Not a grantable permission: a group that could reset second factors could
+        # also hand a stolen staff password the admin.
+        return request.user.is_superuser
+
+    @admin.action(
+        description=_("Reset second factor (they set up a new one at their next login)"),
+        permissions=["reset_second_factor"],
+    )
+    def reset_second_factor(self, request, queryset):
+        for member in queryset:
+            staff_second_factor_reset(superuser=request.user, member=member, path=request.path)
+        self.message_user(
+            request,
+            ngettext(
+                "The second factor of %(count)d account was reset.",
+                "The second factors of %(count)d accounts were reset.",
+                queryset.count(),
+            )
+            % {"count": queryset.count()},
+            messages.SUCCESS,
+        )
 
 
 class AccountKindFilter(admin.SimpleListFilter):
@@ -389,3 +415,7 @@ class PeriodicTaskAdmin(beat_admin.PeriodicTaskAdmin):
 for _model, _model_admin in [(EmailAddress, EmailAddressAdmin), (PeriodicTask, PeriodicTaskAdmin)]:
     admin.site.unregister(_model)
     admin.site.register(_model, _model_admin)
+
+# A second factor is removed only through the user admin's reset, which superusers alone
+# may run and which is written to the access trail; allauth's own admin would bypass both.
+admin.site.unregister(Authenticator)

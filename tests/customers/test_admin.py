@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from customers.models import Connection, Customer, User
 from tests.factories import PASSWORD, CustomerFactory
+from tests.support import login_with_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +45,7 @@ def test_the_login_of_a_customer_cannot_be_changed_in_the_admin(client, support,
         email="colleague@example.com", password=PASSWORD, is_staff=True
     )
     url = reverse("admin:customers_customer_change", args=[anna.pk])
-    client.force_login(support)
+    login_with_second_factor(client, support)
     page = client.get(url)
     assert page.status_code == 200
 
@@ -63,7 +64,7 @@ def test_support_erasing_customers_leaves_staff_logins_to_a_superuser(
     anna = CustomerFactory()
     boss = CustomerFactory(email="boss@example.com")
     django_user_model.objects.filter(pk=boss.user_id).update(is_staff=True, is_superuser=True)
-    client.force_login(support)
+    login_with_second_factor(client, support)
 
     client.post(
         reverse("admin:customers_customer_changelist"),
@@ -81,7 +82,7 @@ def test_a_connection_cannot_be_moved_to_other_people_in_the_admin(client):
     ann, ben, eve = CustomerFactory(), CustomerFactory(), CustomerFactory()
     connection = Connection.objects.create(requester=ann, addressee=ben, status="confirmed")
     root = User.objects.create_superuser(email="root2@example.com", password=PASSWORD)
-    client.force_login(root)
+    login_with_second_factor(client, root)
     response = client.post(
         reverse("admin:customers_connection_change", args=[connection.pk]),
         {"requester": eve.pk, "addressee": ben.pk, "relation": connection.relation,

@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from tests.factories import CustomerFactory
 from tests.reviews.factories import ReviewFactory
-from tests.support import BASE_DIR
+from tests.support import BASE_DIR, login_with_second_factor
 
 PRODUCTION_SETTINGS = [
     "SECURE_HSTS_SECONDS",
@@ -142,7 +142,7 @@ def test_admin_pages_send_their_policy_and_run_no_inline_script(
     login = client.get(reverse("admin:login"))
     assert login["Content-Security-Policy"] == settings.ADMIN_CONTENT_SECURITY_POLICY
     staff = django_user_model.objects.create_superuser(email="boss@example.com", password="x")
-    client.force_login(staff)
+    login_with_second_factor(client, staff)
     customer = CustomerFactory()
     pages = [reverse("admin:index"), reverse("staff_dashboard")]
     pages += [
