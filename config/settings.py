@@ -230,8 +230,10 @@ MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
 MFA_TOTP_ISSUER = BUSINESS_NAME
 # A security key or passkey may also sign in on its own (it is a second factor in itself).
 MFA_PASSKEY_LOGIN_ENABLED = True
-# Browsers offer WebAuthn on https only, and on http://localhost for development and tests.
-MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = env.bool("MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN", default=DEBUG)
+# Security keys answer only for this site's own origin: https, or http://localhost (which
+# browsers and fido2 count as secure, for development and the browser tests). Allowing an
+# "insecure origin" would accept any origin at all, so a phishing page could relay a key.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = False
 # Turning a second factor off or adding one asks for the password (or a code) again.
 MFA_REAUTHENTICATION_REQUIRED = True
 # Codes are checked against allauth's "login_failed" budget, per account ("5/5m/key"

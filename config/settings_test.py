@@ -33,5 +33,3 @@ STORAGES = {
     **STORAGES,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-# The browser tests register security keys on the live server's http://localhost.
-MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True
