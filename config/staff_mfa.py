@@ -70,6 +70,9 @@ class StaffSecondFactorMiddleware:
             messages.warning(request, _("Set up a second factor before opening the staff admin."))
             return HttpResponseRedirect(reverse("mfa_index"))
         if not used_second_factor(request):
+            messages.info(
+                request, _("Confirm it is you with your second factor to open the staff admin.")
+            )
             # A key holder with no authenticator app is asked for the key, not for a code.
             name = (
                 "mfa_reauthenticate"

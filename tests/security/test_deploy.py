@@ -14,7 +14,7 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from tests.factories import CustomerFactory
+from tests.factories import PASSWORD, CustomerFactory
 from tests.reviews.factories import ReviewFactory
 from tests.support import BASE_DIR, login_with_second_factor
 
@@ -113,6 +113,29 @@ def test_portal_pages_have_no_inline_script_or_style(client):
     for page in pages:
         html = client.get(page).content.decode()
         assert not INLINE.findall(html), (page, INLINE.findall(html))
+
+
+# allauth's second-factor pages pass data to its script in JSON <script> elements, which
+# browsers do not run; anything else inline, or an image from a data: URL, is refused.
+INLINE_OR_DATA = re.compile(
+    r"<script(?![^>]*\b(?:src=|type=\"application/json\"))[^>]*>|<style\b|\sstyle=|\son[a-z]+="
+    r"|src=\"data:",
+    re.IGNORECASE,
+)
+
+
+@pytest.mark.django_db
+def test_second_factor_pages_have_no_inline_script_style_or_data_image(client):
+    html = client.get(reverse("account_login")).content.decode()
+    assert not INLINE_OR_DATA.findall(html)
+    client.force_login(CustomerFactory().user)
+    client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
+    for page in [reverse("mfa_index"), reverse("mfa_activate_totp"), reverse("mfa_add_webauthn")]:
+        response = client.get(page)
+        assert response.status_code == 200, page
+        html = response.content.decode()
+        assert not INLINE_OR_DATA.findall(html), (page, INLINE_OR_DATA.findall(html))
+    assert "<svg" in client.get(reverse("mfa_activate_totp")).content.decode()
 
 
 def _directives(policy: str) -> dict[str, str]:
