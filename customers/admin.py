@@ -6,7 +6,7 @@ from allauth.mfa.models import Authenticator
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.http import FileResponse, Http404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -69,7 +69,15 @@ class CustomerInline(admin.StackedInline):
 @admin.register(User)
 class UserAdmin(PersonalDataAdmin, BaseUserAdmin):
     ordering = ["email"]
-    list_display = ["email", "first_name", "last_name", "is_staff", "is_active", "date_joined"]
+    list_display = [
+        "email",
+        "first_name",
+        "last_name",
+        "is_staff",
+        "second_factor",
+        "is_active",
+        "date_joined",
+    ]
     list_filter = ["is_staff", "is_superuser", "is_active"]
     search_fields = ["email", "first_name", "last_name", "customer__referral_code"]
     fieldsets = [
@@ -86,6 +94,17 @@ class UserAdmin(PersonalDataAdmin, BaseUserAdmin):
     ]
 
     actions = ["reset_second_factor"]
+
+    def get_queryset(self, request):
+        second_factors = Authenticator.objects.filter(
+            user=OuterRef("pk"),
+            type__in=[Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN],
+        )
+        return super().get_queryset(request).annotate(has_second_factor=Exists(second_factors))
+
+    @admin.display(boolean=True, description=_("second factor"), ordering="has_second_factor")
+    def second_factor(self, obj) -> bool:
+        return obj.has_second_factor
 
     def customer_of(self, obj) -> Customer | None:
         return Customer.objects.filter(user=obj).first()

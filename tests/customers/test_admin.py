@@ -150,3 +150,12 @@ def test_staff_who_may_change_users_still_cannot_reset_a_second_factor(client, d
     assert not StaffAccess.objects.filter(action=StaffAccess.Action.RESET_SECOND_FACTOR).exists()
     with pytest.raises(PermissionDenied):
         staff_second_factor_reset(superuser=manager, member=member)
+
+
+def test_the_user_list_shows_who_has_a_second_factor(client, django_user_model):
+    root = User.objects.create_superuser(email="root@example.com", password=PASSWORD)
+    django_user_model.objects.create_user(email="no-factor@example.com", is_staff=True)
+    login_with_second_factor(client, root)
+    page = client.get(reverse("admin:customers_user_changelist"))
+    shown = {user.email: user.has_second_factor for user in page.context["cl"].result_list}
+    assert shown == {"root@example.com": True, "no-factor@example.com": False}
