@@ -224,7 +224,7 @@ ACCOUNT_RATE_LIMITS = {
 # and used it in this session (config/staff_mfa.py). Customers may turn one on too.
 # Kept in one block, so that the app and middleware it adds are found in one place.
 INSTALLED_APPS.insert(INSTALLED_APPS.index("allauth.account") + 1, "allauth.mfa")
-MIDDLEWARE.append("config.staff_mfa.StaffSecondFactorMiddleware")
+MIDDLEWARE.append("config.staff_mfa.SecondFactorMiddleware")
 MFA_ADAPTER = "customers.adapters.MFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
 MFA_TOTP_ISSUER = BUSINESS_NAME

@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import quote
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.internal.flows.login import record_authentication
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
 from django.conf import settings
@@ -110,3 +111,13 @@ class MFAAdapter(DefaultMFAAdapter):
             .exclude(pk=authenticator.pk)
             .exists()
         )
+
+
+def second_factor_added(*, request, user, authenticator: Authenticator, **kwargs) -> None:
+    """Setting up an app (a code it showed was checked) or a key (it made the credential)
+    proves the person holds it, so the session counts as having used its second factor,
+    as allauth records after a login with one. Without this, the admin would ask a staff
+    member who just set one up for it again, and an app's next code is up to 30 s away."""
+    if authenticator.type in (Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN):
+        # allauth's own flows record a used factor with this function; it has no public one.
+        record_authentication(request, user, "mfa", type=authenticator.type, id=authenticator.pk)

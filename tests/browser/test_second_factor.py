@@ -82,8 +82,16 @@ def test_staff_add_a_passkey_open_the_admin_and_sign_in_with_it(key_page, staff)
     page.wait_for_url("**/accounts/2fa/recovery-codes/")
     assert Authenticator.objects.filter(user=staff, type=Authenticator.Type.WEBAUTHN).exists()
 
-    # Adding proved the key once; the admin asks for it in this session too.
+    # Adding the key proved it is at hand: the admin opens.
     page.goto("/admin/")
+    expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
+
+    # A new session asks for the key before the admin opens.
+    _log_out(page)
+    page.goto("/admin/login/?next=/admin/")
+    page.get_by_label("Email").fill(staff.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in", exact=True).click()
     page.wait_for_url("**/accounts/2fa/webauthn/reauthenticate/**")
     page.get_by_role("button", name="Use a security key").click()
     page.wait_for_url("**/admin/")

@@ -8,6 +8,7 @@ import pytest
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+from allauth.mfa.totp.internal.auth import SECRET_SESSION_KEY as TOTP_SECRET_SESSION_KEY
 from django.contrib import admin
 from django.core.cache import cache
 from django.urls import reverse
@@ -165,8 +166,7 @@ def test_an_admin_session_in_use_stays_open(client, staff, settings):
 
 def test_turning_the_app_off_asks_for_the_password_again(client):
     customer = CustomerFactory()
-    second_factor_add(customer.user)
-    client.force_login(customer.user)
+    login_with_second_factor(client, customer.user)
     response = client.get(reverse("mfa_deactivate_totp"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("account_reauthenticate"))
@@ -182,3 +182,32 @@ def test_staff_cannot_turn_off_their_last_second_factor(client, staff):
     assert response.status_code == 200
     assert "You cannot deactivate two-factor authentication" in response.content.decode()
     assert Authenticator.objects.filter(user=staff, type=Authenticator.Type.TOTP).exists()
+
+
+@pytest.mark.parametrize(
+    "name", ["mfa_index", "mfa_add_webauthn", "mfa_view_recovery_codes", "mfa_deactivate_totp"]
+)
+def test_a_session_that_did_not_use_its_second_factor_cannot_change_them(client, staff, name):
+    """The admin's password form signs in without the code: such a session must not add a
+    key of its own or read a recovery code, then pass the admin's check with it."""
+    second_factor_add(staff)
+    RecoveryCodes.activate(staff)
+    client.post(reverse("admin:login"), {"username": staff.email, "password": PASSWORD})
+    assert _signed_in(client)
+    response = client.get(reverse(name))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("mfa_reauthenticate") + "?next=")
+    assert client.get(response["Location"]).status_code == 200
+
+
+# allauth announces a new authenticator once its transaction commits, inside the request.
+@pytest.mark.django_db(transaction=True)
+def test_setting_up_an_app_counts_as_using_it_so_the_admin_opens_at_once(client, staff):
+    client.force_login(staff)
+    client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
+    assert client.get(reverse("mfa_activate_totp")).status_code == 200
+    secret = client.session[TOTP_SECRET_SESSION_KEY]
+    response = client.post(reverse("mfa_activate_totp"), {"code": totp_code(secret)})
+    assert response.status_code == 302
+    assert client.get(reverse("mfa_view_recovery_codes")).status_code == 200
+    assert client.get(reverse("admin:index")).status_code == 200
