@@ -218,6 +218,32 @@ ACCOUNT_RATE_LIMITS = {
     "manage_email": "10/m/user",
 }
 
+# --- Second factor and admin sessions (allauth.mfa) ---------------------------------
+# Staff can issue points, export and erase customers, so a stolen staff password alone
+# must not be enough: the admin opens only for a staff member who has a second factor
+# and used it in this session (config/staff_mfa.py). Customers may turn one on too.
+# Kept in one block, so that the app and middleware it adds are found in one place.
+INSTALLED_APPS.insert(INSTALLED_APPS.index("allauth.account") + 1, "allauth.mfa")
+MIDDLEWARE.append("config.staff_mfa.SecondFactorMiddleware")
+MFA_ADAPTER = "customers.adapters.MFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_TOTP_ISSUER = BUSINESS_NAME
+# A security key or passkey may also sign in on its own (it is a second factor in itself).
+MFA_PASSKEY_LOGIN_ENABLED = True
+# Security keys answer only for this site's own origin: https, or http://localhost (which
+# browsers and fido2 count as secure, for development and the browser tests). Allowing an
+# "insecure origin" would accept any origin at all, so a phishing page could relay a key.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = False
+# Turning a second factor off or adding one asks for the password (or a code) again.
+MFA_REAUTHENTICATION_REQUIRED = True
+# Codes are checked against allauth's "login_failed" budget, per account ("5/5m/key"
+# above): five wrong codes in five minutes lock code entry for that account.
+MFA_RATE_LIMITS = {"webauthn_login": "10/m/ip"}
+ACCOUNT_RATE_LIMITS["reauthenticate"] = "10/m/user"
+# An admin session left alone this long (minutes) ends; the next admin page asks to log in.
+ADMIN_SESSION_IDLE_MINUTES = env.int("ADMIN_SESSION_IDLE_MINUTES", default=30)
+# -------------------------------------------------------------------------------------
+
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"{BUSINESS_NAME} <hello@example.com>")

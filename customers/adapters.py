@@ -7,6 +7,9 @@ from typing import Any
 from urllib.parse import quote
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.internal.flows.login import record_authentication
+from allauth.mfa.adapter import DefaultMFAAdapter
+from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
@@ -92,3 +95,29 @@ class AccountAdapter(DefaultAccountAdapter):
         for name, url_name in _SITE_LINKS.get(template_prefix, {}).items():
             context[name] = site_url(reverse(url_name))
         super().send_mail(template_prefix, email, context)
+
+
+class MFAAdapter(DefaultMFAAdapter):
+    def can_delete_authenticator(self, authenticator: Authenticator) -> bool:
+        """A staff member keeps at least one second factor: without one the admin would
+        lock them out, and only a superuser's reset may take the last one away."""
+        user = authenticator.user
+        if not user.is_staff:
+            return True
+        return (
+            Authenticator.objects.filter(
+                user=user, type__in=[Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]
+            )
+            .exclude(pk=authenticator.pk)
+            .exists()
+        )
+
+
+def second_factor_added(*, request, user, authenticator: Authenticator, **kwargs) -> None:
+    """Setting up an app (a code it showed was checked) or a key (it made the credential)
+    proves the person holds it, so the session counts as having used its second factor,
+    as allauth records after a login with one. Without this, the admin would ask a staff
+    member who just set one up for it again, and an app's next code is up to 30 s away."""
+    if authenticator.type in (Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN):
+        # allauth's own flows record a used factor with this function; it has no public one.
+        record_authentication(request, user, "mfa", type=authenticator.type, id=authenticator.pk)

@@ -2,10 +2,11 @@ import functools
 
 from allauth.account import admin as account_admin
 from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.http import FileResponse, Http404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -28,7 +29,7 @@ from customers.models import (
 )
 from customers.privacy import customer_erase, data_export_request, staff_access_record
 from customers.readonly_admin import ReadOnlyAdmin
-from customers.services import contact_person_photo_set
+from customers.services import contact_person_photo_set, staff_second_factor_reset
 
 
 class PersonalDataAdmin(admin.ModelAdmin):
@@ -68,7 +69,15 @@ class CustomerInline(admin.StackedInline):
 @admin.register(User)
 class UserAdmin(PersonalDataAdmin, BaseUserAdmin):
     ordering = ["email"]
-    list_display = ["email", "first_name", "last_name", "is_staff", "is_active", "date_joined"]
+    list_display = [
+        "email",
+        "first_name",
+        "last_name",
+        "is_staff",
+        "second_factor",
+        "is_active",
+        "date_joined",
+    ]
     list_filter = ["is_staff", "is_superuser", "is_active"]
     search_fields = ["email", "first_name", "last_name", "customer__referral_code"]
     fieldsets = [
@@ -84,8 +93,44 @@ class UserAdmin(PersonalDataAdmin, BaseUserAdmin):
         (None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]}),
     ]
 
+    actions = ["reset_second_factor"]
+
+    def get_queryset(self, request):
+        second_factors = Authenticator.objects.filter(
+            user=OuterRef("pk"),
+            type__in=[Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN],
+        )
+        return super().get_queryset(request).annotate(has_second_factor=Exists(second_factors))
+
+    @admin.display(boolean=True, description=_("second factor"), ordering="has_second_factor")
+    def second_factor(self, obj) -> bool:
+        return obj.has_second_factor
+
     def customer_of(self, obj) -> Customer | None:
         return Customer.objects.filter(user=obj).first()
+
+    def has_reset_second_factor_permission(self, request) -> bool:
+        # Not a grantable permission: a group that could reset second factors could
+        # also hand a stolen staff password the admin.
+        return request.user.is_superuser
+
+    @admin.action(
+        description=_("Reset second factor (they set up a new one at their next login)"),
+        permissions=["reset_second_factor"],
+    )
+    def reset_second_factor(self, request, queryset):
+        for member in queryset:
+            staff_second_factor_reset(superuser=request.user, member=member, path=request.path)
+        self.message_user(
+            request,
+            ngettext(
+                "The second factor of %(count)d account was reset.",
+                "The second factors of %(count)d accounts were reset.",
+                queryset.count(),
+            )
+            % {"count": queryset.count()},
+            messages.SUCCESS,
+        )
 
 
 class AccountKindFilter(admin.SimpleListFilter):
@@ -389,3 +434,7 @@ class PeriodicTaskAdmin(beat_admin.PeriodicTaskAdmin):
 for _model, _model_admin in [(EmailAddress, EmailAddressAdmin), (PeriodicTask, PeriodicTaskAdmin)]:
     admin.site.unregister(_model)
     admin.site.register(_model, _model_admin)
+
+# A second factor is removed only through the user admin's reset, which superusers alone
+# may run and which is written to the access trail; allauth's own admin would bypass both.
+admin.site.unregister(Authenticator)

@@ -8,7 +8,11 @@ class CustomersConfig(AppConfig):
     verbose_name = "Customers"
 
     def ready(self) -> None:
+        from allauth.mfa.signals import authenticator_added
+
         from customers import notices  # noqa: F401  (connects its receivers)
+        from customers.adapters import second_factor_added
         from customers.staff_groups import staff_groups_sync
 
         post_migrate.connect(staff_groups_sync, dispatch_uid="customers.staff_groups_sync")
+        authenticator_added.connect(second_factor_added, dispatch_uid="customers.second_factor")

@@ -310,7 +310,8 @@ class DataExport(models.Model):
 
 
 class StaffAccess(models.Model):
-    """Who on the staff viewed, changed, exported or erased a customer's personal data.
+    """Who on the staff viewed, changed, exported or erased a customer's personal data, or
+    reset a staff member's second factor (recorded against that member's profile).
 
     Rows are only ever added: the admin shows them read-only to superusers, and on
     PostgreSQL a trigger refuses UPDATE and DELETE.
@@ -321,6 +322,7 @@ class StaffAccess(models.Model):
         CHANGE = "change", _("Changed")
         EXPORT = "export", _("Exported")
         ERASE = "erase", _("Erased")
+        RESET_SECOND_FACTOR = "reset_2fa", _("Reset second factor")
 
     staff = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import secrets
 
+from allauth.mfa.models import Authenticator
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -19,9 +21,10 @@ from customers.models import (
     ConsentRecord,
     ContactPerson,
     Customer,
+    StaffAccess,
     User,
 )
-from customers.privacy import CONSENT_FIELDS, consent_set
+from customers.privacy import CONSENT_FIELDS, consent_set, staff_access_record
 from customers.signals import connection_confirmed
 
 
@@ -254,3 +257,23 @@ def connection_remove(*, connection: Connection, by: Customer) -> None:
     if by.pk not in (connection.requester_id, connection.addressee_id):
         raise FriendsListError(_("This is not your connection."))
     connection.delete()
+
+
+def staff_second_factor_reset(*, superuser: User, member: User, path: str = "") -> int:
+    """Remove every second factor (app, keys, recovery codes) of a staff member who lost
+    theirs, so the admin sends them to set up a new one; the reset is in the access trail.
+
+    Only a superuser may: a second factor is what stands between a stolen staff
+    password and the admin. Returns the number of authenticators removed.
+    """
+    if not superuser.is_superuser:
+        raise PermissionDenied("Only a superuser resets a second factor.")
+    with transaction.atomic():
+        removed, _by_model = Authenticator.objects.filter(user=member).delete()
+        staff_access_record(
+            staff=superuser,
+            customer=customer_for_user(user=member),
+            action=StaffAccess.Action.RESET_SECOND_FACTOR,
+            path=path,
+        )
+    return removed

@@ -5,7 +5,7 @@ import os
 import pytest
 from django.core.cache import caches
 
-from tests.support import CeleryWorker, RedisServer, SmtpSink
+from tests.support import CeleryWorker, RedisServer, SmtpSink, login_with_second_factor
 
 
 @pytest.fixture(autouse=True)
@@ -58,3 +58,10 @@ def redis_server():
     server = RedisServer().start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    """pytest-django's, with the second factor the admin asks of every staff member."""
+    login_with_second_factor(client, admin_user)
+    return client

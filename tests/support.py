@@ -1,4 +1,5 @@
-"""Real processes and servers for tests: an SMTP sink and a Celery worker."""
+"""Real processes and servers for tests (an SMTP sink, a Celery worker, Redis), the partner
+API client, and second factors for staff."""
 
 from __future__ import annotations
 
@@ -19,7 +20,12 @@ from pathlib import Path
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP
+from allauth.account.internal.flows.login import record_authentication
+from allauth.mfa import app_settings as mfa_settings
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_totp_secret, hotp_value
 from django.db import connection
+from django.test import RequestFactory
 from rest_framework.test import APIClient
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -237,3 +243,31 @@ class PartnerClient(APIClient):
         if key:
             extra["HTTP_IDEMPOTENCY_KEY"] = key
         return super().post(path, data, format=format, **extra)
+
+
+def second_factor_add(user) -> str:
+    """Give `user` an authenticator app; returns its secret, to compute codes with."""
+    secret = generate_totp_secret()
+    TOTP.activate(user, secret)
+    return secret
+
+
+def totp_code(secret: str, *, at: float | None = None) -> str:
+    """The code an authenticator app shows for `secret` at `at` (now by default)."""
+    counter = int(time.time() if at is None else at) // mfa_settings.TOTP_PERIOD
+    return format_hotp_value(hotp_value(secret, counter))
+
+
+def login_with_second_factor(client, user) -> None:
+    """`force_login`, then what allauth records after a correct code (its own
+    `record_authentication`), so the admin (config/staff_mfa.py) opens; the user gets an
+    authenticator app if they have none."""
+    authenticator = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
+    if authenticator is None:
+        second_factor_add(user)
+        authenticator = Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP)
+    client.force_login(user)
+    request = RequestFactory().get("/")
+    request.session = client.session
+    record_authentication(request, user, "mfa", type="totp", id=authenticator.pk)
+    request.session.save()

@@ -11,6 +11,7 @@ from playwright.sync_api import sync_playwright
 
 from tests.browser.accessibility import CONFLICT_MARKER_MESSAGE, CONFLICT_MARKER_WATCH
 from tests.factories import PASSWORD, CustomerFactory
+from tests.support import totp_code
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -76,5 +77,13 @@ def log_in(page, email: str, password: str = PASSWORD) -> None:
     page.goto("/accounts/login/")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="Log in", exact=True).click()
     page.wait_for_url("**/me/dashboard/")
+
+
+def enter_second_factor(page, secret: str, *, then: str) -> None:
+    """The admin asks staff who logged in with their password alone for a code."""
+    page.wait_for_url("**/accounts/2fa/reauthenticate/**")
+    page.locator("input[name=code]").fill(totp_code(secret))
+    page.get_by_role("button", name="Confirm").click()
+    page.wait_for_url(then)

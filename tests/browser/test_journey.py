@@ -29,10 +29,11 @@ from referrals.invitations import invitations_send
 from referrals.models import Invitation, Referral
 from reviews.models import Review
 from tests.browser.accessibility import assert_accessible
-from tests.browser.conftest import DESKTOP, PHONE, log_in, watch_pages
+from tests.browser.conftest import DESKTOP, PHONE, enter_second_factor, log_in, watch_pages
 from tests.loyalty.factories import RewardFactory
 from tests.referrals.factories import active_program
 from tests.reviews.factories import SubjectFactory
+from tests.support import second_factor_add
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -122,7 +123,9 @@ def test_customer_journey_from_signup_to_the_staff_funnel(new_page, live_server)
     SubjectFactory(name="House Blend", slug="house-blend")
     RewardFactory(name="Free flat white", points_cost=100)
     _partner, key = partner_create(name="Coffee shop", kind=Partner.Kind.OWN)
-    User.objects.create_superuser(email="staff@example.com", password=PASSWORD)
+    staff_secret = second_factor_add(
+        User.objects.create_superuser(email="staff@example.com", password=PASSWORD)
+    )
 
     # Anna finds the program, joins and verifies her address from the email.
     anna_page = new_page()
@@ -249,8 +252,8 @@ def test_customer_journey_from_signup_to_the_staff_funnel(new_page, live_server)
     checked(staff_page)
     staff_page.get_by_label("Email").fill("staff@example.com")
     staff_page.get_by_label("Password").fill(PASSWORD)
-    staff_page.get_by_role("button", name="Log in").click()
-    staff_page.wait_for_url("**/admin/")
+    staff_page.get_by_role("button", name="Log in", exact=True).click()
+    enter_second_factor(staff_page, staff_secret, then="**/admin/")
     checked(staff_page)
     staff_page.goto("/admin/reviews/review/")
     checked(staff_page)

@@ -56,7 +56,7 @@ def test_wrong_password_says_so(page, customer):
     page.goto("/accounts/login/")
     page.get_by_label("Email").fill(customer.user.email)
     page.get_by_label("Password").fill("not the password")
-    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="Log in", exact=True).click()
     assert page.get_by_text("not correct").is_visible()
     assert_accessible(page)
 

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import reverse
 
 from tests.factories import PASSWORD, CustomerFactory
+from tests.support import login_with_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -14,7 +15,7 @@ MODEL_ADMINS = sorted(
 @pytest.fixture
 def staff_client(client, django_user_model):
     staff = django_user_model.objects.create_superuser(email="boss@example.com", password=PASSWORD)
-    client.force_login(staff)
+    login_with_second_factor(client, staff)
     return client
 
 

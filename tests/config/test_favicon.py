@@ -7,6 +7,7 @@ from django.contrib.staticfiles import finders
 from django.templatetags.static import static
 
 from tests.factories import PASSWORD
+from tests.support import login_with_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +23,7 @@ def test_favicon_ico_leads_to_the_icon(client):
 
 def test_admin_pages_name_the_icon(client, django_user_model):
     staff = django_user_model.objects.create_superuser(email="boss@example.com", password=PASSWORD)
-    client.force_login(staff)
+    login_with_second_factor(client, staff)
     for path in ["/admin/", "/admin/dashboard/", "/admin/login/"]:
         assert f'<link rel="icon" href="{ICON}"' in client.get(path, follow=True).content.decode()
 

@@ -15,6 +15,7 @@ from loyalty.ledger import points_award
 from referrals.services import referral_attribute, referral_conversion_qualify
 from reviews.models import Survey
 from tests.factories import CustomerFactory, purchase
+from tests.support import login_with_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -71,7 +72,7 @@ def test_a_backwards_period_is_explained(admin_client):
 def test_staff_without_customer_access_see_no_names(client, referred_purchase):
     anna, _ben = referred_purchase
     staff = User.objects.create_user(email="ops@example.com", password="x", is_staff=True)
-    client.force_login(staff)
+    login_with_second_factor(client, staff)
     page = client.get(reverse("staff_dashboard")).content.decode()
     assert anna.referral_code not in page
     assert "You may not see customers" in page

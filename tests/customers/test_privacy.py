@@ -38,6 +38,7 @@ from tests.customers.test_avatars import _image_bytes, _upload
 from tests.factories import PASSWORD, CustomerFactory, purchase
 from tests.referrals.factories import active_program
 from tests.reviews.factories import SubjectFactory
+from tests.support import login_with_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -310,7 +311,7 @@ def test_staff_erase_and_export_from_the_admin_are_in_the_trail(admin_client):
 def test_only_superusers_see_the_trail(client):
     staff = _staff()
     staff.user_permissions.add(*Group.objects.get(name="Support").permissions.all())
-    client.force_login(staff)
+    login_with_second_factor(client, staff)
     assert client.get(reverse("admin:customers_staffaccess_changelist")).status_code == 403
     assert client.get(reverse("admin:customers_customer_changelist")).status_code == 200
     anna = CustomerFactory()

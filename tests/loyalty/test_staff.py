@@ -11,6 +11,7 @@ from loyalty.selectors import balance
 from loyalty.vouchers import reward_redeem
 from tests.factories import PASSWORD, CustomerFactory
 from tests.loyalty.factories import RewardFactory, settled_points
+from tests.support import login_with_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +28,7 @@ def second_staff(django_user_model):
 
 @pytest.fixture
 def staff_client(client, staff):
-    client.force_login(staff)
+    login_with_second_factor(client, staff)
     return client
 
 
@@ -104,10 +105,10 @@ def test_approve_action_refuses_the_requester_and_posts_for_another(
     adjustment = adjustment_request(customer=anna, points=500, reason="Complaint", actor=staff)
     changelist = reverse("admin:loyalty_adjustmentrequest_changelist")
     form = {"action": "approve", "_selected_action": [adjustment.pk]}
-    client.force_login(staff)
+    login_with_second_factor(client, staff)
     client.post(changelist, form)
     assert balance(customer=anna).settled == 0
-    client.force_login(second_staff)
+    login_with_second_factor(client, second_staff)
     client.post(changelist, form)
     assert balance(customer=anna).settled == 500
 

@@ -19,7 +19,7 @@ from tests.factories import CustomerFactory
 from tests.loyalty.factories import RewardFactory, settled_points
 from tests.partners.factories import PartnerFactory
 from tests.referrals.factories import active_program
-from tests.support import PartnerClient, wait_for
+from tests.support import PartnerClient, login_with_second_factor, wait_for
 
 pytestmark = pytest.mark.django_db
 
@@ -358,7 +358,7 @@ def test_the_persons_answer_by_email_through_a_real_worker(
 def test_staff_set_a_partners_kind_in_the_admin(client):
     partner = PartnerFactory(kind=Partner.Kind.MERCHANT)
     root = User.objects.create_superuser(email="root@example.com", password="x-Unused-42")
-    client.force_login(root)
+    login_with_second_factor(client, root)
     page = client.get(reverse("admin:partners_partner_change", args=[partner.pk]))
     assert 'name="kind"' in page.content.decode()
     response = client.post(
@@ -377,7 +377,7 @@ def test_staff_cannot_add_a_link_or_point_one_at_another_customer(client, mercha
     link = PartnerCustomer.objects.get(partner=merchant.partner)
     other = CustomerFactory()
     root = User.objects.create_superuser(email="root@example.com", password="x-Unused-42")
-    client.force_login(root)
+    login_with_second_factor(client, root)
     assert client.get(reverse("admin:partners_partnercustomer_add")).status_code == 403
     response = client.post(
         reverse("admin:partners_partnercustomer_change", args=[link.pk]),

@@ -12,6 +12,7 @@ from reviews.models import FeedbackAlert, Review, ReviewReply, Survey
 from reviews.signals import review_published
 from tests.factories import CustomerFactory, purchase
 from tests.reviews.factories import ReviewFactory
+from tests.support import login_with_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +26,7 @@ def staff(django_user_model):
 
 @pytest.fixture
 def staff_client(client, staff):
-    client.force_login(staff)
+    login_with_second_factor(client, staff)
     return client
 
 
@@ -187,7 +188,7 @@ def test_publishing_from_the_change_form_needs_the_moderation_permission(client,
         )
     )
     review = ReviewFactory(status=Review.Status.PENDING)
-    client.force_login(editor)
+    login_with_second_factor(client, editor)
     page = client.get(reverse("admin:reviews_review_change", args=[review.pk]))
     assert page.status_code == 200 and b'name="decision"' not in page.content
 
@@ -195,7 +196,7 @@ def test_publishing_from_the_change_form_needs_the_moderation_permission(client,
 
     review.refresh_from_db()
     assert review.status == Review.Status.PENDING
-    client.force_login(staff)
+    login_with_second_factor(client, staff)
     _change(client, review, decision="publish")
     review.refresh_from_db()
     assert review.status == Review.Status.PUBLISHED

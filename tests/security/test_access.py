@@ -44,6 +44,7 @@ from tests.loyalty.factories import RewardFactory, settled_points
 from tests.partners.factories import PartnerFactory
 from tests.referrals.factories import active_program
 from tests.reviews.factories import ReviewFactory, SubjectFactory
+from tests.support import login_with_second_factor, second_factor_add
 
 pytestmark = pytest.mark.django_db
 
@@ -149,8 +150,14 @@ ALICES_POST = {**ALICES, "alice": "redirect"}
 # The API answers only to partner keys; a session is not a credential there.
 API = {**_everyone(401), "partner_a": 200, "partner_b": 200}
 API_SCOPED = {**API, "partner_b": 404}
+# Pages that ask a signed-in person for their password again before they open.
+MINE_AGAIN = {**MINE, **SIGNED_IN_REDIRECTED}
 ADMIN = {**_everyone("admin_login"), "staff": 403, "superuser": "page"}
 ADMIN_OPEN = {**ADMIN, "staff": "page"}
+
+
+def _not_found_when_signed_in() -> dict:
+    return {**MINE, **dict.fromkeys(SIGNED_IN_REDIRECTED, 404)}
 
 
 def _a(world: World) -> str:
@@ -187,6 +194,31 @@ RULES: dict[str, Rule] = {
     "accounts/^password/reset/key/(?P<uidb36>[0-9A-Za-z]+)-(?P<key>.+)/$": Rule(
         PUBLIC, "/accounts/password/reset/key/1-not-a-key/"
     ),
+    # allauth.mfa: a signed-in person's own second factors. Staff and superuser have an
+    # authenticator app and used it; Alice and Bob have none. Adding or changing one asks
+    # for the password (or a code) again first: a redirect for everyone signed in.
+    "accounts/2fa/": Rule(MINE),
+    # The code step of a login in progress; with none, back to the login page.
+    "accounts/2fa/authenticate/": Rule({**_everyone("login"), **SIGNED_IN_REDIRECTED}),
+    # Asking for a code again: staff have an app; without one, sent to the password.
+    "accounts/2fa/reauthenticate/": Rule({**MINE, "alice": "redirect", "bob": "redirect"}),
+    "accounts/2fa/totp/activate/": Rule(MINE_AGAIN),
+    "accounts/2fa/totp/deactivate/": Rule({**MINE_AGAIN, "alice": 404, "bob": 404}),
+    # Nobody here has recovery codes yet.
+    "accounts/2fa/recovery-codes/": Rule(_not_found_when_signed_in()),
+    "accounts/2fa/recovery-codes/generate/": Rule(MINE_AGAIN),
+    "accounts/2fa/recovery-codes/download/": Rule(_not_found_when_signed_in()),
+    "accounts/2fa/webauthn/": Rule(MINE),
+    "accounts/2fa/webauthn/add/": Rule(MINE_AGAIN),
+    "accounts/2fa/webauthn/reauthenticate/": Rule(MINE_AGAIN),
+    "accounts/2fa/webauthn/keys/<int:pk>/remove/": Rule(
+        MINE_AGAIN, "/accounts/2fa/webauthn/keys/0/remove/"
+    ),
+    "accounts/2fa/webauthn/keys/<int:pk>/edit/": Rule(
+        MINE_AGAIN, "/accounts/2fa/webauthn/keys/0/edit/"
+    ),
+    # The passkey login is a POST from the login page; a GET is sent back there.
+    "accounts/2fa/webauthn/login/": Rule({**_everyone("login"), **SIGNED_IN_REDIRECTED}),
     "me/dashboard/": Rule(MINE),
     "me/profile/": Rule(MINE),
     "me/friends/": Rule(MINE),
@@ -422,7 +454,10 @@ def _clients(world: World) -> dict[str, Client]:
     for name in ("alice", "bob", "staff", "superuser"):
         person = getattr(world, name)
         clients[name] = Client()
-        clients[name].force_login(getattr(person, "user", person))
+        if name in ("staff", "superuser"):
+            login_with_second_factor(clients[name], person)
+        else:
+            clients[name].force_login(getattr(person, "user", person))
     for name in ("partner_a", "partner_b"):
         key = getattr(world, name).key
         clients[name] = Client(headers={"Authorization": f"Api-Key {key}"})
@@ -572,6 +607,14 @@ def _survey():
     )
 
 
+def _staff_with_second_factor():
+    member = get_user_model().objects.create_user(
+        email=f"member-{next(_serial)}@example.com", is_staff=True
+    )
+    second_factor_add(member)
+    return member
+
+
 def _csv_of(obj, response) -> bool:
     return response["Content-Type"].startswith("text/csv") and str(obj.public_id) in (
         response.content.decode()
@@ -643,6 +686,8 @@ ACTION_RULES: dict[str, ActionRule] = {
     # Partners, logins' addresses and the schedule are the superusers' alone.
     "partners.webhookevent.resend": ActionRule(),
     "account.emailaddress.make_verified": ActionRule(),
+    # A second factor stands between a stolen staff password and the admin.
+    "customers.user.reset_second_factor": ActionRule(target=_staff_with_second_factor),
     "django_celery_beat.periodictask.enable_tasks": ActionRule(),
     "django_celery_beat.periodictask.disable_tasks": ActionRule(),
     "django_celery_beat.periodictask.toggle_tasks": ActionRule(),
@@ -733,7 +778,7 @@ def test_admin_actions_refused_to_a_group_change_nothing():
             target = rule.target() if rule.target else model._base_manager.first()
             pk = target.pk if target is not None else None
             client = Client()
-            client.force_login(members[group])
+            login_with_second_factor(client, members[group])
             before = _database_state(model, pk)
             response = _action_post(client, model, name, pk, rule.confirm)
             if not _refused(response, name):
@@ -750,7 +795,7 @@ def test_admin_actions_allowed_to_a_group_do_their_work():
         for group in sorted(rule.groups):
             target = rule.target()
             client = Client()
-            client.force_login(members[group])
+            login_with_second_factor(client, members[group])
             response = _action_post(client, model, name, target.pk, rule.confirm)
             if _refused(response, name) or not rule.done(target, response):
                 wrong.append(f"{key} did not work for {group}: {response.status_code}")

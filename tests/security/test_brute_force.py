@@ -1,12 +1,17 @@
-"""Guessing passwords is slowed down on every login form and on password reset."""
+"""Guessing passwords and second-factor codes is slowed down on every login form and on
+password reset."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
+from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from tests.factories import PASSWORD, CustomerFactory
+from tests.support import second_factor_add, totp_code
 
 pytestmark = pytest.mark.django_db
 
@@ -69,5 +74,24 @@ def test_admin_and_portal_logins_share_one_budget_per_address(client):
     response = client.post(
         reverse("account_login"), {"login": customer.user.email, "password": PASSWORD}
     )
+    assert "Too many failed login attempts" in response.content.decode()
+    assert not _signed_in(client)
+
+
+def test_wrong_second_factor_codes_lock_code_entry_for_the_account(client):
+    """Codes spend from the "login_failed" budget per account: a six-digit code cannot be
+    guessed by trying them all, even from many addresses."""
+    customer = CustomerFactory()
+    EmailAddress.objects.create(
+        user=customer.user, email=customer.user.email, verified=True, primary=True
+    )
+    secret = second_factor_add(customer.user)
+    client.post(reverse("account_login"), {"login": customer.user.email, "password": PASSWORD})
+    url = reverse("mfa_authenticate")
+    wrong = totp_code(secret, at=time.time() - 3600)
+    for _ in range(ATTEMPTS_PER_ADDRESS):
+        response = client.post(url, {"code": wrong})
+        assert "Incorrect code" in response.content.decode() and not _signed_in(client)
+    response = client.post(url, {"code": totp_code(secret)})
     assert "Too many failed login attempts" in response.content.decode()
     assert not _signed_in(client)

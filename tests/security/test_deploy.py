@@ -14,9 +14,9 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from tests.factories import CustomerFactory
+from tests.factories import PASSWORD, CustomerFactory
 from tests.reviews.factories import ReviewFactory
-from tests.support import BASE_DIR
+from tests.support import BASE_DIR, login_with_second_factor
 
 PRODUCTION_SETTINGS = [
     "SECURE_HSTS_SECONDS",
@@ -115,6 +115,29 @@ def test_portal_pages_have_no_inline_script_or_style(client):
         assert not INLINE.findall(html), (page, INLINE.findall(html))
 
 
+# allauth's second-factor pages pass data to its script in JSON <script> elements, which
+# browsers do not run; anything else inline, or an image from a data: URL, is refused.
+INLINE_OR_DATA = re.compile(
+    r"<script(?![^>]*\b(?:src=|type=\"application/json\"))[^>]*>|<style\b|\sstyle=|\son[a-z]+="
+    r"|src=\"data:",
+    re.IGNORECASE,
+)
+
+
+@pytest.mark.django_db
+def test_second_factor_pages_have_no_inline_script_style_or_data_image(client):
+    html = client.get(reverse("account_login")).content.decode()
+    assert not INLINE_OR_DATA.findall(html)
+    client.force_login(CustomerFactory().user)
+    client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
+    for page in [reverse("mfa_index"), reverse("mfa_activate_totp"), reverse("mfa_add_webauthn")]:
+        response = client.get(page)
+        assert response.status_code == 200, page
+        html = response.content.decode()
+        assert not INLINE_OR_DATA.findall(html), (page, INLINE_OR_DATA.findall(html))
+    assert "<svg" in client.get(reverse("mfa_activate_totp")).content.decode()
+
+
 def _directives(policy: str) -> dict[str, str]:
     return dict(directive.strip().split(" ", 1) for directive in policy.split(";"))
 
@@ -142,7 +165,7 @@ def test_admin_pages_send_their_policy_and_run_no_inline_script(
     login = client.get(reverse("admin:login"))
     assert login["Content-Security-Policy"] == settings.ADMIN_CONTENT_SECURITY_POLICY
     staff = django_user_model.objects.create_superuser(email="boss@example.com", password="x")
-    client.force_login(staff)
+    login_with_second_factor(client, staff)
     customer = CustomerFactory()
     pages = [reverse("admin:index"), reverse("staff_dashboard")]
     pages += [
