@@ -8,6 +8,7 @@ class CustomersConfig(AppConfig):
     verbose_name = "Customers"
 
     def ready(self) -> None:
+        from customers import languages  # noqa: F401  (its sign-in receiver)
         from customers.staff_groups import staff_groups_sync
 
         post_migrate.connect(staff_groups_sync, dispatch_uid="customers.staff_groups_sync")
