@@ -76,7 +76,6 @@ def test_a_customer_switches_to_german_and_no_page_shows_english(page, busy_cust
     english = english_phrases("de")
     for path in PAGES:
         page.goto(path)
-        print(path, serious_violations(page))
         assert_accessible(page, language="de")
         text = page.locator("body").inner_text()
         shown = [phrase for phrase in english if phrase in text]
