@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from customers.models import Customer
 
@@ -333,10 +334,10 @@ class Voucher(models.Model):
     """A single-use code for a reward, checked and used by partner sites."""
 
     class Status(models.TextChoices):
-        ACTIVE = "active", _("Active")
-        USED = "used", _("Used")
-        EXPIRED = "expired", _("Expired")
-        VOID = "void", _("Void")
+        ACTIVE = "active", pgettext_lazy("voucher", "Active")
+        USED = "used", pgettext_lazy("voucher", "Used")
+        EXPIRED = "expired", pgettext_lazy("voucher", "Expired")
+        VOID = "void", pgettext_lazy("voucher", "Void")
 
     code = models.CharField(max_length=16, unique=True, editable=False)
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="vouchers")
