@@ -69,4 +69,4 @@ makemessages: install
 		--ignore=.venv --ignore=var --ignore=bench --ignore=tests
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var $(MO_FILES)
