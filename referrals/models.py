@@ -181,7 +181,7 @@ class Invitation(models.Model):
     """An email invitation from a customer to a friend; its token is stored only as a hash."""
 
     class Status(models.TextChoices):
-        QUEUED = "queued", _("Queued")
+        QUEUED = "queued", pgettext_lazy("invitation", "Queued")
         SENT = "sent", pgettext_lazy("invitation", "Sent")
         OPENED = "opened", pgettext_lazy("invitation", "Opened")
         ACCEPTED = "accepted", pgettext_lazy("invitation", "Accepted")
