@@ -10,6 +10,7 @@ from django.db import transaction as db_transaction
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from customers.db import enqueue_after_commit
 from customers.models import ConsentRecord, Customer, User
@@ -64,7 +65,7 @@ def gift_to_friend(
                 recipient=recipient,
                 points=points,
                 kind=Transaction.Kind.GIFT,
-                memo="Gift between friends",
+                memo=gettext_noop("Gift between friends"),
                 idempotency_key=idempotency_key and f"gift:{idempotency_key}",
                 cause="gift",
             )
@@ -244,7 +245,7 @@ def birthday_gifts_award(*, today: date | None = None) -> int:
                 points=points,
                 source=Account.System.GIFTS,
                 kind=Transaction.Kind.GIFT,
-                memo="Happy birthday!",
+                memo=gettext_noop("Happy birthday!"),
                 idempotency_key=f"birthday:{customer.pk}:{today.year}",
                 cause="birthday",
             )

@@ -238,3 +238,17 @@ def test_the_survey_reaches_a_french_speaker_in_french(settings):
     assert message.subject == f"Recommanderiez-vous {settings.BUSINESS_NAME} à un ami ?"
     assert "Merci pour votre récent achat" in message.body
     assert "Merci pour votre récent achat" in message.alternatives[0][0]
+
+
+@pytest.mark.django_db
+def test_the_portals_own_memos_are_translated_in_the_history(client):
+    anna = CustomerFactory(language="de")
+    ledger.points_award(
+        customer=anna,
+        points=50,
+        kind=Transaction.Kind.REVIEW_BONUS,
+        memo="Thank you for your review",
+    )
+    client.force_login(anna.user)
+    page = client.get("/me/rewards/history/").content.decode()
+    assert "Danke für Ihre Bewertung" in page
