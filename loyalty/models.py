@@ -11,8 +11,8 @@ from datetime import datetime
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext, gettext_noop, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from customers.models import Customer
 
@@ -233,6 +233,10 @@ class ExchangeRate(models.Model):
         return f"1 {self.currency} = {self.rate}"
 
 
+# The tiers the migrations seed, so that their names are in the catalogue.
+SEEDED_TIER_NAMES = (gettext_noop("Bronze"), gettext_noop("Silver"), gettext_noop("Gold"))
+
+
 class Tier(models.Model):
     """A loyalty tier, reached by points earned in 12 months or by successful referrals."""
 
@@ -257,6 +261,12 @@ class Tier(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def shown_name(self) -> str:
+        """The name in the reader's language if it is one the catalogue knows (the seeded
+        Bronze, Silver and Gold); a name staff chose reads as written."""
+        return gettext(self.name)
 
 
 class Reward(models.Model):
