@@ -138,3 +138,19 @@ def test_the_welcome_email_from_a_worker_is_in_the_customers_language():
     (message,) = mail.outbox
     assert message.subject.startswith("Bienvenue chez")
     assert "code de parrainage" in message.body
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("de", ["Anmelden", "Passwort", "Noch kein Konto?"]),
+        ("fr", ["Se connecter", "Mot de passe", "Pas encore de compte"]),
+    ],
+)
+def test_allauths_pages_speak_the_browsers_language(client, language, words):
+    page = client.get(reverse("account_login"), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    for word in words:
+        assert word in page
+    reset = client.get(reverse("account_reset_password"), HTTP_ACCEPT_LANGUAGE=language)
+    assert reset["Content-Language"] == language
+    assert "Password Reset" not in reset.content.decode()
