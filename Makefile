@@ -8,7 +8,10 @@ export PORT
 # a port of its own (the worker's is PORT+100), so the worker is told the web server's.
 SITE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: install browser run test test-fast lint format migrations check clean
+# Compiled catalogues are build output (.gitignore'd): built from the committed .po files.
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/django.po))
+
+.PHONY: install gettext messages makemessages browser run test test-fast lint format migrations check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +21,17 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed messages
+
+# msgfmt (GNU gettext) compiles the translation catalogues.
+gettext:
+	@command -v msgfmt >/dev/null || apt-get install -y -q gettext >/dev/null \
+		|| (apt-get update -q && apt-get install -y -q gettext >/dev/null)
+
+messages: $(MO_FILES)
+
+$(MO_FILES): locale/%/LC_MESSAGES/django.mo: locale/%/LC_MESSAGES/django.po | $(VENV)/.installed gettext
+	DEBUG=1 $(BIN)/python manage.py compilemessages --locale $* --ignore .venv --ignore var
 
 # Browser tests drive the system's Chromium (Playwright cannot download browsers here).
 browser:
@@ -51,5 +64,10 @@ format: install
 migrations: install
 	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
 
+# After marking strings: update the catalogues, translate every new entry (docs/translations.md).
+makemessages: install
+	DEBUG=1 $(BIN)/python manage.py makemessages -l de -l fr --no-obsolete \
+		--ignore=.venv --ignore=var --ignore=bench --ignore=tests
+
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var $(MO_FILES)

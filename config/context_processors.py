@@ -1,6 +1,11 @@
 from django.conf import settings
 
+from customers.models import Customer
+
+# The switcher offers the languages; regions (de-ch) come from the browser.
+PORTAL_LANGUAGES = Customer.Language.choices
+
 
 def business(request):
-    """The business's name, shown in the portal's header and footer."""
-    return {"business_name": settings.BUSINESS_NAME}
+    """The business's name (header and footer) and the languages the switcher offers."""
+    return {"business_name": settings.BUSINESS_NAME, "PORTAL_LANGUAGES": PORTAL_LANGUAGES}

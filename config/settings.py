@@ -93,6 +93,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Languages: a signed-in customer's profile language over the browser's (needs the user).
+    "customers.languages.CustomerLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -262,9 +264,25 @@ INVITEE_RETENTION_DAYS = env.int("INVITEE_RETENTION_DAYS", default=30)
 # An invitation still queued after this long is re-enqueued by the sweeper.
 INVITATION_SWEEP_AFTER_SECONDS = env.int("INVITATION_SWEEP_AFTER_SECONDS", default=300)
 
+# --- Languages: English (the default), German and French ---------------------------------
+# Each language is named in itself, so that a reader finds their own in any page's switcher.
+# de-ch and fr-ch share the de and fr catalogues (gettext falls back from de_CH to de) and
+# exist for their formats only: a Swiss browser sees 20'000 and 6.12.2026. A customer's
+# profile holds en, de or fr; the browser's region refines it (see customers/languages.py).
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", "English")]
+LANGUAGES = [
+    ("en", "English"),
+    ("de", "Deutsch"),
+    ("fr", "Français"),
+    ("de-ch", "Deutsch (Schweiz)"),
+    ("fr-ch", "Français (Suisse)"),
+]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Django's de_CH and fr_CH group thousands with a space; Swiss usage is the apostrophe.
+FORMAT_MODULE_PATH = ["config.formats"]
+LANGUAGE_COOKIE_NAME = "kindred_language"
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+# --- end of languages -----------------------------------------------------------------------
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True

@@ -14,7 +14,7 @@ from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from config.charts import bar_chart, line_chart
 from loyalty.reports import points_by_day, points_outstanding
@@ -56,11 +56,11 @@ def _daily(start: datetime, end: datetime) -> tuple[list[str], dict[str, list[in
     by_day = {row.day: row for row in points_by_day(start=start, end=end)}
     days = [(start + timedelta(days=n)).date() for n in range((end - start).days)]
     names = {
-        "issued": _("Issued"),
-        "pending": _("Put on hold"),
-        "redeemed": _("Redeemed"),
-        "expired": _("Expired"),
-        "written_off": _("Written off"),
+        "issued": pgettext("points", "Issued"),
+        "pending": pgettext("points", "Put on hold"),
+        "redeemed": pgettext("points", "Redeemed"),
+        "expired": pgettext("points", "Expired"),
+        "written_off": pgettext("points", "Written off"),
     }
     series = {
         label: [getattr(by_day[day], field) if day in by_day else 0 for day in days]

@@ -7,6 +7,7 @@ from config.admin_login import admin_login_guard
 from config.health import health
 from config.portal import dashboard, favicon, home
 from config.staff_dashboard import staff_dashboard
+from customers.views import language_switch
 from partners.consent import link_consent
 
 admin.site.site_header = f"{settings.BUSINESS_NAME}: Kindred staff"
@@ -19,6 +20,7 @@ urlpatterns = [
     path("", home, name="home"),
     path("health/", health, name="health"),
     path("favicon.ico", favicon, name="favicon"),
+    path("language/", language_switch, name="set_language"),
     path("accounts/", include("allauth.urls")),
     path("me/dashboard/", dashboard, name="dashboard"),
     path("me/", include("customers.urls")),

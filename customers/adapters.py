@@ -1,5 +1,6 @@
 """allauth customisation: every user who signs up gets a customer profile, links in
-allauth's emails point at SITE_URL, and its emails are in the portal's layout."""
+allauth's emails point at SITE_URL, and its emails are in the portal's layout and in the
+recipient's language."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
 
+from customers.languages import language_for_address
 from customers.models import Customer
 from customers.services import customer_create, customer_welcome
 
@@ -34,6 +37,11 @@ def site_url(path: str) -> str:
 _SITE_LINKS = {
     "account/email/unknown_account": {"signup_url": "account_signup"},
 }
+
+
+def _signup_language() -> str:
+    language = (translation.get_language() or "")[:2]
+    return language if language in Customer.Language.values else ""
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -59,7 +67,9 @@ class AccountAdapter(DefaultAccountAdapter):
     def save_user(self, request, user, form, commit=True):
         user = super().save_user(request, user, form, commit=commit)
         if commit:
-            customer_create(user=user)
+            # The language of the sign-up page, so that emails sent later by a worker
+            # (which has no browser to ask) are in it too.
+            customer_create(user=user, language=_signup_language())
         return user
 
     def confirm_email(self, request, email_address):
@@ -94,7 +104,10 @@ class AccountAdapter(DefaultAccountAdapter):
         }
         for name, url_name in _SITE_LINKS.get(template_prefix, {}).items():
             context[name] = site_url(reverse(url_name))
-        super().send_mail(template_prefix, email, context)
+        # The recipient's language: their profile's if the address is a customer's, else
+        # the page's (a sign-up in German is confirmed in German).
+        with translation.override(language_for_address(email)):
+            super().send_mail(template_prefix, email, context)
 
 
 class MFAAdapter(DefaultMFAAdapter):

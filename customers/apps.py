@@ -10,7 +10,10 @@ class CustomersConfig(AppConfig):
     def ready(self) -> None:
         from allauth.mfa.signals import authenticator_added
 
-        from customers import notices  # noqa: F401  (connects its receivers)
+        from customers import (
+            languages,  # noqa: F401  (its sign-in receiver)
+            notices,  # noqa: F401  (connects its receivers)
+        )
         from customers.adapters import second_factor_added
         from customers.staff_groups import staff_groups_sync
 

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template import Context, Engine
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 
@@ -22,13 +23,20 @@ class Email:
     html: str
 
 
-def email_render(*, template: str, context: dict) -> Email:
-    """Render `emails/<template>_subject.txt`, `.txt` and `.html`.
+def email_render(*, template: str, context: dict, language: str | None = None) -> Email:
+    """Render `emails/<template>_subject.txt`, `.txt` and `.html` in `language`.
 
+    The language is the recipient's, never the sender's or the worker's: callers pass it
+    (see `customers.languages.language_for_recipient`); None keeps the active one.
     Subjects are plain text, rendered without HTML escaping (a name's apostrophe must not
     arrive as `&#x27;`), and forced onto one line so that no text from a user can add a
     header. An `unsubscribe_url` in the context is shown at the foot of both parts.
     """
+    with translation.override(language or translation.get_language()):
+        return _render(template=template, context=context)
+
+
+def _render(*, template: str, context: dict) -> Email:
     context = {"business_name": settings.BUSINESS_NAME, "site_url": settings.SITE_URL, **context}
     subject = Engine.get_default().get_template(f"emails/{template}_subject.txt")
     subject = " ".join(subject.render(Context(context, autoescape=False)).split())
@@ -95,13 +103,14 @@ def email_send(
     to: str,
     template: str,
     context: dict,
+    language: str | None = None,
     headers: dict[str, str] | None = None,
     connection=None,
 ) -> None:
-    """Render an email (see `email_render`) and send it to one address."""
+    """Render an email in the recipient's `language` (see `email_render`) and send it."""
     email_deliver(
         to=to,
-        email=email_render(template=template, context=context),
+        email=email_render(template=template, context=context, language=language),
         headers=headers,
         connection=connection,
     )

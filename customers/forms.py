@@ -39,6 +39,7 @@ class ProfileForm(forms.ModelForm):
             "birthday",
             "interests",
             "preferred_channel",
+            "language",
             "marketing_consent",
             "notification_emails",
         ]
@@ -51,6 +52,10 @@ class ProfileForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["display_name"].validators.append(validate_printable)
+        self.fields["language"].choices = [
+            ("", _("Your browser's language")),
+            *Customer.Language.choices,
+        ]
 
 
 class AvatarForm(forms.Form):

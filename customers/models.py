@@ -89,6 +89,12 @@ class Customer(models.Model):
         PHONE = "phone", _("Phone")
         SMS = "sms", _("Text message")
 
+    class Language(models.TextChoices):
+        # Each language named in itself, as in the portal's switcher.
+        ENGLISH = "en", "English"
+        GERMAN = "de", "Deutsch"
+        FRENCH = "fr", "Français"
+
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="customer")
     display_name = models.CharField(_("display name"), max_length=150, blank=True)
@@ -109,6 +115,13 @@ class Customer(models.Model):
     )
     preferred_channel = models.CharField(
         _("preferred channel"), max_length=10, choices=Channel.choices, default=Channel.EMAIL
+    )
+    language = models.CharField(
+        _("language"),
+        max_length=5,
+        choices=Language.choices,
+        blank=True,
+        help_text=_("The portal and our emails speak it; empty: your browser's language."),
     )
     contact_person = models.ForeignKey(
         ContactPerson,

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from customers.db import enqueue_after_commit
 from customers.emails import email_send
+from customers.languages import language_for_recipient
 from customers.models import (
     Connection,
     ConsentRecord,
@@ -122,6 +123,7 @@ def customer_email_send(
         to=customer.user.email,
         template=template,
         context={"customer": customer, "contact": customer.contact_person, **context},
+        language=language_for_recipient(customer),
         headers=headers,
     )
     return True

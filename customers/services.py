@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from customers.db import enqueue_after_commit
 from customers.emails import email_send
 from customers.images import ProcessedImage
+from customers.languages import language_for_recipient
 from customers.models import (
     REFERRAL_CODE_ALPHABET,
     REFERRAL_CODE_LENGTH,
@@ -102,9 +103,15 @@ def customer_welcome_send(*, customer_id: int) -> bool:
         to=customer.user.email,
         template="welcome",
         context={"customer": customer, "contact": customer.contact_person},
+        language=language_for_recipient(customer),
     )
     Customer.objects.filter(pk=customer.pk).update(welcomed_at=timezone.now())
     return True
+
+
+def customer_language_set(*, user: User, language: str) -> None:
+    """Save the language a customer chose in the portal's switcher on their profile."""
+    Customer.objects.filter(user=user).update(language=language)
 
 
 def customer_profile_update(

@@ -6,15 +6,18 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
+from django.views.i18n import set_language
 
 from customers.forms import AccountDeleteForm, AvatarForm, FriendRequestForm, ProfileForm
-from customers.models import Connection, ConsentRecord, DataExport, Notice
+from customers.languages import session_language_set
+from customers.models import Connection, ConsentRecord, Customer, DataExport, Notice
 from customers.notices import (
     PAGE_SIZE,
     customer_notices,
@@ -35,6 +38,7 @@ from customers.services import (
     connection_respond,
     customer_avatar_set,
     customer_for_user,
+    customer_language_set,
     customer_profile_update,
 )
 
@@ -54,6 +58,11 @@ def profile(request):
         form = ProfileForm(request.POST, instance=customer)
         if form.is_valid():
             customer_profile_update(customer=customer, **form.cleaned_data)
+            session_language_set(request, form.cleaned_data["language"])
+            # The message is read on the next page, in the language just chosen.
+            translation.activate(
+                form.cleaned_data["language"] or translation.get_language_from_request(request)
+            )
             messages.success(request, _("Your profile has been saved."))
             return redirect("customers:profile")
     return render(
@@ -233,3 +242,15 @@ def unsubscribe(request, token: str):
             return HttpResponse(status=200)
         return render(request, "customers/unsubscribe.html", {"done": True, "topic": topic})
     return render(request, "customers/unsubscribe.html", {"topic": topic})
+
+
+@require_POST
+def language_switch(request: HttpRequest):
+    """Django's set_language (the cookie and the redirect), and a signed-in customer's
+    profile: the switcher is how most customers will choose, so it must stick."""
+    response = set_language(request)
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and language in Customer.Language.values:
+        customer_language_set(user=request.user, language=language)
+        session_language_set(request, language)
+    return response

@@ -13,6 +13,7 @@ from fractions import Fraction
 
 from django.db import transaction as db_transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from customers.models import Conversion, Customer
 from customers.process_cache import cached_rows, forget_on_change
@@ -201,7 +202,7 @@ def review_bonus_award(*, customer: Customer, review_ref: str) -> Transaction | 
         customer=customer,
         points=bonus,
         kind=Transaction.Kind.REVIEW_BONUS,
-        memo="Thank you for your review",
+        memo=gettext_noop("Thank you for your review"),
         idempotency_key=f"review:{review_ref}:bonus",
         cause="review",
         cause_ref=review_ref[:64],

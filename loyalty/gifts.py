@@ -9,6 +9,8 @@ from django.db import IntegrityError
 from django.db import transaction as db_transaction
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from customers.db import enqueue_after_commit
 from customers.models import ConsentRecord, Customer, User
@@ -47,9 +49,9 @@ def gift_to_friend(
     `InsufficientPoints` or `RewardUnavailable`; nothing changes then.
     """
     if (points is None) == (reward is None):
-        raise GiftError("Give either points or a reward.")
+        raise GiftError(_("Give either points or a reward."))
     if recipient.pk not in {friend.pk for friend in friends_of(customer=sender)}:
-        raise GiftError("You can give gifts to people on your friends list.")
+        raise GiftError(_("You can give gifts to people on your friends list."))
     with db_transaction.atomic():
         gift = Gift(sender=sender, recipient=recipient, points=points, reward=reward, note=note)
         if reward is not None:
@@ -66,7 +68,7 @@ def gift_to_friend(
                 recipient=recipient,
                 points=points,
                 kind=Transaction.Kind.GIFT,
-                memo="Gift between friends",
+                memo=gettext_noop("Gift between friends"),
                 idempotency_key=idempotency_key and f"gift:{idempotency_key}",
                 cause="gift",
             )
@@ -246,7 +248,7 @@ def birthday_gifts_award(*, today: date | None = None) -> int:
                 points=points,
                 source=Account.System.GIFTS,
                 kind=Transaction.Kind.GIFT,
-                memo="Happy birthday!",
+                memo=gettext_noop("Happy birthday!"),
                 idempotency_key=f"birthday:{customer.pk}:{today.year}",
                 cause="birthday",
             )

@@ -21,6 +21,7 @@ from django.db import IntegrityError, connection
 from django.db import transaction as db_transaction
 from django.db.models import F, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from customers.models import Customer, User
 from customers.process_cache import cached_rows
@@ -79,7 +80,9 @@ def _apply_to_balances(
         floor = {column: -amount} if amount < 0 else None
         updated = row_update(Account, account.pk, touched, add={column: amount}, at_least=floor)
         if floor and not updated:
-            raise InsufficientPoints(f"Not enough settled points for {-amount}.")
+            raise InsufficientPoints(
+                _("Not enough settled points for %(points)s.") % {"points": -amount}
+            )
 
 
 def _seed_entries(transaction: Transaction, entries: list[Entry]) -> None:
@@ -178,7 +181,7 @@ class PostingDetails(TypedDict, total=False):
 
 def _positive(points: int) -> int:
     if not isinstance(points, int) or points <= 0:
-        raise LedgerError("Points must be a positive whole number.")
+        raise LedgerError(_("Points must be a positive whole number."))
     return points
 
 
@@ -213,7 +216,7 @@ def points_transfer(
     """Move settled points from one customer to another (a gift between friends)."""
     _positive(points)
     if sender.pk == recipient.pk:
-        raise LedgerError("A gift goes to someone else.")
+        raise LedgerError(_("A gift goes to someone else."))
     entries = [(customer_account(sender), -points), (customer_account(recipient), points)]
     return post(entries=entries, **details)
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext, gettext_noop, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer
@@ -232,6 +233,10 @@ class ExchangeRate(models.Model):
         return f"1 {self.currency} = {self.rate}"
 
 
+# The tiers the migrations seed, so that their names are in the catalogue.
+SEEDED_TIER_NAMES = (gettext_noop("Bronze"), gettext_noop("Silver"), gettext_noop("Gold"))
+
+
 class Tier(models.Model):
     """A loyalty tier, reached by points earned in 12 months or by successful referrals."""
 
@@ -256,6 +261,12 @@ class Tier(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def shown_name(self) -> str:
+        """The name in the reader's language if it is one the catalogue knows (the seeded
+        Bronze, Silver and Gold); a name staff chose reads as written."""
+        return gettext(self.name)
 
 
 class Reward(models.Model):
@@ -333,10 +344,10 @@ class Voucher(models.Model):
     """A single-use code for a reward, checked and used by partner sites."""
 
     class Status(models.TextChoices):
-        ACTIVE = "active", _("Active")
-        USED = "used", _("Used")
-        EXPIRED = "expired", _("Expired")
-        VOID = "void", _("Void")
+        ACTIVE = "active", pgettext_lazy("voucher", "Active")
+        USED = "used", pgettext_lazy("voucher", "Used")
+        EXPIRED = "expired", pgettext_lazy("voucher", "Expired")
+        VOID = "void", pgettext_lazy("voucher", "Void")
 
     code = models.CharField(max_length=16, unique=True, editable=False)
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="vouchers")

@@ -14,6 +14,7 @@ from django.db import IntegrityError
 from django.db import transaction as db_transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from customers.models import Customer, User
 from loyalty.ledger import LedgerError, points_spend, reverse
@@ -84,11 +85,11 @@ def reward_take_one(*, reward: Reward, now: datetime | None = None) -> None:
     Run it inside the caller's transaction, so a later refusal puts the stock back.
     """
     if not reward.is_open(now or timezone.now()):
-        raise RewardUnavailable(f"{reward.name} is not available now.")
+        raise RewardUnavailable(_("%(reward)s is not available now.") % {"reward": reward.name})
     if reward.stock is not None:
         taken = Reward.objects.filter(pk=reward.pk, stock__gt=0).update(stock=F("stock") - 1)
         if not taken:
-            raise RewardUnavailable(f"{reward.name} is out of stock.")
+            raise RewardUnavailable(_("%(reward)s is out of stock.") % {"reward": reward.name})
 
 
 class _Replayed(Exception):

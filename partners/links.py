@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from customers.db import enqueue_after_commit
 from customers.emails import email_send
+from customers.languages import language_for_recipient
 from customers.models import Conversion, Customer
 from customers.privacy import customer_erase
 from loyalty.earning import conversion_earn_release, conversion_earn_void
@@ -131,6 +132,7 @@ def link_request_send(*, link_id: int) -> bool:
     email_send(
         to=link.customer.user.email,
         template="partners/link_request",
+        language=language_for_recipient(link.customer),
         context={
             "merchant": link.partner.name,
             "new_member": link.created_customer,

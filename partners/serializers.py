@@ -79,6 +79,14 @@ class CustomerInSerializer(PartnerSerializer):
     referral_code = serializers.CharField(
         max_length=32, required=False, allow_blank=True, allow_null=True
     )
+    language = serializers.ChoiceField(
+        choices=Customer.Language.values,
+        required=False,
+        allow_blank=True,
+        help_text="The language of the portal and the emails of a new customer: en, de or "
+        "fr; empty or absent: their browser's (emails in English until they choose). "
+        "An existing customer keeps theirs.",
+    )
 
 
 class CustomerSerializer(PartnerSerializer):

@@ -67,6 +67,7 @@ def partner_customer_upsert(
     first_name: str = "",
     last_name: str = "",
     referral_code: str = "",
+    language: str = "",
 ) -> tuple[Customer, PartnerCustomer, bool]:
     """Create a customer (with a portal account) or link the one who owns the email.
 
@@ -74,7 +75,7 @@ def partner_customer_upsert(
     site's link is active at once; a merchant's waits for the person's yes (see
     `partners.links`). A new customer is attributed to the owner of `referral_code`
     (`UnknownReferralCode` before anything is written); an existing one keeps their
-    attribution. Two partners creating the same email at once both end with one
+    attribution and language. Two partners creating the same email at once both end with one
     customer: the loser of the race on the unique email links the winner's customer.
     """
     if referral_code and referrer_by_code(code=referral_code) is None:
@@ -83,7 +84,9 @@ def partner_customer_upsert(
     if customer is None:
         try:
             with transaction.atomic():
-                customer = user_create(email=email, first_name=first_name, last_name=last_name)
+                customer = user_create(
+                    email=email, first_name=first_name, last_name=last_name, language=language
+                )
                 link = customer_link(
                     partner=partner,
                     customer=customer,

@@ -169,6 +169,7 @@ class CustomerListView(CustomerScopedView):
                 first_name=data.get("first_name", ""),
                 last_name=data.get("last_name", ""),
                 referral_code=data.get("referral_code") or "",
+                language=data.get("language", ""),
             )
         except UnknownReferralCode:
             raise serializers.ValidationError(

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from referrals.invitations import MAX_ADDRESSES
@@ -10,8 +12,13 @@ class InviteForm(forms.Form):
     addresses = forms.CharField(
         label=_("Your friends' email addresses"),
         widget=forms.Textarea(attrs={"rows": 4, "autocomplete": "off"}),
-        help_text=_("Separate them with commas, spaces or new lines (up to %(max)d).")
-        % {"max": MAX_ADDRESSES},
+        help_text=lazy(
+            lambda: (
+                gettext("Separate them with commas, spaces or new lines (up to %(max)d).")
+                % {"max": MAX_ADDRESSES}
+            ),
+            str,
+        )(),
     )
     note = forms.CharField(
         label=_("A personal note (optional)"),

@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 
 from customers.db import enqueue_after_commit
 from customers.emails import Email, email_deliver, email_render
+from customers.languages import language_for_recipient, languages_by_address
 from customers.models import Customer
 from referrals.models import DisposableDomain, Invitation, InvitationRefusal, SuppressedEmail
 from referrals.rules import email_canonical, email_key, is_suppressed
@@ -242,7 +243,8 @@ def invitations_send(*, invitation_ids: list[int]) -> dict[int, SendOutcome]:
     if not claimed:
         return outcomes
     offer = friend_offer()
-    mails: dict[tuple[int, str], _MergedMail] = {}
+    languages = languages_by_address([invitation.email for invitation in claimed])
+    mails: dict[tuple[int, str, str], _MergedMail] = {}
     smtp = get_connection()
     unreachable: OSError | None = None
     try:
@@ -258,10 +260,13 @@ def invitations_send(*, invitation_ids: list[int]) -> dict[int, SendOutcome]:
                 # send waiting for a connection timeout of its own.
                 outcomes[invitation.pk] = _send_failed(invitation, unreachable)
                 continue
-            # A batch is usually one paste: one sender, one note, so rendered once.
-            key = (invitation.sender_id, invitation.note)
+            # A batch is usually one paste: one sender, one note, so rendered once per language.
+            language = _invitee_language(invitation, languages)
+            key = (invitation.sender_id, invitation.note, language)
             if key not in mails:
-                mails[key] = _merged_mail(invitation, template="referrals/invitation", offer=offer)
+                mails[key] = _merged_mail(
+                    invitation, template="referrals/invitation", offer=offer, language=language
+                )
             outcomes[invitation.pk] = _send_claimed(invitation, smtp=smtp, mail=mails[key])
     finally:
         smtp.close()
@@ -351,7 +356,14 @@ class _MergedMail:
         )
 
 
-def _merged_mail(invitation: Invitation, *, template: str, offer: str) -> _MergedMail:
+def _invitee_language(invitation: Invitation, languages: dict[str, str]) -> str:
+    """A member's own language; for a stranger, the one of the friend who invites them."""
+    return languages.get(invitation.email.lower()) or language_for_recipient(invitation.sender)
+
+
+def _merged_mail(
+    invitation: Invitation, *, template: str, offer: str, language: str
+) -> _MergedMail:
     """Render `template` for the invitation's sender and note.
 
     The context holds nothing of the friend's, so no friend's details can reach another's
@@ -368,6 +380,7 @@ def _merged_mail(invitation: Invitation, *, template: str, offer: str) -> _Merge
             "accept_url": accept,
             "suppress_url": stop,
         },
+        language=language,
     )
     return _MergedMail(email=email, accept_marker=accept, suppress_marker=stop)
 
@@ -516,7 +529,10 @@ def invitation_remind_send(*, invitation_id: int) -> bool:
         return False
     if is_suppressed(invitation.email):
         return False
-    mail = _merged_mail(invitation, template="referrals/reminder", offer=friend_offer())
+    language = _invitee_language(invitation, languages_by_address([invitation.email]))
+    mail = _merged_mail(
+        invitation, template="referrals/reminder", offer=friend_offer(), language=language
+    )
     _deliver(invitation, mail=mail)
     return True
 

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from customers.models import Customer
 from loyalty.models import Reward, Transaction, Voucher
@@ -180,15 +181,15 @@ class Invitation(models.Model):
     """An email invitation from a customer to a friend; its token is stored only as a hash."""
 
     class Status(models.TextChoices):
-        QUEUED = "queued", _("Queued")
-        SENT = "sent", _("Sent")
-        OPENED = "opened", _("Opened")
-        ACCEPTED = "accepted", _("Accepted")
+        QUEUED = "queued", pgettext_lazy("invitation", "Queued")
+        SENT = "sent", pgettext_lazy("invitation", "Sent")
+        OPENED = "opened", pgettext_lazy("invitation", "Opened")
+        ACCEPTED = "accepted", pgettext_lazy("invitation", "Accepted")
         CONVERTED = "converted", _("Bought")
-        EXPIRED = "expired", _("Expired")
+        EXPIRED = "expired", pgettext_lazy("invitation", "Expired")
         BOUNCED = "bounced", _("Bounced")
         FAILED = "failed", _("Could not be sent")
-        CANCELLED = "cancelled", _("Cancelled")
+        CANCELLED = "cancelled", pgettext_lazy("invitation", "Cancelled")
 
     # Statuses in which the invitation's link still works and it counts as outstanding.
     OPEN_STATUSES = (Status.QUEUED, Status.SENT, Status.OPENED)

@@ -14,6 +14,7 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from customers.db import enqueue_after_commit
 from customers.models import Conversion, Customer, User
@@ -153,7 +154,7 @@ def _qualify(
         settles_at=settles_at,
         kind=Transaction.Kind.REFERRAL_REWARD,
         # Memos stay free of names: the ledger outlives an erasure untouched.
-        memo="Thank you for referring a friend",
+        memo=gettext_noop("Thank you for referring a friend"),
         idempotency_key=f"referral:{ref}:referrer",
         cause="referral",
         cause_ref=ref,
@@ -165,7 +166,7 @@ def _qualify(
             source=Account.System.REFERRAL_EXPENSE,
             settles_at=settles_at,
             kind=Transaction.Kind.WELCOME_GIFT,
-            memo="Welcome gift for joining through a friend",
+            memo=gettext_noop("Welcome gift for joining through a friend"),
             idempotency_key=f"referral:{ref}:friend",
             cause="referral",
             cause_ref=ref,

@@ -9,6 +9,7 @@ from urllib.parse import quote, urlencode
 import qrcode
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.translation import gettext as _
 
 QR_CACHE_SECONDS = 7 * 86400
 
@@ -31,9 +32,13 @@ def _link(base: str, **params: str) -> str:
 
 def share_links(*, url: str, first_name: str) -> list[tuple[str, str]]:
     """Ready-made links that open email, WhatsApp, X and Facebook with the referral link."""
-    text = f"{first_name} recommends {settings.BUSINESS_NAME}: join with my link and get a gift."
+    # In the sender's language: they are the one who sends it.
+    text = _("%(name)s recommends %(business_name)s: join with my link and get a gift.") % {
+        "name": first_name,
+        "business_name": settings.BUSINESS_NAME,
+    }
     return [
-        ("Email", _link("mailto:", subject=settings.BUSINESS_NAME, body=f"{text} {url}")),
+        (_("Email"), _link("mailto:", subject=settings.BUSINESS_NAME, body=f"{text} {url}")),
         ("WhatsApp", _link("https://wa.me/", text=f"{text} {url}")),
         ("X", _link("https://twitter.com/intent/tweet", text=text, url=url)),
         ("Facebook", _link("https://www.facebook.com/sharer/sharer.php", u=url)),

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from customers.db import enqueue_after_commit
 from customers.emails import email_send
+from customers.languages import language_for_address
 from customers.models import Customer, User
 from reviews.models import (
     FeedbackAlert,
@@ -67,7 +68,12 @@ def feedback_alert_send(*, alert_id: int) -> bool:
     }
     try:
         for address in _alert_recipients(alert):
-            email_send(to=address, template="reviews/feedback_alert", context=context)
+            email_send(
+                to=address,
+                template="reviews/feedback_alert",
+                context=context,
+                language=language_for_address(address),
+            )
     except Exception:
         # Not sent: let the retry claim it again.
         FeedbackAlert.objects.filter(pk=alert_id, emailed_at=now).update(emailed_at=None)

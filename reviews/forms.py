@@ -3,11 +3,20 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.formats import date_format
+from django.utils.functional import lazy
 from django.utils.timezone import localtime
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from customers.images import ProcessedImage, process_image
 from reviews.models import Review, ReviewPhoto
+
+
+def _out_of_five_now(n: int) -> str:
+    return gettext("%(n)d out of 5") % {"n": n}
+
+
+_out_of_five = lazy(_out_of_five_now, str)
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -39,7 +48,8 @@ class StarRatingSelect(forms.RadioSelect):
 class ReviewForm(forms.Form):
     rating = forms.TypedChoiceField(
         label=_("Rating"),
-        choices=[(n, _("%(n)d out of 5") % {"n": n}) for n in range(1, 6)],
+        # Lazy: the label is read in the language of each request, not of the import.
+        choices=[(n, _out_of_five(n)) for n in range(1, 6)],
         coerce=int,
         widget=StarRatingSelect,
     )

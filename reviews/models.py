@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from customers.models import Conversion, Customer
 
@@ -262,9 +263,9 @@ class Survey(models.Model):
     class Status(models.TextChoices):
         SCHEDULED = "scheduled", _("Scheduled")
         SENDING = "sending", _("Sending")
-        SENT = "sent", _("Sent")
-        ANSWERED = "answered", _("Answered")
-        CANCELLED = "cancelled", _("Cancelled")
+        SENT = "sent", pgettext_lazy("survey", "Sent")
+        ANSWERED = "answered", pgettext_lazy("survey", "Answered")
+        CANCELLED = "cancelled", pgettext_lazy("survey", "Cancelled")
 
     class Group(models.TextChoices):
         DETRACTOR = "detractor", _("Detractor (0-6)")
@@ -323,8 +324,8 @@ class FeedbackAlert(models.Model):
         LOW_RATING = "low_rating", _("Low rating")
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
-        ANSWERED = "answered", _("Answered")
+        OPEN = "open", pgettext_lazy("feedback alert", "Open")
+        ANSWERED = "answered", pgettext_lazy("feedback alert", "Answered")
 
     kind = models.CharField(max_length=12, choices=Kind.choices)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)

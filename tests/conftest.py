@@ -1,9 +1,13 @@
 from __future__ import annotations
 
 import os
+import subprocess
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.cache import caches
+from django.utils import translation
 
 from tests.support import CeleryWorker, RedisServer, SmtpSink, login_with_second_factor
 
@@ -11,6 +15,24 @@ from tests.support import CeleryWorker, RedisServer, SmtpSink, login_with_second
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+def pytest_sessionstart(session):
+    """Compile a catalogue whose .mo is missing or older than its .po, as `make install`
+    does, so that a plain pytest after editing a translation tests the edit."""
+    for po in Path(settings.BASE_DIR).glob("locale/*/LC_MESSAGES/django.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            subprocess.run(["msgfmt", "--check-format", "-o", str(mo), str(po)], check=True)
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """A request's language stays active in its thread after the response: never into the
+    next test, where an email rendered outside a request would take it."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

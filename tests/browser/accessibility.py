@@ -67,11 +67,11 @@ def serious_violations(page) -> list[str]:
     return page.evaluate(SERIOUS_VIOLATIONS)
 
 
-def assert_accessible(page) -> None:
+def assert_accessible(page, language: str = "en") -> None:
     assert_no_conflict_markers(page)
     assert serious_violations(page) == []
     assert page.locator("main").count() == 1
     assert page.locator("h1").count() == 1, "a page has exactly one h1"
-    assert page.evaluate("document.documentElement.lang") == "en"
+    assert page.evaluate("document.documentElement.lang") == language
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"{page.url} scrolls sideways by {overflow}px: {page.evaluate(WIDE)}"

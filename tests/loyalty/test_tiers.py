@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from loyalty import ledger
 from loyalty.earning import conversion_earn
@@ -150,3 +150,11 @@ def test_an_earned_purchase_moves_the_placement_along_as_the_ledger_would_place_
     placed = Account.objects.get(customer=anna).tier_points
     assert placed == 1200 + earned.entries.get(amount__gt=0).amount
     assert placed == tier_standing(customer=anna).points
+
+
+def test_a_seeded_tier_name_reads_in_the_customers_language_and_a_chosen_one_as_written():
+    with translation.override("fr"):
+        assert Tier(name="Silver").shown_name == "Argent"
+        assert Tier(name="Platin Club").shown_name == "Platin Club"
+    with translation.override("de"):
+        assert Tier(name="Silver").shown_name == "Silber"

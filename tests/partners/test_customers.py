@@ -214,3 +214,20 @@ def test_tier_is_placed_again_after_postings_staff_changes_and_time(api, linked_
         tier_fresh_until=timezone.now() - timedelta(seconds=1)
     )
     assert api.get(url).json()["tier"] == "Copper"
+
+
+def test_the_language_given_on_create_is_stored_on_a_new_customer(api):
+    response = api.post(URL, {"external_id": "fr-1", "email": "zoe@example.com", "language": "fr"})
+    assert response.status_code == 201, response.content
+    assert Customer.objects.get(public_id=response.json()["id"]).language == "fr"
+
+
+def test_an_existing_customer_keeps_their_language_and_an_unknown_one_is_refused(api):
+    existing = CustomerFactory(email="ben@example.com", language="de")
+    response = api.post(URL, {"external_id": "b-1", "email": "ben@example.com", "language": "fr"})
+    assert response.status_code == 200
+    existing.refresh_from_db()
+    assert existing.language == "de"
+    response = api.post(URL, {"external_id": "x-1", "email": "x@example.com", "language": "es"})
+    assert response.status_code == 400
+    assert list(response.json()) == ["language"]
