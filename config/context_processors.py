@@ -2,8 +2,8 @@ from django.conf import settings
 
 from customers.models import Customer
 
-# The switcher offers the languages; regions (de-ch) come from the browser.
-PORTAL_LANGUAGES = Customer.Language.choices
+# The switcher offers the languages; regions (de-ch) come from the browser or the profile.
+PORTAL_LANGUAGES = [(code, name) for code, name in Customer.Language.choices if "-" not in code]
 
 
 def business(request):

@@ -90,10 +90,13 @@ class Customer(models.Model):
         SMS = "sms", _("Text message")
 
     class Language(models.TextChoices):
-        # Each language named in itself, as in the portal's switcher.
+        # Each language named in itself, as in the portal's switcher. The Swiss variants
+        # speak German or French with Swiss formats (20'000), in the emails too.
         ENGLISH = "en", "English"
         GERMAN = "de", "Deutsch"
         FRENCH = "fr", "Français"
+        SWISS_GERMAN = "de-ch", "Deutsch (Schweiz)"
+        SWISS_FRENCH = "fr-ch", "Français (Suisse)"
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="customer")

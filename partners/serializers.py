@@ -83,9 +83,9 @@ class CustomerInSerializer(PartnerSerializer):
         choices=Customer.Language.values,
         required=False,
         allow_blank=True,
-        help_text="The language of the portal and the emails of a new customer: en, de or "
-        "fr; empty or absent: their browser's (emails in English until they choose). "
-        "An existing customer keeps theirs.",
+        help_text="The language of the portal and the emails of a new customer: en, de, fr, "
+        "or de-ch / fr-ch (Swiss formats); empty or absent: their browser's (emails in "
+        "English until they choose). An existing customer keeps theirs.",
     )
 
 

@@ -252,3 +252,22 @@ def test_the_portals_own_memos_are_translated_in_the_history(client):
     client.force_login(anna.user)
     page = client.get("/me/rewards/history/").content.decode()
     assert "Danke für Ihre Bewertung" in page
+
+
+@pytest.mark.django_db
+def test_a_swiss_customers_email_uses_swiss_formats(
+    django_capture_on_commit_callbacks, tasks_inline
+):
+    urs = CustomerFactory(language="de-ch")
+    ledger.points_award(
+        customer=urs,
+        points=20000,
+        kind=Transaction.Kind.REFERRAL_REWARD,
+        memo="Empfehlung",
+        settles_at=timezone.now() - timedelta(seconds=1),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        ledger.settle_due()
+    (message,) = mail.outbox
+    assert "20'000" in message.subject and "20.000" not in message.subject
+    assert "Punkte" in message.subject
