@@ -109,3 +109,24 @@ def test_a_row_read_written_out_equals_the_orms_field_for_field():
         name: getattr(stored, name) for name in fields
     }
     assert row_locked(Conversion, "order_id", "none") is None
+
+
+def test_a_row_written_out_drops_what_a_save_would_drop_from_the_process_cache():
+    from django.core.cache import caches
+
+    from loyalty.earning import _EARN_RULE_KEY, earn_rule
+    from loyalty.models import EarnRule
+
+    rule = earn_rule()
+    caches["local"].set(_EARN_RULE_KEY, rule, 60)
+    assert row_update(EarnRule, rule.pk, {"first_review_bonus": rule.first_review_bonus + 5})
+    assert caches["local"].get(_EARN_RULE_KEY) is None
+    assert earn_rule().first_review_bonus == rule.first_review_bonus + 5
+
+
+def test_a_conditional_update_changes_only_a_row_still_as_expected():
+    purchase = _purchase(CustomerFactory(), "A-1")
+    insert_unless_taken(purchase)
+    assert row_update(Conversion, purchase.pk, {"channel": "x"}, where={"order_id": "B"}) is False
+    assert row_update(Conversion, purchase.pk, {"channel": "x"}, where={"order_id": "A-1"})
+    assert Conversion.objects.filter(pk=purchase.pk, order_id="A-1").get().channel == "x"
