@@ -1,4 +1,7 @@
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from loyalty import ledger
 from loyalty.models import Tier, Transaction
@@ -75,9 +78,13 @@ def test_no_tier_when_staff_removed_them_all():
 
 
 def _placed(customer):
+    """Whether the account holds a placement a read would trust."""
     from loyalty.models import Account
+    from loyalty.tiers import tier_list
 
-    return Account.objects.get(customer=customer).tier_fresh_until is not None
+    account = Account.objects.get(customer=customer)
+    fresh = account.tier_fresh_until is not None and account.tier_fresh_until > timezone.now()
+    return fresh and account.tier_list_version == tier_list(fresh=True).version
 
 
 def test_a_placement_is_stored_and_every_change_to_the_standing_clears_it():
@@ -156,3 +163,45 @@ def test_an_earned_purchase_moves_the_placement_along_as_the_ledger_would_place_
     placed = Account.objects.get(customer=anna).tier_points
     assert placed == 1200 + earned.entries.get(amount__gt=0).amount
     assert placed == tier_standing(customer=anna).points
+
+
+def test_a_tier_saved_makes_placements_stale_without_writing_any_account():
+    from loyalty.models import Account
+    from loyalty.tiers import customer_tier_placed
+
+    anna, ben = CustomerFactory(), CustomerFactory()
+    _earn(anna, 1200)
+    assert customer_tier_placed(customer=anna).name == "Silver"
+    assert customer_tier_placed(customer=ben).name == "Bronze"
+    silver = Tier.objects.get(name="Silver")
+    silver.min_points = 2000
+    with CaptureQueriesContext(connection) as queries:
+        silver.save()
+    accounts = Account._meta.db_table
+    assert not any(
+        query["sql"].lstrip().upper().startswith("UPDATE") and accounts in query["sql"]
+        for query in queries.captured_queries
+    )
+    assert not _placed(anna) and not _placed(ben)
+    assert customer_tier_placed(customer=anna).name == "Bronze"
+    assert _placed(anna)
+    Tier.objects.filter(name="Silver").delete()
+    assert not _placed(anna)
+    assert customer_tier_placed(customer=anna).name == "Bronze" and _placed(anna)
+
+
+def test_an_earn_places_anew_after_a_tier_was_saved():
+    from loyalty.earning import conversion_earn
+    from loyalty.models import Account
+    from loyalty.tiers import customer_tier_placed
+    from tests.loyalty.factories import purchase
+
+    anna = CustomerFactory()
+    _earn(anna, 1200)
+    assert customer_tier_placed(customer=anna).name == "Silver"
+    silver = Tier.objects.get(name="Silver")
+    silver.min_points = 2000
+    silver.save()
+    conversion_earn(conversion=purchase(anna, amount="10.00"))
+    account = Account.objects.get(customer=anna)
+    assert account.tier.name == "Bronze" and _placed(anna)
