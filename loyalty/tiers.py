@@ -21,7 +21,7 @@ from django.db.models import (
     Subquery,
     Value,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Now
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
@@ -174,10 +174,11 @@ def customer_tier(*, customer: Customer) -> Tier | None:
 
 def _fresh_placement(account: str = "") -> Q:
     """Where the stored placement of an account (reached through `account`) is still true:
-    within its time, and made from the tier list as it is now."""
+    within its time, and made from the tier list as it is now (the database's clock, so a
+    compiled statement stays true: customers/sql.py's `first_compiled_once`)."""
     return Q(
         **{
-            f"{account}tier_fresh_until__gt": timezone.now(),
+            f"{account}tier_fresh_until__gt": Now(),
             f"{account}tier_list_version": _current_version(),
         }
     )

@@ -9,6 +9,7 @@ from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 
 from customers.models import Conversion, Customer
+from customers.sql import first_compiled_once
 from loyalty.models import Entry, Transaction, Voucher
 from loyalty.selectors import customer_history
 from loyalty.tiers import with_tier_placement
@@ -27,11 +28,14 @@ def partner_customers(*, partner: Partner) -> QuerySet[Customer]:
     Every endpoint that takes a customer id reads through this queryset, so a
     customer of another partner, or one whose link ended, is simply not found (404).
     """
+    return _customers_of(partner.pk).select_related("user")
+
+
+def _customers_of(partner_id: int) -> QuerySet[Customer]:
     customers = (
         Customer.objects.filter(
-            partner_links__partner=partner, partner_links__status__in=VISIBLE_LINKS
+            partner_links__partner_id=partner_id, partner_links__status__in=VISIBLE_LINKS
         )
-        .select_related("user")
         .annotate(
             external_id=F("partner_links__external_id"),
             link=F("partner_links__status"),
@@ -47,9 +51,16 @@ def partner_customers(*, partner: Partner) -> QuerySet[Customer]:
     return with_tier_placement(customers)
 
 
+def _customer_of(*, partner_id: int, public_id: uuid.UUID) -> QuerySet[Customer]:
+    # Only what the API shows of the customer's own row; one row, so no order.
+    shown = _customers_of(partner_id).only("public_id", "referral_code", "created_at")
+    return shown.filter(public_id=public_id).order_by()
+
+
 def partner_customer(*, partner: Partner, public_id: uuid.UUID) -> Customer | None:
-    """One customer linked to this partner, with what `partner_customers` annotates."""
-    return partner_customers(partner=partner).filter(public_id=public_id).first()
+    """One customer linked to this partner, with what `partner_customers` annotates: the
+    API's hottest read, so its statement is compiled once per process."""
+    return first_compiled_once(_customer_of, partner_id=partner.pk, public_id=public_id)
 
 
 def partner_linked_customer(*, partner: Partner, public_id: uuid.UUID) -> Customer | None:
