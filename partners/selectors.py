@@ -63,22 +63,27 @@ def partner_customer(*, partner: Partner, public_id: uuid.UUID) -> Customer | No
     return first_compiled_once(_customer_of, partner_id=partner.pk, public_id=public_id)
 
 
-def partner_linked_customer(*, partner: Partner, public_id: uuid.UUID) -> Customer | None:
-    """One customer linked to this partner, as a plain row (for the writes), with `link`
-    (the link's status) and `referred`: whether a referral of them exists, whatever its
-    status (a buyer never referred skips the referral's lock)."""
+def _linked_customer_of(*, partner_id: int, public_id: uuid.UUID) -> QuerySet[Customer]:
     return (
         Customer.objects.filter(
             public_id=public_id,
-            partner_links__partner=partner,
+            partner_links__partner_id=partner_id,
             partner_links__status__in=VISIBLE_LINKS,
         )
         .annotate(
             link=F("partner_links__status"),
             referred=Exists(Referral.objects.filter(referee=OuterRef("pk"))),
         )
-        .first()
+        .order_by()
     )
+
+
+def partner_linked_customer(*, partner: Partner, public_id: uuid.UUID) -> Customer | None:
+    """One customer linked to this partner, as a plain row (for the writes), with `link`
+    (the link's status) and `referred`: whether a referral of them exists, whatever its
+    status (a buyer never referred skips the referral's lock). Read on every purchase, so
+    its statement is compiled once per process."""
+    return first_compiled_once(_linked_customer_of, partner_id=partner.pk, public_id=public_id)
 
 
 def partner_conversions(*, partner: Partner) -> QuerySet[Conversion]:

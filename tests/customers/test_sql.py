@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from customers.models import Conversion
-from customers.sql import insert_unless_taken, row_update
+from customers.sql import insert_rows, insert_unless_taken, row_update
 from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -130,3 +130,38 @@ def test_a_conditional_update_changes_only_a_row_still_as_expected():
     assert row_update(Conversion, purchase.pk, {"channel": "x"}, where={"order_id": "B"}) is False
     assert row_update(Conversion, purchase.pk, {"channel": "x"}, where={"order_id": "A-1"})
     assert Conversion.objects.filter(pk=purchase.pk, order_id="A-1").get().channel == "x"
+
+
+def _purchase_of(*, customer_id, public_id):
+    return Conversion.objects.filter(customer_id=customer_id, public_id=public_id)
+
+
+def test_a_compiled_read_answers_as_its_queryset_for_every_value():
+    from customers.sql import first_compiled_once
+
+    first, second = CustomerFactory(), CustomerFactory()
+    purchases = [_purchase(first, "A-1"), _purchase(second, "B-1")]
+    insert_rows(purchases)
+    fields = [field.attname for field in Conversion._meta.concrete_fields]
+    for customer, purchase in zip([first, second], purchases, strict=True):
+        read = first_compiled_once(
+            _purchase_of, customer_id=customer.pk, public_id=purchase.public_id
+        )
+        stored = _purchase_of(customer_id=customer.pk, public_id=purchase.public_id).get()
+        assert {name: getattr(read, name) for name in fields} == {
+            name: getattr(stored, name) for name in fields
+        }
+    missing = first_compiled_once(
+        _purchase_of, customer_id=second.pk, public_id=purchases[0].public_id
+    )
+    assert missing is None
+
+
+def test_a_value_the_statement_does_not_carry_as_one_parameter_is_refused():
+    from customers.sql import first_compiled_once
+
+    def both_ways(*, customer_id):
+        return Conversion.objects.filter(customer_id=customer_id, id=customer_id)
+
+    with pytest.raises(ValueError, match="customer_id"):
+        first_compiled_once(both_ways, customer_id=1)

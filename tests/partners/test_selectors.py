@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from customers.models import Customer
 from loyalty.ledger import points_award
-from partners.selectors import partner_customer, partner_linked_customer
+from partners.selectors import partner_customer, partner_customers, partner_linked_customer
+from partners.serializers import CustomerSerializer
 from partners.services import partner_customer_upsert
 from referrals.models import Referral
 from tests.factories import CustomerFactory
@@ -16,6 +17,13 @@ from tests.partners.factories import PartnerFactory
 from tests.referrals.factories import active_program
 
 pytestmark = pytest.mark.django_db
+
+# What the API shows of a customer, read by the compiled statement and by the queryset.
+SHOWN = [
+    "pk", "public_id", "referral_code", "created_at", "external_id", "link", "user_email",
+    "user_first_name", "user_last_name", "points_balance", "points_pending", "referred_by",
+    "placed_tier_name",
+]  # fmt: skip
 
 
 def _link(partner, customer, external_id):
@@ -30,7 +38,7 @@ def _refer(referrer, referee, status):
     )
 
 
-def test_a_customer_reads_with_this_partners_link_points_and_referrer():
+def test_the_compiled_read_answers_as_partner_customers_does():
     partner, other = PartnerFactory(), PartnerFactory()
     referrer = CustomerFactory()
     plain, rich, refused = CustomerFactory(), CustomerFactory(), CustomerFactory()
@@ -47,6 +55,14 @@ def test_a_customer_reads_with_this_partners_link_points_and_referrer():
     )
     _refer(referrer, rich, Referral.Status.PENDING)
     _refer(referrer, refused, Referral.Status.REJECTED)
+
+    for customer in [plain, rich, refused]:
+        compiled = partner_customer(partner=partner, public_id=customer.public_id)
+        orm = partner_customers(partner=partner).get(public_id=customer.public_id)
+        assert {name: getattr(compiled, name) for name in SHOWN} == {
+            name: getattr(orm, name) for name in SHOWN
+        }
+        assert CustomerSerializer(compiled).data == CustomerSerializer(orm).data
 
     rich_read = partner_customer(partner=partner, public_id=rich.public_id)
     assert (rich_read.external_id, rich_read.link) == ("ext-1", "active")
@@ -89,3 +105,22 @@ def test_the_buyer_lookup_says_whether_the_buyer_was_referred(status):
         _refer(CustomerFactory(), buyer, status)
     found = partner_linked_customer(partner=partner, public_id=buyer.public_id)
     assert bool(found.referred) is (status is not None)
+
+
+def test_the_compiled_read_sees_a_tier_saved_after_it_was_compiled():
+    from loyalty.models import Tier
+    from loyalty.tiers import customer_tier_name
+
+    partner, customer = PartnerFactory(), CustomerFactory()
+    _link(partner, customer, "ext")
+    points_award(customer=customer, points=1200, kind="earn", memo="Purchase")
+    read = partner_customer(partner=partner, public_id=customer.public_id)
+    assert customer_tier_name(customer=read) == "Silver"
+    read = partner_customer(partner=partner, public_id=customer.public_id)
+    assert read.placed_tier_fresh and read.placed_tier_name == "Silver"
+    silver = Tier.objects.get(name="Silver")
+    silver.min_points = 2000
+    silver.save()
+    read = partner_customer(partner=partner, public_id=customer.public_id)
+    assert not read.placed_tier_fresh
+    assert customer_tier_name(customer=read) == "Bronze"
