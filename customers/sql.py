@@ -8,8 +8,8 @@ one database the project has. tests/customers/test_sql.py holds each to the ORM'
 
 Why each is here rather than in the ORM:
 - `insert_unless_taken`: the unique constraint decides without a savepoint's round trips.
-- `first_compiled_once`: the ORM's own statement, compiled once per process (bench: the
-  partner customer read runs at well under half its rate when compiled per request).
+- `first_compiled_once`: the ORM's own statement, compiled once per process; the bench shows
+  the partner customer read losing far more than a tenth of its rate when compiled per request.
 - `row_locked`, `row_update`, `insert_rows`: on the purchase path, where compiling the ORM's
   statement costs more than running it.
 """
@@ -191,8 +191,7 @@ def _compiled(build: Callable[..., QuerySet], names: tuple[tuple[str, type], ...
         for number, (name, kind) in enumerate(names)
     }
     queryset = build(**sentinels)[:1]
-    # Query.sql_with_params is the ORM's own compiling, not a public API: the bench shows
-    # the read at well under half its rate when it runs per request.
+    # Query.sql_with_params is the ORM's own compiling, outside its public API: see above.
     statement, params = queryset.query.sql_with_params()
     slots = {}
     for name, sentinel in sentinels.items():
