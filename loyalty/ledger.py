@@ -78,9 +78,9 @@ def _apply_to_balances(
         touched = {"last_activity_at": now, **(placement.columns() if moved else placement_stale())}
         # Pending amounts are credits (`post` refuses held debits); a settled debit holds only
         # while the balance covers it, checked in the same statement.
-        column = "pending_balance" if pending else "settled_balance"
-        floor = {column: -amount} if amount < 0 else None
-        updated = row_update(Account, account.pk, touched, add={column: amount}, at_least=floor)
+        balance = "pending_balance" if pending else "settled_balance"
+        floor = {balance: -amount} if amount < 0 else None
+        updated = row_update(Account, account.pk, touched, add={balance: amount}, at_least=floor)
         if floor and not updated:
             raise InsufficientPoints(f"Not enough settled points for {-amount}.")
 
@@ -122,6 +122,8 @@ def post(
     pending = settles_at is not None
     if pending and any(a.customer_id and amount < 0 for a, amount in entries):
         raise LedgerError("Only credits to customers can be held; debits post at once.")
+    if placement is not None and all(a.pk != placement.account.pk for a, _ in entries):
+        raise LedgerError("A placement is stored only on an account the posting moves.")
     # Only a debit can be refused (InsufficientPoints) after rows are written: its savepoint
     # undoes them for a caller that carries on. Anything else that fails here is a database
     # error, which dooms the caller's transaction anyway.
