@@ -1,29 +1,20 @@
-"""The shared cache: Django's Redis backend with a reused client, and a counter for rate limits.
+"""A counter in the shared cache, for rate limits: one atomic command on Redis.
 
-The partner API touches the cache on every request, so its cost shows: Django's
-backend builds a new `redis.Redis` object for each call (about 100 µs of Python
-here), and its `incr` makes two round trips. The client is thread- and fork-safe
-(its pool reconnects after a fork), so one per pool is enough.
+Django's Redis backend counts with two round trips per hit (`add`, then `incr`, which
+checks that the key exists first), so on Redis the counter runs a small script through a
+client of its own, made once per process from the cache's own location (redis-py's pool
+reconnects after a fork); other backends use `add` and `incr`.
 """
 
 from __future__ import annotations
 
+import functools
+
+import redis
+from django.conf import settings
 from django.core.cache import caches
-from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
-from django.core.cache.backends.redis import RedisCacheClient as DjangoRedisCacheClient
-
-
-class RedisCacheClient(DjangoRedisCacheClient):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._clients = {}
-
-    def get_client(self, key=None, *, write=False):
-        pool = self._get_connection_pool(write)
-        if id(pool) not in self._clients:
-            self._clients[id(pool)] = self._client(connection_pool=pool)
-        return self._clients[id(pool)]
-
+from django.core.cache.backends.redis import RedisCache
+from redis.commands.core import Script
 
 # Atomic in Redis; run by its digest (EVALSHA), so a call sends a few bytes.
 COUNT_SCRIPT = """
@@ -32,19 +23,9 @@ return redis.call('INCR', KEYS[1])
 """
 
 
-class RedisCache(DjangoRedisCache):
-    def __init__(self, server, params):
-        super().__init__(server, params)
-        self._class = RedisCacheClient
-        self._count_script = None
-
-    def count(self, key: str, timeout: int) -> int:
-        """One command: start the counter at 0 with its expiry if it is new, add one."""
-        key = self.make_and_validate_key(key)
-        client = self._cache.get_client(key, write=True)
-        if self._count_script is None or self._count_script.registered_client is not client:
-            self._count_script = client.register_script(COUNT_SCRIPT)
-        return self._count_script(keys=[key], args=[timeout])
+@functools.cache
+def _count_script(location: str) -> Script:
+    return redis.Redis.from_url(location).register_script(COUNT_SCRIPT)
 
 
 def cache_count(key: str, timeout: int) -> int:
@@ -52,6 +33,10 @@ def cache_count(key: str, timeout: int) -> int:
     started; returns the new count (atomic, so processes sharing the cache agree)."""
     cache = caches["default"]
     if isinstance(cache, RedisCache):
-        return cache.count(key, timeout)
+        location = settings.CACHES["default"]["LOCATION"]
+        # The first server is the one Django's backend writes to.
+        primary = location if isinstance(location, str) else location[0]
+        primary = primary.split(",")[0]
+        return _count_script(primary)(keys=[cache.make_and_validate_key(key)], args=[timeout])
     cache.add(key, 0, timeout)
     return cache.incr(key)

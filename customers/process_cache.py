@@ -18,6 +18,9 @@ from django.db.models.signals import post_delete, post_save
 
 T = TypeVar("T")
 
+# The keys to drop when a row of each model changes (see `forget_on_change`).
+_KEYS_BY_MODEL: dict[type[Model], list[str]] = {}
+
 
 def cached_rows(key: str, load: Callable[[], T], *, seconds: int) -> T:
     """The cached value under `key`, or `load()`'s answer, cached once this transaction commits."""
@@ -37,7 +40,10 @@ def forget(keys: list[str]) -> None:
 
 
 def forget_on_change(model: type[Model], *keys: str) -> None:
-    """Drop `keys` whenever a `model` row is saved or deleted."""
+    """Drop `keys` whenever a `model` row is saved or deleted, or written through
+    customers/sql.py (see `forget_rows_of`)."""
+    known = _KEYS_BY_MODEL.setdefault(model, [])
+    known.extend(key for key in keys if key not in known)
 
     def forget_keys(**kwargs) -> None:
         forget(list(keys))
@@ -45,3 +51,10 @@ def forget_on_change(model: type[Model], *keys: str) -> None:
     uid = f"process_cache:{model._meta.label}:{','.join(keys)}"
     post_save.connect(forget_keys, sender=model, weak=False, dispatch_uid=uid)
     post_delete.connect(forget_keys, sender=model, weak=False, dispatch_uid=uid)
+
+
+def forget_rows_of(model: type[Model]) -> None:
+    """What a save of a `model` row drops, for writes that send no save signal."""
+    keys = _KEYS_BY_MODEL.get(model)
+    if keys:
+        forget(list(keys))

@@ -119,7 +119,7 @@ def conversion_earn(
             idempotency_key=_earn_key(conversion),
             cause="conversion",
             cause_ref=str(conversion.public_id),
-            account_columns={placement.account.pk: moved.columns()},
+            placement=moved,
         )
 
 

@@ -11,11 +11,11 @@ Rules it keeps (ARCHITECTURE.md, "The ledger"):
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
-from typing import Required, TypedDict, Unpack
+from typing import TYPE_CHECKING, Required, TypedDict, Unpack
 
 from django.db import IntegrityError, connection
 from django.db import transaction as db_transaction
@@ -25,9 +25,12 @@ from django.utils.translation import gettext as _
 
 from customers.models import Customer, User
 from customers.process_cache import cached_rows
-from customers.sql import insert_rows, insert_unless_taken, row_update
+from customers.sql import column, insert_rows, insert_unless_taken, row_update, table
 from loyalty.models import Account, Entry, Transaction
 from loyalty.signals import transaction_voided, transactions_settled
+
+if TYPE_CHECKING:
+    from loyalty.tiers import Placement
 
 
 class LedgerError(Exception):
@@ -58,44 +61,38 @@ def customer_account(customer: Customer) -> Account:
     return account
 
 
+def placement_stale() -> dict[str, None]:
+    """The account columns that mark its stored tier placement stale: every change to a
+    customer's balances writes them, so the next read places the tier anew."""
+    return {"tier_fresh_until": None}
+
+
 def _apply_to_balances(
-    entries: Sequence[tuple[Account, int]],
-    *,
-    pending: bool,
-    account_columns: Mapping[int, Mapping[str, object]],
+    entries: Sequence[tuple[Account, int]], *, pending: bool, placement: Placement | None
 ) -> None:
     now = timezone.now()
     # A fixed lock order (by primary key) keeps two postings from deadlocking.
     for account, amount in sorted(entries, key=lambda item: item[0].pk):
         if account.customer_id is None:
             continue
-        touched = {
-            "last_activity_at": now,
-            "tier_fresh_until": None,
-            **account_columns.get(account.pk, {}),
-        }
+        moved = placement is not None and placement.account.pk == account.pk
+        touched = {"last_activity_at": now, **(placement.columns() if moved else placement_stale())}
         # Pending amounts are credits (`post` refuses held debits); a settled debit holds only
         # while the balance covers it, checked in the same statement.
-        column = "pending_balance" if pending else "settled_balance"
-        floor = {column: -amount} if amount < 0 else None
-        updated = row_update(Account, account.pk, touched, add={column: amount}, at_least=floor)
+        balance = "pending_balance" if pending else "settled_balance"
+        floor = {balance: -amount} if amount < 0 else None
+        updated = row_update(Account, account.pk, touched, add={balance: amount}, at_least=floor)
         if floor and not updated:
             raise InsufficientPoints(
                 _("Not enough settled points for %(points)s.") % {"points": -amount}
             )
 
 
-def _seed_entries(transaction: Transaction, entries: list[Entry]) -> None:
-    """`transaction.entries.all()` answers from what was just written, as a prefetch would."""
-    cached = transaction.entries.all()
-    cached._result_cache = entries
-    cached._prefetch_done = True
-    transaction._prefetched_objects_cache = {"entries": cached}
-
-
 def credited_points(transaction: Transaction) -> int:
-    """What a two-sided transaction credited (its positive entry), read from its entries."""
-    return max(entry.amount for entry in transaction.entries.all())
+    """What a two-sided transaction credited (its positive entry), from the entries `post`
+    just wrote, or read from the ledger."""
+    entries = transaction.entries_written or transaction.entries.all()
+    return max(entry.amount for entry in entries)
 
 
 def post(
@@ -111,15 +108,15 @@ def post(
     reason: str = "",
     reverses: Transaction | None = None,
     exchange_rate=None,
-    account_columns: Mapping[int, Mapping[str, object]] | None = None,
+    placement: Placement | None = None,
 ) -> Transaction:
     """Write one balanced transaction: posted now, or held as pending until `settles_at`.
 
     With an `idempotency_key` that was used before, the earlier transaction is
     returned and nothing changes, also when two callers race. A posting marks each
-    customer account's tier placement stale; `account_columns` (by account id) sets those
-    columns instead, in the same statement as the balance, for a caller that knows the
-    placement after this posting.
+    customer account's tier placement stale; a caller that knows the placement after this
+    posting (loyalty/earning.py, under the account's lock) passes it as `placement`, and
+    it is stored on its account in the same statement as the balance.
     """
     if any(not isinstance(amount, int) or amount == 0 for _, amount in entries):
         raise LedgerError("Entry amounts are non-zero integers.")
@@ -128,6 +125,8 @@ def post(
     pending = settles_at is not None
     if pending and any(a.customer_id and amount < 0 for a, amount in entries):
         raise LedgerError("Only credits to customers can be held; debits post at once.")
+    if placement is not None and all(a.pk != placement.account.pk for a, _ in entries):
+        raise LedgerError("A placement is stored only on an account the posting moves.")
     # Only a debit can be refused (InsufficientPoints) after rows are written: its savepoint
     # undoes them for a caller that carries on. Anything else that fails here is a database
     # error, which dooms the caller's transaction anyway.
@@ -162,8 +161,8 @@ def post(
             Entry(transaction=posted, account=account, amount=amount) for account, amount in entries
         ]
         insert_rows(created)
-        _seed_entries(posted, created)
-        _apply_to_balances(entries, pending=pending, account_columns=account_columns or {})
+        posted.entries_written = created
+        _apply_to_balances(entries, pending=pending, placement=placement)
     return posted
 
 
@@ -221,29 +220,44 @@ def points_transfer(
     return post(entries=entries, **details)
 
 
-_SETTLE_BATCH_SQL = """
-UPDATE loyalty_transaction
-   SET status = 'posted', posted_at = %s, settlement_batch = %s
- WHERE id IN (
-       SELECT id FROM loyalty_transaction
-        WHERE status = 'pending' AND settles_at <= %s
-        ORDER BY settles_at, id
+def _settle_batch_sql(lock: str) -> str:
+    """Mark one batch of due pending transactions posted: set-based, oldest due first."""
+    transactions = table(Transaction)
+    status, settles_at = column(Transaction, "status"), column(Transaction, "settles_at")
+    pk = column(Transaction, "id")
+    return f"""
+UPDATE {transactions}
+   SET {status} = %s, {column(Transaction, "posted_at")} = %s,
+       {column(Transaction, "settlement_batch")} = %s
+ WHERE {pk} IN (
+       SELECT {pk} FROM {transactions}
+        WHERE {status} = %s AND {settles_at} <= %s
+        ORDER BY {settles_at}, {pk}
         LIMIT %s {lock})
-"""
+"""  # noqa: S608 (identifiers from the models' metadata; every value is a parameter)
 
-_SETTLE_BALANCES_SQL = """
-UPDATE loyalty_account
-   SET settled_balance = loyalty_account.settled_balance + due.total,
-       pending_balance = loyalty_account.pending_balance - due.total,
-       last_activity_at = %s,
-       tier_fresh_until = NULL
-  FROM (SELECT e.account_id, SUM(e.amount) AS total
-          FROM loyalty_entry e
-          JOIN loyalty_transaction t ON t.id = e.transaction_id
-         WHERE t.settlement_batch = %s
-         GROUP BY e.account_id) AS due
- WHERE loyalty_account.id = due.account_id AND loyalty_account.customer_id IS NOT NULL
-"""
+
+def _settle_balances_sql() -> str:
+    """Move one settled batch's amounts from pending to settled on each customer account,
+    marking its tier placement stale as every other balance change does."""
+    accounts, entries, transactions = table(Account), table(Entry), table(Transaction)
+    settled = column(Account, "settled_balance")
+    pending = column(Account, "pending_balance")
+    stale = ", ".join(f"{column(Account, name)} = NULL" for name in placement_stale())
+    return f"""
+UPDATE {accounts}
+   SET {settled} = {accounts}.{settled} + due.total,
+       {pending} = {accounts}.{pending} - due.total,
+       {column(Account, "last_activity_at")} = %s,
+       {stale}
+  FROM (SELECT e.{column(Entry, "account")} AS account_id, SUM(e.{column(Entry, "amount")}) AS total
+          FROM {entries} e
+          JOIN {transactions} t ON t.{column(Transaction, "id")} = e.{column(Entry, "transaction")}
+         WHERE t.{column(Transaction, "settlement_batch")} = %s
+         GROUP BY e.{column(Entry, "account")}) AS due
+ WHERE {accounts}.{column(Account, "id")} = due.account_id
+   AND {accounts}.{column(Account, "customer")} IS NOT NULL
+"""  # noqa: S608 (identifiers from the models' metadata; every value is a parameter)
 
 
 def _settle_batch(*, as_of: datetime, batch_size: int) -> int:
@@ -253,11 +267,14 @@ def _settle_batch(*, as_of: datetime, batch_size: int) -> int:
     # for; SQLite serialises writers (IMMEDIATE transactions), so it needs no lock.
     lock = "FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
     batch_param = batch.hex if connection.vendor == "sqlite" else batch
+    posted, pending = Transaction.Status.POSTED, Transaction.Status.PENDING
     with db_transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_SETTLE_BATCH_SQL.format(lock=lock), [now, batch_param, as_of, batch_size])
+        cursor.execute(
+            _settle_batch_sql(lock), [posted, now, batch_param, pending, as_of, batch_size]
+        )
         settled = cursor.rowcount
         if settled:
-            cursor.execute(_SETTLE_BALANCES_SQL, [now, batch_param])
+            cursor.execute(_settle_balances_sql(), [now, batch_param])
             ids = list(
                 Transaction.objects.filter(settlement_batch=batch).values_list("id", flat=True)
             )
@@ -291,7 +308,7 @@ def void(*, transaction: Transaction, reason: str) -> bool:
         for entry in locked.entries.select_related("account").order_by("account_id"):
             if entry.account.customer_id is not None:
                 Account.objects.filter(pk=entry.account_id).update(
-                    pending_balance=F("pending_balance") - entry.amount, tier_fresh_until=None
+                    pending_balance=F("pending_balance") - entry.amount, **placement_stale()
                 )
         transaction_voided.send(sender=Transaction, transaction=locked)
     return True

@@ -43,8 +43,9 @@ class Account(models.Model):
     pending_balance = models.BigIntegerField(default=0)
     last_activity_at = models.DateTimeField(null=True, blank=True)
     # The customer's tier as last placed (loyalty/tiers.py): every posting to the account
-    # clears `tier_fresh_until`, so a stale placement is never read; time alone (points
-    # leaving the 12-month window) is caught by the expiry of the placement.
+    # clears `tier_fresh_until`, and a placement made from another version of the tier list
+    # (`tier_list_version`) is placed again, so a stale placement is never read; time alone
+    # (points leaving the 12-month window) is caught by the expiry of the placement.
     tier = models.ForeignKey(
         "Tier", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -55,6 +56,7 @@ class Account(models.Model):
     # The fewest points that reach a tier the placement does not (empty: none is left), so
     # points earned below it keep the tier without the tier list being read.
     tier_next_points = models.BigIntegerField(null=True, blank=True)
+    tier_list_version = models.PositiveBigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -132,6 +134,10 @@ class Transaction(models.Model):
     posted_at = models.DateTimeField(null=True, blank=True)
     voided_at = models.DateTimeField(null=True, blank=True)
     settlement_batch = models.UUIDField(null=True, blank=True, editable=False, db_index=True)
+
+    # Not stored: on the instance `loyalty.ledger.post` returns, the entries it wrote, so
+    # that what the posting credited is known without reading them back.
+    entries_written: list[Entry] | None = None
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -267,6 +273,16 @@ class Tier(models.Model):
         """The name in the reader's language if it is one the catalogue knows (the seeded
         Bronze, Silver and Gold); a name staff chose reads as written."""
         return gettext(self.name)
+
+
+class TierListVersion(models.Model):
+    """One row counting changes to the tiers: a stored placement made from another version
+    is stale, so a tier saved touches this row instead of every account."""
+
+    version = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"Tier list version {self.version}"
 
 
 class Reward(models.Model):

@@ -10,7 +10,18 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from django.db import transaction as db_transaction
-from django.db.models import BigIntegerField, F, Func, QuerySet, Subquery
+from django.db.models import (
+    BigIntegerField,
+    BooleanField,
+    ExpressionWrapper,
+    F,
+    Func,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce, Now
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
@@ -19,7 +30,7 @@ from customers.models import Customer
 from customers.process_cache import cached_rows, forget_on_change
 from customers.sql import row_locked
 from loyalty.ledger import customer_account
-from loyalty.models import Account, Entry, Tier, Transaction
+from loyalty.models import Account, Entry, Tier, TierListVersion, Transaction
 
 TIER_WINDOW = timedelta(days=365)
 # Staff edits of the tiers hold at once in the process that saved them and within this
@@ -30,6 +41,8 @@ forget_on_change(Tier, _TIERS_KEY)
 # A stored placement is trusted this long without a posting to the account (postings clear
 # it at once): points leave the 12-month window with the passing of time alone.
 PLACEMENT_FRESH = timedelta(hours=1)
+# The tier list is one row per tier plus this one row's counter.
+_VERSION_PK = 1
 
 
 @dataclass(frozen=True)
@@ -96,16 +109,40 @@ def tier_standing(*, customer: Customer, now: datetime | None = None) -> TierSta
     )
 
 
-def tiers(*, fresh: bool = False) -> list[Tier]:
-    """Every tier, lowest first; `fresh` skips the process cache (for a placement that is
-    stored for an hour, which must not carry a few seconds' staleness along)."""
-    if fresh:
-        return list(Tier.objects.order_by("min_points", "pk"))
-    return cached_rows(
-        _TIERS_KEY,
-        lambda: list(Tier.objects.order_by("min_points", "pk")),
-        seconds=TIERS_CACHE_SECONDS,
+@dataclass(frozen=True)
+class TierList:
+    """Every tier, lowest first, and the version of the list they were read at."""
+
+    version: int
+    tiers: list[Tier]
+
+
+def _current_version() -> Coalesce:
+    """The tier list's version as an expression (0 until a tier is first changed)."""
+    row = TierListVersion.objects.filter(pk=_VERSION_PK).values("version")
+    return Coalesce(Subquery(row), Value(0), output_field=BigIntegerField())
+
+
+def _read_tier_list() -> TierList:
+    # The version first: a tier saved between the two reads leaves an older version beside
+    # the newer list, which only makes the placement stored with it look stale.
+    version = TierListVersion.objects.filter(pk=_VERSION_PK).values_list("version", flat=True)
+    return TierList(
+        version=version.first() or 0, tiers=list(Tier.objects.order_by("min_points", "pk"))
     )
+
+
+def tier_list(*, fresh: bool = False) -> TierList:
+    """Every tier and the list's version; `fresh` skips the process cache (for a placement
+    that is stored for an hour, which must not carry a few seconds' staleness along)."""
+    if fresh:
+        return _read_tier_list()
+    return cached_rows(_TIERS_KEY, _read_tier_list, seconds=TIERS_CACHE_SECONDS)
+
+
+def tiers(*, fresh: bool = False) -> list[Tier]:
+    """Every tier, lowest first (see `tier_list`)."""
+    return tier_list(fresh=fresh).tiers
 
 
 def _reaches(tier: Tier, standing: TierStanding) -> bool:
@@ -135,17 +172,46 @@ def customer_tier(*, customer: Customer) -> Tier | None:
     return _placement(customer)[0]
 
 
+def _fresh_placement(account: str = "") -> Q:
+    """Where the stored placement of an account (reached through `account`) is still true:
+    within its time, and made from the tier list as it is now (the database's clock, so a
+    compiled statement stays true: customers/sql.py's `first_compiled_once`)."""
+    return Q(
+        **{
+            f"{account}tier_fresh_until__gt": Now(),
+            f"{account}tier_list_version": _current_version(),
+        }
+    )
+
+
 def customer_tier_placed(*, customer: Customer) -> Tier | None:
     """`customer_tier` for reads: the placement stored on the account while it is fresh (one
     indexed read instead of a year of ledger aggregates), placed again otherwise."""
-    stored = (
-        Account.objects.select_related("tier")
-        .filter(customer=customer, tier_fresh_until__gt=timezone.now())
-        .first()
-    )
+    stored = Account.objects.select_related("tier").filter(_fresh_placement(), customer=customer)
+    stored = stored.first()
     if stored is not None:
         return stored.tier
     return tier_place(customer=customer)
+
+
+def with_tier_placement(customers: QuerySet[Customer]) -> QuerySet[Customer]:
+    """`customers` with their stored placement read along, so that `customer_tier_name`
+    costs no query for a customer whose placement is fresh."""
+    return customers.annotate(
+        placed_tier_name=F("points_account__tier__name"),
+        placed_tier_fresh=ExpressionWrapper(
+            _fresh_placement("points_account__"), output_field=BooleanField()
+        ),
+    )
+
+
+def customer_tier_name(*, customer: Customer) -> str | None:
+    """The name of the customer's tier for readers: the placement that
+    `with_tier_placement` read along while it is fresh, placed again otherwise."""
+    if getattr(customer, "placed_tier_fresh", False):
+        return customer.placed_tier_name
+    tier = customer_tier_placed(customer=customer)
+    return tier.name if tier else None
 
 
 def tier_place(*, customer: Customer) -> Tier | None:
@@ -164,6 +230,8 @@ class Placement:
     fresh_until: datetime
     # The fewest points reaching a tier this placement does not reach (None: no such tier).
     next_points: int | None
+    # The tier list's version the tier and `next_points` were read from.
+    tier_list_version: int
 
     def columns(self) -> dict:
         """The account columns that store this placement."""
@@ -173,16 +241,17 @@ class Placement:
             "tier_referrals": self.standing.referrals,
             "tier_fresh_until": self.fresh_until,
             "tier_next_points": self.next_points,
+            "tier_list_version": self.tier_list_version,
         }
 
 
-def _placed(standing: TierStanding) -> tuple[Tier | None, int | None]:
-    """The tier a placement stores, and its `next_points`, from the tier list read afresh
-    (a placement is trusted an hour, so it must not carry the cache's seconds along)."""
-    tier_list = tiers(fresh=True)
-    tier, _following = _reached(standing, tier_list)
-    unreached = [tier.min_points for tier in tier_list if not _reaches(tier, standing)]
-    return tier, min(unreached, default=None)
+def _placed(standing: TierStanding) -> tuple[Tier | None, int | None, int]:
+    """The tier a placement stores, its `next_points` and the tier list's version, from the
+    list read afresh (a placement is trusted an hour: no cache's seconds carried along)."""
+    current = tier_list(fresh=True)
+    tier, _following = _reached(standing, current.tiers)
+    unreached = [tier.min_points for tier in current.tiers if not _reaches(tier, standing)]
+    return tier, min(unreached, default=None), current.version
 
 
 def _locked_account(customer: Customer) -> Account | None:
@@ -210,7 +279,10 @@ def tier_placement_for_update(*, customer: Customer) -> Placement:
         customer_account(customer)
         account = _locked_account(customer)
     now = timezone.now()
-    if account.tier_fresh_until is not None and account.tier_fresh_until > now:
+    # The cached list's version, as for the earn rule: a tier saved holds here within
+    # TIERS_CACHE_SECONDS in other processes.
+    fresh = account.tier_fresh_until is not None and account.tier_fresh_until > now
+    if fresh and account.tier_list_version == tier_list().version:
         standing = TierStanding(points=account.tier_points, referrals=account.tier_referrals)
         return Placement(
             account,
@@ -218,10 +290,11 @@ def tier_placement_for_update(*, customer: Customer) -> Placement:
             standing,
             account.tier_fresh_until,
             account.tier_next_points,
+            account.tier_list_version,
         )
     standing = tier_standing(customer=customer)
-    tier, next_points = _placed(standing)
-    placement = Placement(account, tier, standing, now + PLACEMENT_FRESH, next_points)
+    tier, next_points, version = _placed(standing)
+    placement = Placement(account, tier, standing, now + PLACEMENT_FRESH, next_points, version)
     Account.objects.filter(pk=account.pk).update(**placement.columns())
     return placement
 
@@ -236,14 +309,18 @@ def tier_placement_earned(*, placement: Placement, points: int) -> Placement:
     )
     if placement.next_points is None or standing.points < placement.next_points:
         return replace(placement, standing=standing)
-    tier, next_points = _placed(standing)
-    return replace(placement, tier=tier, standing=standing, next_points=next_points)
+    tier, next_points, version = _placed(standing)
+    return replace(
+        placement, tier=tier, standing=standing, next_points=next_points, tier_list_version=version
+    )
 
 
 @receiver([post_save, post_delete], sender=Tier, dispatch_uid="loyalty.tiers_changed")
 def _tiers_changed(sender, **kwargs) -> None:
-    """Staff changed the tiers: every stored placement is placed again on its next read."""
-    Account.objects.filter(tier_fresh_until__isnull=False).update(tier_fresh_until=None)
+    """Staff changed the tiers: a new version of the list, so every stored placement (made
+    from an older one) is placed again on its next read; no account is written."""
+    TierListVersion.objects.get_or_create(pk=_VERSION_PK)
+    TierListVersion.objects.filter(pk=_VERSION_PK).update(version=F("version") + 1)
 
 
 def tier_progress(*, customer: Customer) -> TierProgress:

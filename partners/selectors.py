@@ -5,16 +5,14 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from django.db import connection
-from django.db.models import BooleanField, Case, ExpressionWrapper, F, Q, QuerySet, Value, When
+from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
-from customers.models import Conversion, Customer, User
-from customers.sql import select_one
-from loyalty.models import Account, Entry, Tier, Transaction, Voucher
+from customers.models import Conversion, Customer
+from customers.sql import first_compiled_once
+from loyalty.models import Entry, Transaction, Voucher
 from loyalty.selectors import customer_history
-from loyalty.tiers import customer_tier_placed
+from loyalty.tiers import with_tier_placement
 from partners.models import Partner, PartnerCustomer
 from referrals.models import Referral
 from referrals.selectors import referrer_code_subquery
@@ -25,16 +23,19 @@ VISIBLE_LINKS = (PartnerCustomer.Status.PENDING, PartnerCustomer.Status.ACTIVE)
 
 def partner_customers(*, partner: Partner) -> QuerySet[Customer]:
     """The customers this partner created or linked, each with `external_id`, `link` (the
-    link's status) and points.
+    link's status), points and their stored tier placement.
 
     Every endpoint that takes a customer id reads through this queryset, so a
     customer of another partner, or one whose link ended, is simply not found (404).
     """
-    return (
+    return _customers_of(partner.pk).select_related("user")
+
+
+def _customers_of(partner_id: int) -> QuerySet[Customer]:
+    customers = (
         Customer.objects.filter(
-            partner_links__partner=partner, partner_links__status__in=VISIBLE_LINKS
+            partner_links__partner_id=partner_id, partner_links__status__in=VISIBLE_LINKS
         )
-        .select_related("user")
         .annotate(
             external_id=F("partner_links__external_id"),
             link=F("partner_links__status"),
@@ -43,95 +44,46 @@ def partner_customers(*, partner: Partner) -> QuerySet[Customer]:
             user_last_name=F("user__last_name"),
             points_balance=Coalesce(F("points_account__settled_balance"), Value(0)),
             points_pending=Coalesce(F("points_account__pending_balance"), Value(0)),
-            tier_name=F("points_account__tier__name"),
-            tier_fresh=ExpressionWrapper(
-                Q(points_account__tier_fresh_until__gt=timezone.now()),
-                output_field=BooleanField(),
-            ),
             referred_by=referrer_code_subquery(),
         )
         .order_by("-partner_links__created_at", "-pk")
     )
+    return with_tier_placement(customers)
 
 
-# The API's hottest read (GET customers/{id}/) as one statement written out: compiling
-# `partner_customers` takes the ORM longer (about a millisecond) than PostgreSQL takes to
-# answer. tests/partners/test_selectors.py holds both to the same answers.
-CUSTOMER_FROM = f"""
-  FROM {PartnerCustomer._meta.db_table} link
-  JOIN {Customer._meta.db_table} customer ON customer.id = link.customer_id
-  JOIN {User._meta.db_table} account_user ON account_user.id = customer.user_id
-  LEFT JOIN {Account._meta.db_table} account ON account.customer_id = customer.id
-  LEFT JOIN {Tier._meta.db_table} tier ON tier.id = account.tier_id
- WHERE link.partner_id = %s AND customer.public_id = %s AND link.status <> %s
-"""
-CUSTOMER_COLUMNS = ("public_id", "referral_code", "created_at")
-CUSTOMER_ANNOTATIONS = {
-    "external_id": "link.external_id",
-    "link": "link.status",
-    "user_email": "account_user.email",
-    "user_first_name": "account_user.first_name",
-    "user_last_name": "account_user.last_name",
-    "points_balance": "COALESCE(account.settled_balance, 0)",
-    "points_pending": "COALESCE(account.pending_balance, 0)",
-    "tier_name": "tier.name",
-    "tier_fresh": "account.tier_fresh_until > %s",
-    "referred_by": f"""(SELECT referrer.referral_code
-          FROM {Referral._meta.db_table} referral
-          JOIN {Customer._meta.db_table} referrer ON referrer.id = referral.referrer_id
-         WHERE referral.referee_id = customer.id AND referral.status <> %s)""",  # noqa: S608
-}
+def _customer_of(*, partner_id: int, public_id: uuid.UUID) -> QuerySet[Customer]:
+    # Only what the API shows of the customer's own row; one row, so no order.
+    shown = _customers_of(partner_id).only("public_id", "referral_code", "created_at")
+    return shown.filter(public_id=public_id).order_by()
 
 
 def partner_customer(*, partner: Partner, public_id: uuid.UUID) -> Customer | None:
-    """One customer linked to this partner, with what `partner_customers` annotates."""
-    public_id_param = Customer._meta.get_field("public_id").get_db_prep_value(public_id, connection)
-    now = Account._meta.get_field("tier_fresh_until").get_db_prep_value(timezone.now(), connection)
-    return select_one(
-        Customer,
-        CUSTOMER_FROM,
-        [now, Referral.Status.REJECTED, partner.pk, public_id_param, PartnerCustomer.Status.ENDED],
-        alias="customer",
-        only=CUSTOMER_COLUMNS,
-        extra=CUSTOMER_ANNOTATIONS,
+    """One customer linked to this partner, with what `partner_customers` annotates: the
+    API's hottest read, so its statement is compiled once per process."""
+    return first_compiled_once(_customer_of, partner_id=partner.pk, public_id=public_id)
+
+
+def _linked_customer_of(*, partner_id: int, public_id: uuid.UUID) -> QuerySet[Customer]:
+    return (
+        Customer.objects.filter(
+            public_id=public_id,
+            partner_links__partner_id=partner_id,
+            partner_links__status__in=VISIBLE_LINKS,
+        )
+        .annotate(
+            link=F("partner_links__status"),
+            referred=Exists(Referral.objects.filter(referee=OuterRef("pk"))),
+        )
+        .order_by()
     )
-
-
-# A purchase's buyer, read on every POST conversions/: written out for the same reason.
-LINKED_CUSTOMER_FROM = f"""
-  FROM {PartnerCustomer._meta.db_table} link
-  JOIN {Customer._meta.db_table} customer ON customer.id = link.customer_id
- WHERE link.partner_id = %s AND customer.public_id = %s AND link.status <> %s
-"""
-
-
-# Whether the buyer was referred at all, read with the buyer: most were not, and their
-# purchase then skips the referral's lock.
-REFERRED = f"""EXISTS (
-  SELECT 1 FROM {Referral._meta.db_table} referral WHERE referral.referee_id = customer.id
-)"""  # noqa: S608 (a table name from the model's metadata)
 
 
 def partner_linked_customer(*, partner: Partner, public_id: uuid.UUID) -> Customer | None:
-    """One customer linked to this partner, as a plain row (for the writes), with
-    `referred`: whether a referral of them exists, whatever its status, and `link`."""
-    public_id_param = Customer._meta.get_field("public_id").get_db_prep_value(public_id, connection)
-    return select_one(
-        Customer,
-        LINKED_CUSTOMER_FROM,
-        [partner.pk, public_id_param, PartnerCustomer.Status.ENDED],
-        alias="customer",
-        extra={"referred": REFERRED, "link": "link.status"},
-    )
-
-
-def customer_tier_name(*, customer: Customer) -> str | None:
-    """The name of the customer's tier: the stored placement that `partner_customers` and
-    `partner_customer` read along, unless it is stale (then placed again)."""
-    if getattr(customer, "tier_fresh", False):
-        return customer.tier_name
-    tier = customer_tier_placed(customer=customer)
-    return tier.name if tier else None
+    """One customer linked to this partner, as a plain row (for the writes), with `link`
+    (the link's status) and `referred`: whether a referral of them exists, whatever its
+    status (a buyer never referred skips the referral's lock). Read on every purchase, so
+    its statement is compiled once per process."""
+    return first_compiled_once(_linked_customer_of, partner_id=partner.pk, public_id=public_id)
 
 
 def partner_conversions(*, partner: Partner) -> QuerySet[Conversion]:

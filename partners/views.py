@@ -62,6 +62,7 @@ from partners.serializers import (
     TransactionSerializer,
     VoucherSerializer,
     VoucherUseSerializer,
+    customer_representation,
 )
 from referrals.selectors import friend_offer, referrer_by_code
 from referrals.services import UnknownReferralCode
@@ -197,7 +198,7 @@ class CustomerDetailView(CustomerScopedView):
         customer = partner_customer(partner=self.partner, public_id=public_id_or_404(customer_id))
         if customer is None:
             raise Http404
-        return Response(CustomerSerializer(customer).data)
+        return Response(customer_representation(customer))
 
 
 class CustomerTransactionsView(CustomerScopedView):

@@ -22,7 +22,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import get_connection
 from django.core.validators import validate_email
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q, Sum
 from django.db.models.functions import Coalesce
 from django.urls import reverse
@@ -36,6 +36,7 @@ from customers.db import enqueue_after_commit
 from customers.emails import Email, email_deliver, email_render
 from customers.languages import language_for_recipient, languages_by_address
 from customers.models import Customer
+from customers.sql import row_update
 from referrals.models import DisposableDomain, Invitation, InvitationRefusal, SuppressedEmail
 from referrals.rules import email_canonical, email_key, is_suppressed
 from referrals.selectors import friend_offer, program_active
@@ -289,30 +290,21 @@ def _send_claimed(invitation: Invitation, *, smtp, mail: _MergedMail) -> SendOut
     return SendOutcome(status=Invitation.Status.SENT)
 
 
-_MARK_SENT_SQL = """
-UPDATE referrals_invitation
-   SET status = %s, sent_at = %s, claimed_until = NULL, last_error = ''
- WHERE id = %s AND status = %s
-"""
-
-
 def _mark_sent(invitation: Invitation) -> None:
     """Record an accepted mail before the next is sent: a worker killed mid-batch sends
-    again at most the mail in flight.
-
-    Plain SQL, as this runs once per mail: an ORM update costs about three times its CPU
-    (0.5-0.7 ms against 0.2 ms), mostly in building the query.
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _MARK_SENT_SQL,
-            [
-                Invitation.Status.SENT,
-                connection.ops.adapt_datetimefield_value(timezone.now()),
-                invitation.pk,
-                Invitation.Status.QUEUED,
-            ],
-        )
+    again at most the mail in flight. Written out (customers/sql.py), as it runs once per
+    mail and the ORM's compiling of the update costs more than the update."""
+    row_update(
+        Invitation,
+        invitation.pk,
+        {
+            "status": Invitation.Status.SENT,
+            "sent_at": timezone.now(),
+            "claimed_until": None,
+            "last_error": "",
+        },
+        where={"status": Invitation.Status.QUEUED},
+    )
 
 
 def _send_failed(invitation: Invitation, error: OSError) -> SendOutcome:

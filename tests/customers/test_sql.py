@@ -108,3 +108,59 @@ def test_a_row_read_written_out_equals_the_orms_field_for_field():
         name: getattr(stored, name) for name in fields
     }
     assert row_locked(Conversion, "order_id", "none") is None
+
+
+def test_a_row_written_out_drops_what_a_save_would_drop_from_the_process_cache():
+    from django.core.cache import caches
+
+    from loyalty.earning import _EARN_RULE_KEY, earn_rule
+    from loyalty.models import EarnRule
+
+    rule = earn_rule()
+    caches["local"].set(_EARN_RULE_KEY, rule, 60)
+    assert row_update(EarnRule, rule.pk, {"first_review_bonus": rule.first_review_bonus + 5})
+    assert caches["local"].get(_EARN_RULE_KEY) is None
+    assert earn_rule().first_review_bonus == rule.first_review_bonus + 5
+
+
+def test_a_conditional_update_changes_only_a_row_still_as_expected():
+    purchase = _purchase(CustomerFactory(), "A-1")
+    insert_unless_taken(purchase)
+    assert row_update(Conversion, purchase.pk, {"channel": "x"}, where={"order_id": "B"}) is False
+    assert row_update(Conversion, purchase.pk, {"channel": "x"}, where={"order_id": "A-1"})
+    assert Conversion.objects.filter(pk=purchase.pk, order_id="A-1").get().channel == "x"
+
+
+def _purchase_of(*, customer_id, public_id):
+    return Conversion.objects.filter(customer_id=customer_id, public_id=public_id)
+
+
+def test_a_compiled_read_answers_as_its_queryset_for_every_value():
+    from customers.sql import first_compiled_once
+
+    first, second = CustomerFactory(), CustomerFactory()
+    purchases = [_purchase(first, "A-1"), _purchase(second, "B-1")]
+    insert_rows(purchases)
+    fields = [field.attname for field in Conversion._meta.concrete_fields]
+    for customer, purchase in zip([first, second], purchases, strict=True):
+        read = first_compiled_once(
+            _purchase_of, customer_id=customer.pk, public_id=purchase.public_id
+        )
+        stored = _purchase_of(customer_id=customer.pk, public_id=purchase.public_id).get()
+        assert {name: getattr(read, name) for name in fields} == {
+            name: getattr(stored, name) for name in fields
+        }
+    missing = first_compiled_once(
+        _purchase_of, customer_id=second.pk, public_id=purchases[0].public_id
+    )
+    assert missing is None
+
+
+def test_a_value_the_statement_does_not_carry_as_one_parameter_is_refused():
+    from customers.sql import first_compiled_once
+
+    def both_ways(*, customer_id):
+        return Conversion.objects.filter(customer_id=customer_id, id=customer_id)
+
+    with pytest.raises(ValueError, match="customer_id"):
+        first_compiled_once(both_ways, customer_id=1)

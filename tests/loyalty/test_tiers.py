@@ -1,12 +1,20 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
 from loyalty import ledger
 from loyalty.earning import conversion_earn
 from loyalty.models import Account, Tier, Transaction
-from loyalty.tiers import customer_tier, customer_tier_placed, tier_progress, tier_standing
+from loyalty.tiers import (
+    customer_tier,
+    customer_tier_placed,
+    tier_list,
+    tier_progress,
+    tier_standing,
+)
 from tests.factories import CustomerFactory, purchase
 
 pytestmark = pytest.mark.django_db
@@ -79,8 +87,10 @@ def test_no_tier_when_staff_removed_them_all():
 
 
 def _placed(customer):
-
-    return Account.objects.get(customer=customer).tier_fresh_until is not None
+    """Whether the account holds a placement a read would trust."""
+    account = Account.objects.get(customer=customer)
+    fresh = account.tier_fresh_until is not None and account.tier_fresh_until > timezone.now()
+    return fresh and account.tier_list_version == tier_list(fresh=True).version
 
 
 def test_a_placement_is_stored_and_every_change_to_the_standing_clears_it():
@@ -158,3 +168,37 @@ def test_a_seeded_tier_name_reads_in_the_customers_language_and_a_chosen_one_as_
         assert Tier(name="Platin Club").shown_name == "Platin Club"
     with translation.override("de"):
         assert Tier(name="Silver").shown_name == "Silber"
+
+
+def test_a_tier_saved_makes_placements_stale_without_writing_any_account():
+    anna, ben = CustomerFactory(), CustomerFactory()
+    _earn(anna, 1200)
+    assert customer_tier_placed(customer=anna).name == "Silver"
+    assert customer_tier_placed(customer=ben).name == "Bronze"
+    silver = Tier.objects.get(name="Silver")
+    silver.min_points = 2000
+    with CaptureQueriesContext(connection) as queries:
+        silver.save()
+    accounts = Account._meta.db_table
+    assert not any(
+        query["sql"].lstrip().upper().startswith("UPDATE") and accounts in query["sql"]
+        for query in queries.captured_queries
+    )
+    assert not _placed(anna) and not _placed(ben)
+    assert customer_tier_placed(customer=anna).name == "Bronze"
+    assert _placed(anna)
+    Tier.objects.filter(name="Silver").delete()
+    assert not _placed(anna)
+    assert customer_tier_placed(customer=anna).name == "Bronze" and _placed(anna)
+
+
+def test_an_earn_places_anew_after_a_tier_was_saved():
+    anna = CustomerFactory()
+    _earn(anna, 1200)
+    assert customer_tier_placed(customer=anna).name == "Silver"
+    silver = Tier.objects.get(name="Silver")
+    silver.min_points = 2000
+    silver.save()
+    conversion_earn(conversion=purchase(anna, amount="10.00"))
+    account = Account.objects.get(customer=anna)
+    assert account.tier.name == "Bronze" and _placed(anna)
