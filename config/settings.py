@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_filters",
     "django_celery_beat",
+    "core",
     "customers",
     "loyalty",
     "referrals",
@@ -166,7 +167,7 @@ else:
         }
     }
 # Per process, for rows that may be read a few seconds late (partner API keys, the earn
-# rule, the tier list, system accounts: customers/process_cache.py): no round trip at all.
+# rule, the tier list, system accounts: core/process_cache.py): no round trip at all.
 CACHES["local"] = {
     "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
     "LOCATION": "kindred-local",

@@ -16,7 +16,8 @@ from django.utils.translation import ngettext
 from django_celery_beat import admin as beat_admin
 from django_celery_beat.models import PeriodicTask
 
-from customers.images import ProcessedImage, process_image
+from core.images import ProcessedImage, process_image
+from core.readonly_admin import ReadOnlyAdmin
 from customers.models import (
     Connection,
     ConsentRecord,
@@ -28,7 +29,6 @@ from customers.models import (
     User,
 )
 from customers.privacy import customer_erase, data_export_request, staff_access_record
-from customers.readonly_admin import ReadOnlyAdmin
 from customers.services import contact_person_photo_set, staff_second_factor_reset
 
 

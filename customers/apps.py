@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
 
 
 class CustomersConfig(AppConfig):
@@ -15,7 +14,5 @@ class CustomersConfig(AppConfig):
             notices,  # noqa: F401  (connects its receivers)
         )
         from customers.adapters import second_factor_added
-        from customers.staff_groups import staff_groups_sync
 
-        post_migrate.connect(staff_groups_sync, dispatch_uid="customers.staff_groups_sync")
         authenticator_added.connect(second_factor_added, dispatch_uid="customers.second_factor")

@@ -7,8 +7,8 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.sql import insert_unless_taken
 from customers.models import Conversion, Customer
-from customers.sql import insert_unless_taken
 
 
 class DuplicateOrder(Exception):

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
-from customers.images import process_image
+from core.images import process_image
 from customers.models import Connection, ContactPerson, Customer, Notice, User
 from customers.notices import notice_create
 from customers.services import (

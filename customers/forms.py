@@ -3,10 +3,10 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from customers.images import ProcessedImage, process_image
+from core.images import ProcessedImage, process_image
+from core.validators import validate_printable
 from customers.models import Connection, ConsentRecord, Customer
 from customers.services import customer_profile_update
-from customers.validators import validate_printable
 
 
 class SignupExtraForm(forms.Form):

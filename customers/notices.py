@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.sql import insert_unless_taken
 from customers.models import Connection, Customer, DataExport, Notice
 from customers.privacy import DataSection
 from customers.signals import (
@@ -29,7 +30,6 @@ from customers.signals import (
     data_export_ready,
     personal_data_collect,
 )
-from customers.sql import insert_unless_taken
 
 # Old notices are pruned by beat: the centre is news, not an archive (the ledger is that).
 NOTICE_RETENTION = timedelta(days=180)

@@ -21,8 +21,8 @@ from django.db.models.fields.files import FieldFile
 from django.urls import reverse
 from django.utils import timezone
 
-from customers.db import enqueue_after_commit
-from customers.emails import email_send
+from core.db import enqueue_after_commit
+from core.emails import email_send
 from customers.languages import language_for_recipient
 from customers.models import (
     Connection,

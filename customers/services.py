@@ -11,9 +11,9 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers.db import enqueue_after_commit
-from customers.emails import email_send
-from customers.images import ProcessedImage
+from core.db import enqueue_after_commit
+from core.emails import email_send
+from core.images import ProcessedImage
 from customers.languages import language_for_recipient
 from customers.models import (
     REFERRAL_CODE_ALPHABET,
@@ -143,7 +143,7 @@ def _photo_store(instance, *, photo: ProcessedImage, field: str, thumb_field: st
 
 
 def customer_avatar_set(*, customer: Customer, photo: ProcessedImage) -> Customer:
-    """Replace the avatar with a photo from the pipeline in `customers.images`."""
+    """Replace the avatar with a photo from the pipeline in `core.images`."""
     _photo_store(customer, photo=photo, field="avatar", thumb_field="avatar_thumbnail")
     return customer
 

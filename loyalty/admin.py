@@ -3,7 +3,7 @@ from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
-from customers.readonly_admin import ReadOnlyAdmin
+from core.readonly_admin import ReadOnlyAdmin
 from loyalty.adjustments import adjustment_decide, adjustment_request
 from loyalty.gifts import gift_campaign_create
 from loyalty.ledger import LedgerError, transaction_unwind

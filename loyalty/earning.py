@@ -15,8 +15,8 @@ from django.db import transaction as db_transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
+from core.process_cache import cached_rows, forget_on_change
 from customers.models import Conversion, Customer
-from customers.process_cache import cached_rows, forget_on_change
 from loyalty.ledger import (
     LedgerError,
     pending_reschedule,

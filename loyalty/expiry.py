@@ -14,7 +14,7 @@ from django.db import IntegrityError
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
-from customers.db import enqueue_after_commit
+from core.db import enqueue_after_commit
 from customers.models import ConsentRecord
 from customers.privacy import customer_email_send
 from loyalty.earning import earn_rule

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from customers.db import enqueue_after_commit
+from core.db import enqueue_after_commit
 from customers.models import ConsentRecord, Customer, User
 from customers.privacy import customer_email_send
 from customers.selectors import friends_of

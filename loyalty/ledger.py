@@ -23,9 +23,9 @@ from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.process_cache import cached_rows
+from core.sql import column, insert_rows, insert_unless_taken, row_update, table
 from customers.models import Customer, User
-from customers.process_cache import cached_rows
-from customers.sql import column, insert_rows, insert_unless_taken, row_update, table
 from loyalty.models import Account, Entry, Transaction
 from loyalty.signals import transaction_voided, transactions_settled
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.db.models import Sum
 from django.dispatch import receiver
 
-from customers.db import enqueue_after_commit
+from core.db import enqueue_after_commit
 from customers.models import ConsentRecord, Customer
 from customers.privacy import customer_email_send
 from loyalty.models import Entry, Transaction, Voucher

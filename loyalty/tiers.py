@@ -26,9 +26,9 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
+from core.process_cache import cached_rows, forget_on_change
+from core.sql import row_locked
 from customers.models import Customer
-from customers.process_cache import cached_rows, forget_on_change
-from customers.sql import row_locked
 from loyalty.ledger import customer_account
 from loyalty.models import Account, Entry, Tier, TierListVersion, Transaction
 
@@ -175,7 +175,7 @@ def customer_tier(*, customer: Customer) -> Tier | None:
 def _fresh_placement(account: str = "") -> Q:
     """Where the stored placement of an account (reached through `account`) is still true:
     within its time, and made from the tier list as it is now (the database's clock, so a
-    compiled statement stays true: customers/sql.py's `first_compiled_once`)."""
+    compiled statement stays true: core/sql.py's `first_compiled_once`)."""
     return Q(
         **{
             f"{account}tier_fresh_until__gt": Now(),

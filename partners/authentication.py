@@ -16,8 +16,8 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import BasePermission
 from rest_framework.throttling import SimpleRateThrottle
 
-from customers.cache import cache_count
-from customers.process_cache import forget
+from core.cache import cache_count
+from core.process_cache import forget
 from partners.models import Partner, PartnerAPIKey
 
 KEYWORD = "Api-Key"

@@ -16,7 +16,7 @@ from datetime import timedelta
 from django.utils import timezone
 from rest_framework.response import Response
 
-from customers.sql import insert_unless_taken, row_update
+from core.sql import insert_unless_taken, row_update
 from partners.errors import IdempotencyKeyRequired, IdempotencyKeyReused, RequestInProgress
 from partners.models import IdempotencyRecord, Partner
 

@@ -19,8 +19,8 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from customers.db import enqueue_after_commit
-from customers.emails import email_send
+from core.db import enqueue_after_commit
+from core.emails import email_send
 from customers.languages import language_for_recipient
 from customers.models import Conversion, Customer
 from customers.privacy import customer_erase

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 
+from core.sql import first_compiled_once
 from customers.models import Conversion, Customer
-from customers.sql import first_compiled_once
 from loyalty.models import Entry, Transaction, Voucher
 from loyalty.selectors import customer_history
 from loyalty.tiers import with_tier_placement

@@ -9,8 +9,8 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.validators import validate_printable
 from customers.models import Customer
-from customers.validators import validate_printable
 from loyalty.ledger import credited_points
 from loyalty.tiers import customer_tier_name
 from partners.models import PartnerCustomer

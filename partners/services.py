@@ -9,8 +9,8 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 
+from core.db import transient_retry
 from customers.conversions import RefundTooLarge, conversion_record, conversion_refund
-from customers.db import transient_retry
 from customers.models import Conversion, Customer, DataExport
 from customers.privacy import customer_erase, data_export_request
 from customers.selectors import customer_by_email

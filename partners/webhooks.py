@@ -22,7 +22,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
-from customers.db import enqueue_after_commit
+from core.db import enqueue_after_commit
 from partners.models import Partner, PartnerCustomer, WebhookDelivery, WebhookEvent
 
 SIGNATURE_HEADER = "Kindred-Signature"

@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from customers.readonly_admin import ReadOnlyAdmin
+from core.readonly_admin import ReadOnlyAdmin
 from referrals.models import (
     DisposableDomain,
     Invitation,

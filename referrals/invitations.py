@@ -32,11 +32,11 @@ from django.utils.formats import date_format
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
-from customers.db import enqueue_after_commit
-from customers.emails import Email, email_deliver, email_render
+from core.db import enqueue_after_commit
+from core.emails import Email, email_deliver, email_render
+from core.sql import row_update
 from customers.languages import language_for_recipient, languages_by_address
 from customers.models import Customer
-from customers.sql import row_update
 from referrals.models import DisposableDomain, Invitation, InvitationRefusal, SuppressedEmail
 from referrals.rules import email_canonical, email_key, is_suppressed
 from referrals.selectors import friend_offer, program_active
@@ -292,7 +292,7 @@ def _send_claimed(invitation: Invitation, *, smtp, mail: _MergedMail) -> SendOut
 
 def _mark_sent(invitation: Invitation) -> None:
     """Record an accepted mail before the next is sent: a worker killed mid-batch sends
-    again at most the mail in flight. Written out (customers/sql.py), as it runs once per
+    again at most the mail in flight. Written out (core/sql.py), as it runs once per
     mail and the ORM's compiling of the update costs more than the update."""
     row_update(
         Invitation,

@@ -16,10 +16,10 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from customers.db import enqueue_after_commit
+from core.db import enqueue_after_commit
+from core.sql import row_locked
 from customers.models import Conversion, Customer, User
 from customers.services import connection_befriend
-from customers.sql import row_locked
 from loyalty import ledger
 from loyalty.models import Account, Transaction, Voucher
 from loyalty.vouchers import (

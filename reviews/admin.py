@@ -13,7 +13,7 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from customers.readonly_admin import ReadOnlyAdmin
+from core.readonly_admin import ReadOnlyAdmin
 from reviews.alerts import feedback_alert_answer
 from reviews.models import (
     FeedbackAlert,

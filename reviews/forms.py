@@ -8,7 +8,7 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from customers.images import ProcessedImage, process_image
+from core.images import ProcessedImage, process_image
 from reviews.models import Review, ReviewPhoto
 
 

@@ -10,8 +10,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers.db import enqueue_after_commit
-from customers.images import ProcessedImage
+from core.db import enqueue_after_commit
+from core.images import ProcessedImage
 from customers.models import Conversion, Customer, User
 from reviews.alerts import alert_raise
 from reviews.models import (

@@ -2,7 +2,7 @@
 
 from django.db import migrations
 
-from customers.db import append_only
+from core.db import append_only
 
 
 class Migration(migrations.Migration):

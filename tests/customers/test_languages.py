@@ -8,7 +8,7 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import translation
 
-from customers.emails import email_render
+from core.emails import email_render
 from customers.models import Customer
 from customers.services import customer_welcome_send
 from tests.factories import PASSWORD, CustomerFactory

@@ -2,8 +2,8 @@ import pytest
 from django.core import mail
 from django.db import IntegrityError
 
+from core.db import enqueue_after_commit
 from customers import services
-from customers.db import enqueue_after_commit
 from customers.models import REFERRAL_CODE_ALPHABET, Connection
 from customers.services import FriendsListError, connection_request, connection_respond
 from tests.factories import ContactPersonFactory, CustomerFactory

@@ -6,7 +6,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from customers.emails import email_render
+from core.emails import email_render
 from referrals import invitations
 from referrals.invitations import (
     InvitationError,

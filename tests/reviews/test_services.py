@@ -4,7 +4,7 @@ import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
 
-from customers.images import process_image
+from core.images import process_image
 from reviews.alerts import feedback_alert_send
 from reviews.models import FeedbackAlert, HelpfulVote, Review, ReviewPhoto, ReviewPolicy, Subject
 from reviews.selectors import published_reviews, review_summary

@@ -3,8 +3,8 @@
 Each statement is built from the model's own metadata (tables and columns quoted from
 `_meta`; every value a parameter), values are prepared and results converted as the ORM
 does, and a write drops what a save of the row would drop from the process cache
-(customers/process_cache.py). They send no save signals, like `bulk_create`, and use the
-one database the project has. tests/customers/test_sql.py holds each to the ORM's answer.
+(core/process_cache.py). They send no save signals, like `bulk_create`, and use the
+one database the project has. tests/core/test_sql.py holds each to the ORM's answer.
 
 Why each is here rather than in the ORM:
 - `insert_unless_taken`: the unique constraint decides without a savepoint's round trips.
@@ -24,7 +24,7 @@ from typing import TypeVar
 from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models import Field, Model, QuerySet
 
-from customers.process_cache import forget_rows_of
+from core.process_cache import forget_rows_of
 
 M = TypeVar("M", bound=Model)
 

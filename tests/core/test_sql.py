@@ -6,8 +6,8 @@ from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from core.sql import insert_rows, insert_unless_taken, row_locked, row_update
 from customers.models import Conversion
-from customers.sql import insert_rows, insert_unless_taken, row_locked, row_update
 from loyalty.ledger import customer_account
 from loyalty.models import Account
 from tests.factories import CustomerFactory
@@ -136,7 +136,7 @@ def _purchase_of(*, customer_id, public_id):
 
 
 def test_a_compiled_read_answers_as_its_queryset_for_every_value():
-    from customers.sql import first_compiled_once
+    from core.sql import first_compiled_once
 
     first, second = CustomerFactory(), CustomerFactory()
     purchases = [_purchase(first, "A-1"), _purchase(second, "B-1")]
@@ -157,7 +157,7 @@ def test_a_compiled_read_answers_as_its_queryset_for_every_value():
 
 
 def test_a_value_the_statement_does_not_carry_as_one_parameter_is_refused():
-    from customers.sql import first_compiled_once
+    from core.sql import first_compiled_once
 
     def both_ways(*, customer_id):
         return Conversion.objects.filter(customer_id=customer_id, id=customer_id)

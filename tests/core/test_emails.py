@@ -8,7 +8,7 @@ from django.core.mail import EmailMultiAlternatives
 from hypothesis import given
 from hypothesis import strategies as st
 
-from customers.emails import _POLICY, _Message
+from core.emails import _POLICY, _Message
 
 HEADER_NAMES = st.sampled_from(["Subject", "To", "List-Unsubscribe", "Message-ID", "X"])
 

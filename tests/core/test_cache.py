@@ -7,7 +7,7 @@ import redis
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 
-from customers.cache import cache_count
+from core.cache import cache_count
 
 REDIS_BACKEND = "django.core.cache.backends.redis.RedisCache"
 

@@ -41,7 +41,7 @@ def forget(keys: list[str]) -> None:
 
 def forget_on_change(model: type[Model], *keys: str) -> None:
     """Drop `keys` whenever a `model` row is saved or deleted, or written through
-    customers/sql.py (see `forget_rows_of`)."""
+    core/sql.py (see `forget_rows_of`)."""
     known = _KEYS_BY_MODEL.setdefault(model, [])
     known.extend(key for key in keys if key not in known)
 
