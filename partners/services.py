@@ -17,8 +17,8 @@ from customers.selectors import customer_by_email
 from customers.services import user_create
 from loyalty.earning import conversion_earn, conversion_unwind
 from loyalty.ledger import credited_points, points_award
-from loyalty.models import Redemption, Reward, Transaction
-from loyalty.vouchers import reward_redeem
+from loyalty.models import Redemption, Reward, Transaction, Voucher
+from loyalty.vouchers import reward_redeem, voucher_use
 from partners.links import customer_link, link_end, link_held_until
 from partners.models import Partner, PartnerAPIKey, PartnerCustomer
 from partners.selectors import ConversionOutcome, conversion_outcome
@@ -201,6 +201,12 @@ def partner_reward_redeem(
     """
     scoped_key = hashlib.sha256(f"{partner.public_id}:{idempotency_key}".encode()).hexdigest()
     return reward_redeem(customer=customer, reward=reward, idempotency_key=f"partner:{scoped_key}")
+
+
+def partner_voucher_use(*, voucher: Voucher, order_id: str) -> Voucher:
+    """A partner uses a voucher of a linked customer for an order, once (`VoucherError`
+    if it is used, expired or void)."""
+    return voucher_use(code=voucher.code, order_id=order_id)
 
 
 def partner_data_request(*, partner: Partner, customer: Customer) -> DataExport:

@@ -14,7 +14,7 @@ from loyalty.earning import UnknownCurrency
 from loyalty.ledger import InsufficientPoints
 from loyalty.models import Voucher
 from loyalty.selectors import active_rewards
-from loyalty.vouchers import RewardUnavailable, VoucherError, voucher_use
+from loyalty.vouchers import RewardUnavailable, VoucherError
 from partners import services
 from partners.api import PartnerAPIView
 from partners.errors import Conflict
@@ -97,17 +97,25 @@ def refuse_pending(customer) -> None:
         )
 
 
-class CustomerScopedView(PublicIdLookupMixin, PartnerAPIView):
-    """A view about one customer, who must be linked to the partner asking."""
+class CustomerScopedView(PartnerAPIView):
+    """A view about one customer, who must be linked to the partner asking.
 
-    lookup_url_kwarg = "customer_id"
+    Every view finds the partner's customer through `partner_customer` (a purchase
+    through `partner_linked_customer`, the lean row its writes need); a customer of
+    another partner, or one whose link ended, is a 404.
+    """
 
-    def get_queryset(self):
-        return partner_customers(partner=self.partner)
+    def get_customer(self):
+        customer = partner_customer(
+            partner=self.partner, public_id=public_id_or_404(self.kwargs["customer_id"])
+        )
+        if customer is None:
+            raise Http404
+        return customer
 
     def get_linked_customer(self):
         """The customer, through an active link (a pending one answers 409)."""
-        customer = self.get_object()
+        customer = self.get_customer()
         refuse_pending(customer)
         return customer
 
@@ -124,13 +132,12 @@ class CustomerListView(CustomerScopedView):
         """Customers linked to this partner; `email` or `external_id` look one up."""
         lookup = CustomerLookupSerializer(data=request.query_params)
         lookup.is_valid(raise_exception=True)
-        customers = self.get_queryset()
+        customers = partner_customers(partner=self.partner)
         if "email" in lookup.validated_data:
             customers = customers.filter(user__email__iexact=lookup.validated_data["email"])
         if "external_id" in lookup.validated_data:
-            customers = customers.filter(
-                partner_links__external_id=lookup.validated_data["external_id"]
-            )
+            # The annotation: this partner's own id, not one another partner gave them.
+            customers = customers.filter(external_id=lookup.validated_data["external_id"])
         page = self.paginate_queryset(customers)
         return self.get_paginated_response(CustomerSerializer(page, many=True).data)
 
@@ -180,7 +187,7 @@ class CustomerListView(CustomerScopedView):
             raise Conflict(
                 "This external_id belongs to another of your customers.", code=taken.code
             ) from None
-        customer = self.get_queryset().get(pk=customer.pk)
+        customer = partner_customer(partner=self.partner, public_id=customer.public_id)
         if link.status == PartnerCustomer.Status.PENDING:
             answer = status.HTTP_202_ACCEPTED
         elif created:
@@ -195,10 +202,7 @@ class CustomerDetailView(CustomerScopedView):
 
     @extend_schema(responses={200: CustomerSerializer, **NOT_FOUND, **COMMON_ERRORS})
     def get(self, request, customer_id):
-        customer = partner_customer(partner=self.partner, public_id=public_id_or_404(customer_id))
-        if customer is None:
-            raise Http404
-        return Response(customer_representation(customer))
+        return Response(customer_representation(self.get_customer()))
 
 
 class CustomerTransactionsView(CustomerScopedView):
@@ -411,17 +415,17 @@ class RedemptionListView(PartnerAPIView):
         given = RedemptionInSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         data = given.validated_data
-        customer = partner_customers(partner=self.partner).filter(public_id=data["customer"])
-        if not customer:
+        customer = partner_customer(partner=self.partner, public_id=data["customer"])
+        if customer is None:
             raise serializers.ValidationError({"customer": ["Unknown customer."]})
-        refuse_pending(customer[0])
+        refuse_pending(customer)
         reward = active_rewards().filter(public_id=data["reward"]).first()
         if reward is None:
             raise serializers.ValidationError({"reward": ["No such reward in the catalog."]})
         try:
             redemption = services.partner_reward_redeem(
                 partner=self.partner,
-                customer=customer[0],
+                customer=customer,
                 reward=reward,
                 idempotency_key=request.headers[HEADER],
             )
@@ -468,7 +472,9 @@ class VoucherUseView(VoucherScopedView):
         given = VoucherUseSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         try:
-            voucher = voucher_use(code=voucher.code, order_id=given.validated_data["order_id"])
+            voucher = services.partner_voucher_use(
+                voucher=voucher, order_id=given.validated_data["order_id"]
+            )
         except VoucherError as refused:
             raise Conflict(str(refused), code=refused.code) from None
         return Response(VoucherSerializer(voucher).data)

@@ -386,3 +386,12 @@ def test_staff_cannot_add_a_link_or_point_one_at_another_customer(client, mercha
     assert response.status_code == 302
     link.refresh_from_db()
     assert (link.customer_id, link.partner_id) == (anna.pk, merchant.partner.pk)
+
+
+def test_looking_up_an_external_id_finds_only_this_partners_own(shop, merchant, anna):
+    _linked(merchant, anna)
+    PartnerCustomer.objects.filter(partner=merchant.partner).update(external_id="shop-anna-2")
+    assert shop.get("/api/v1/customers/?external_id=shop-anna").json()["count"] == 1
+    # The merchant's own id for Anna is another; the shop's id finds nobody for it.
+    assert merchant.get("/api/v1/customers/?external_id=shop-anna").json()["count"] == 0
+    assert merchant.get("/api/v1/customers/?external_id=shop-anna-2").json()["count"] == 1
