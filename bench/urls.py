@@ -1,7 +1,7 @@
 """The project's URLs plus the references the API benchmarks measure against, none with
 authentication, throttling or idempotency: a bare Django view doing one primary-key read
-(issue 5's ceiling), the same read as a bare DRF view, and one bare ledger posting (the
-brief's two reference figures, measured here in the same run)."""
+(the ceiling), the same read as a bare DRF view, and one bare ledger posting (references,
+measured in the same run)."""
 
 from django.http import JsonResponse
 from django.urls import include, path
