@@ -240,6 +240,8 @@ RULES: dict[str, Rule] = {
     ),
     # Each signed-in person marks their own notices; nobody else's can be named here.
     "me/notices/read-all/": Rule({**MINE, **SIGNED_IN_REDIRECTED}, None, "post"),
+    # The language switcher: anyone may choose a language (a signed-in customer's is kept).
+    "language/": Rule(_everyone("redirect"), None, "post"),
     "me/data/": Rule(MINE),
     "me/data/<uuid:public_id>/download/": Rule(
         ALICES, lambda w: reverse("customers:data_download", args=[w.objects["export"].public_id])
