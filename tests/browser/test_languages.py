@@ -94,7 +94,7 @@ def test_the_language_sticks_to_the_profile_across_sign_ins(page, busy_customer)
     assert page.evaluate("document.documentElement.lang") == "en"
     page.get_by_label("Email").fill(busy_customer.user.email)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="Log in", exact=True).click()
     page.wait_for_url("**/me/dashboard/")
     assert page.evaluate("document.documentElement.lang") == "fr"
     assert "Tableau de bord" in page.locator("header").inner_text()
