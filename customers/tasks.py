@@ -3,6 +3,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 
+from customers.imports import import_welcomes_send
 from customers.privacy import data_export_build
 from customers.services import customer_welcome_send
 
@@ -23,3 +24,14 @@ def email_welcome(customer_id: int) -> None:
 @shared_task(acks_late=True)
 def data_export_build_task(export_id: int) -> None:
     data_export_build(export_id=export_id)
+
+
+@shared_task(**EMAIL_RETRY)
+def email_import_welcomes(customer_import_id: int) -> None:
+    """A batch of an import's welcomes, then the next batch a minute later: a bounded rate,
+    however many customers the file brought."""
+    waiting = import_welcomes_send(
+        customer_import_id=customer_import_id, limit=settings.CUSTOMER_IMPORT_WELCOMES_PER_MINUTE
+    )
+    if waiting:
+        email_import_welcomes.apply_async((customer_import_id,), countdown=60)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
@@ -216,6 +217,97 @@ def points_transfer(
         raise LedgerError("A gift goes to someone else.")
     entries = [(customer_account(sender), -points), (customer_account(recipient), points)]
     return post(entries=entries, **details)
+
+
+@dataclass(frozen=True)
+class OpeningBalances:
+    """What `opening_balances_post` did: keys posted now, and keys posted before with the
+    points they credited then (by key)."""
+
+    posted: frozenset[str]
+    earlier: dict[str, int]
+
+
+def opening_balances_post(
+    *,
+    balances: Sequence[tuple[int, int, str]],
+    memo: str,
+    cause: str,
+    cause_ref: str,
+    actor: User | None = None,
+) -> OpeningBalances:
+    """Credit opening balances brought from an earlier system, each once under its key.
+
+    `balances` holds (customer id, points, idempotency key). Set-based, for thousands
+    at a time inside the caller's transaction: one INSERT per table, one UPDATE of the
+    balances. A key used before posts nothing; its earlier amount is returned, for the
+    caller to report a changed balance rather than post the difference. A concurrent
+    posting under the same key makes the unique constraint refuse the whole set (the
+    caller's transaction rolls back and its retry finds the key).
+    """
+    for _customer, points, _key in balances:
+        _positive(points)
+    if not balances:
+        return OpeningBalances(posted=frozenset(), earlier={})
+    keys = [key for _customer, _points, key in balances]
+    earlier = dict(
+        Entry.objects.filter(transaction__idempotency_key__in=keys, amount__gt=0).values_list(
+            "transaction__idempotency_key", "amount"
+        )
+    )
+    due = [(customer, points, key) for customer, points, key in balances if key not in earlier]
+    if not due:
+        return OpeningBalances(posted=frozenset(), earlier=earlier)
+    customer_ids = [customer for customer, _points, _key in due]
+    Account.objects.bulk_create(
+        [Account(customer_id=customer) for customer in customer_ids], ignore_conflicts=True
+    )
+    accounts = dict(
+        Account.objects.filter(customer_id__in=customer_ids).values_list("customer_id", "pk")
+    )
+    issued = system_account(Account.System.POINTS_ISSUED)
+    now = timezone.now()
+    transactions = Transaction.objects.bulk_create(
+        [
+            Transaction(
+                kind=Transaction.Kind.OPENING_BALANCE,
+                status=Transaction.Status.POSTED,
+                idempotency_key=key,
+                posted_at=now,
+                memo=memo[:255],
+                cause=cause,
+                cause_ref=cause_ref,
+                created_by=actor,
+            )
+            for _customer, _points, key in due
+        ]
+    )
+    entries = []
+    credits: dict[int, int] = {}
+    for posted, (customer, points, _key) in zip(transactions, due, strict=True):
+        account = accounts[customer]
+        entries.append(Entry(transaction_id=posted.pk, account_id=account, amount=points))
+        entries.append(Entry(transaction_id=posted.pk, account_id=issued.pk, amount=-points))
+        credits[account] = credits.get(account, 0) + points
+    Entry.objects.bulk_create(entries)
+    _credit_settled(credits, now=now)
+    return OpeningBalances(posted=frozenset(key for *_rest, key in due), earlier=earlier)
+
+
+def _credit_settled(credits: Mapping[int, int], *, now: datetime) -> None:
+    """Add settled points to many customer accounts in one statement (credits only, so no
+    balance can fall below zero; the tier placement goes stale as with any posting)."""
+    ordered = sorted(credits.items())
+    cases = " ".join(["WHEN %s THEN %s"] * len(ordered))
+    params: list[object] = [value for pair in ordered for value in pair]
+    placeholders = ", ".join(["%s"] * len(ordered))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE loyalty_account SET settled_balance = settled_balance + "  # noqa: S608
+            f"CASE id {cases} END, last_activity_at = %s, tier_fresh_until = NULL "
+            f"WHERE id IN ({placeholders})",
+            [*params, now, *[account for account, _points in ordered]],
+        )
 
 
 _SETTLE_BATCH_SQL = """
