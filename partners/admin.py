@@ -265,7 +265,14 @@ class CustomerImportAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/customers/customerimport/upload.html", context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        customer_import = self._import_or_404(request, int(object_id))
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        customer_import = (
+            CustomerImport.objects.filter(pk=object_id).first() if object_id.isdigit() else None
+        )
+        if customer_import is None:
+            # The admin's own answer for an id that is gone: back to the list, with a message.
+            return super().change_view(request, object_id, form_url, extra_context)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
