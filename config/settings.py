@@ -269,6 +269,8 @@ CUSTOMER_IMPORT_WELCOMES_PER_MINUTE = env.int("CUSTOMER_IMPORT_WELCOMES_PER_MINU
 CUSTOMER_IMPORT_CHUNK_ROWS = env.int("CUSTOMER_IMPORT_CHUNK_ROWS", default=1000)
 # A customer import's task runs this long, then queues the next slice (inside the time limit).
 CUSTOMER_IMPORT_SLICE_SECONDS = env.int("CUSTOMER_IMPORT_SLICE_SECONDS", default=120)
+# A customer import's file and rejected rows are deleted this long after it ends.
+CUSTOMER_IMPORT_KEEP_DAYS = env.int("CUSTOMER_IMPORT_KEEP_DAYS", default=30)
 # The largest customer file staff may upload (it is streamed to private storage).
 CUSTOMER_IMPORT_MAX_BYTES = env.int("CUSTOMER_IMPORT_MAX_BYTES", default=500 * 1024 * 1024)
 # Uploads beyond this are refused before they reach a form (avatars allow 5 MB).

@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from allauth.account.forms import default_token_generator
 from allauth.account.models import EmailAddress
@@ -625,6 +625,27 @@ def import_progress(customer_import: CustomerImport) -> ImportProgress:
         balances_differing=ci.balances_differing,
         finished=finished,
     )
+
+
+def import_files_forget() -> int:
+    """Delete the files, previews and rejected rows of imports that ended long enough ago:
+    they hold the personal data of every row, which the customers' own records now hold."""
+    ended = timezone.now() - timedelta(days=settings.CUSTOMER_IMPORT_KEEP_DAYS)
+    old = CustomerImport.objects.filter(
+        status__in=[
+            CustomerImport.Status.DONE,
+            CustomerImport.Status.FAILED,
+            CustomerImport.Status.CANCELLED,
+        ],
+        updated_at__lt=ended,
+    ).exclude(file="")
+    forgotten = 0
+    for customer_import in old.iterator():
+        customer_import.file.delete(save=False)
+        customer_import.issues.all().delete()
+        CustomerImport.objects.filter(pk=customer_import.pk).update(file="", preview={})
+        forgotten += 1
+    return forgotten
 
 
 # Welcome emails

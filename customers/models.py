@@ -382,7 +382,7 @@ class CustomerImport(models.Model):
         CANCELLED = "cancelled", _("Cancelled")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    file = models.FileField(_("file"), upload_to="imports/", storage=private_storage)
+    file = models.FileField(_("file"), upload_to="imports/", storage=private_storage, blank=True)
     file_name = models.CharField(_("file name"), max_length=255)
     source = models.SlugField(
         _("source"),

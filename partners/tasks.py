@@ -2,6 +2,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import IntegrityError, OperationalError
 
+from customers.imports import import_files_forget
 from customers.tasks import EMAIL_RETRY
 from partners import imports, links, webhooks
 from partners.idempotency import idempotency_purge
@@ -66,7 +67,9 @@ def customer_import_run(customer_import_id: int) -> bool:
 
 @shared_task
 def customer_imports_sweep() -> int:
-    """Beat: hand on imports whose worker died or whose task the broker lost."""
+    """Beat: hand on imports whose worker died or whose task the broker lost; forget the
+    files of imports that ended long ago."""
+    import_files_forget()
     stalled = imports.customer_imports_stalled()
     for customer_import_id in stalled:
         customer_import_run.delay(customer_import_id)

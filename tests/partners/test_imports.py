@@ -315,3 +315,23 @@ def test_the_command_with_dry_run_writes_nothing_and_without_imports(shop, tmp_p
     with pytest.raises(CommandError, match="no email column"):
         (tmp_path / "wrong.csv").write_text("name\nAnna\n")
         call_command("import_customers", str(tmp_path / "wrong.csv"))
+
+
+def test_an_import_forgets_its_file_and_rejected_rows_after_the_keeping_time(shop, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from customers.imports import import_files_forget
+
+    customer_import = import_and_run(semicolon_export(["bad;;;;;;;;;;;"]))
+    storage, name = customer_import.file.storage, customer_import.file.name
+    assert storage.exists(name) and customer_import.issues.exists()
+    assert import_files_forget() == 0
+    CustomerImport.objects.filter(pk=customer_import.pk).update(
+        updated_at=timezone.now() - timedelta(days=settings.CUSTOMER_IMPORT_KEEP_DAYS + 1)
+    )
+    assert import_files_forget() == 1
+    customer_import.refresh_from_db()
+    assert not storage.exists(name) and not customer_import.issues.exists()
+    assert customer_import.rejected_count == 1  # the outcome stays listed
