@@ -50,6 +50,7 @@ from customers.models import (
     User,
 )
 from customers.services import referral_code_generate
+from customers.sql import copy_rows
 
 CHUNK_ROWS = 1000
 PREVIEW_ROWS = 10
@@ -220,6 +221,8 @@ class ImportRow:
     consent_date: datetime | None = None
     consent_source: str = ""
     reason: str = ""
+    # The reason from reading alone, kept for a chunk that is checked again after a race.
+    read_reason: str = ""
     # Filled by the lookups: the customer the row matched or created.
     user_id: int | None = None
     customer_id: int | None = None
@@ -229,6 +232,13 @@ class ImportRow:
     @property
     def key(self) -> str:
         return self.email.upper()
+
+    def forget_lookups(self) -> None:
+        """Back to the row as read, before the database was consulted."""
+        self.reason = self.read_reason
+        self.user_id = self.customer_id = None
+        self.created = False
+        self.extra = {}
 
     def reject(self, reason: str) -> None:
         if not self.reason:
@@ -347,6 +357,7 @@ def rows_read(
                 row.reason = _("The same email is on an earlier row of the file.")
             else:
                 seen.add(fingerprint)
+        row.read_reason = row.reason
         yield row
 
 
@@ -408,86 +419,70 @@ def customers_write(
 ) -> None:
     """Create the users and profiles the good rows need; inside the caller's transaction.
 
-    Set-based: one INSERT per table and chunk. The unique constraints decide, not the
-    lookups made before: an address that signed up meanwhile is matched, and a referral
-    code that happens to be taken is drawn again.
+    Set-based: one COPY (or INSERT) per table and chunk. The unique constraints still
+    decide: an address that signed up since `rows_match`, or a referral code drawn twice,
+    fails the chunk, and the caller runs it again from a fresh read.
     """
     good = [row for row in rows if not row.reason]
     now = timezone.now()
     new_users = [row for row in good if row.user_id is None]
-    if new_users:
-        User.objects.bulk_create(
-            [
-                User(
-                    email=row.email,
-                    first_name=row.first_name,
-                    last_name=row.last_name,
-                    password=_unusable_password(),
-                    date_joined=now,
-                )
-                for row in new_users
-            ],
-            ignore_conflicts=True,
-        )
-        ids = dict(
-            User.objects.annotate(key=Upper("email"))
-            .filter(key__in=[row.key for row in new_users])
-            .values_list("key", "pk")
-        )
-        for row in new_users:
-            row.user_id, row.created = ids[row.key], True
-        EmailAddress.objects.bulk_create(
-            [
-                EmailAddress(user_id=row.user_id, email=row.email, primary=True, verified=False)
-                for row in new_users
-            ],
-            ignore_conflicts=True,
-        )
-    profiles = [row for row in good if row.customer_id is None]
-    for _attempt in range(10):
-        if not profiles:
-            break
-        Customer.objects.bulk_create(
-            [
-                Customer(
-                    user_id=row.user_id,
-                    referral_code=referral_code_generate(),
-                    phone=row.phone,
-                    language=row.language,
-                    contact_person_id=row.contact_person_id or chooser.choose(),
-                    marketing_consent=row.marketing_consent,
-                    marketing_consent_at=(row.consent_date or now)
-                    if row.marketing_consent
-                    else None,
-                    imported_by=customer_import,
-                )
-                for row in profiles
-            ],
-            ignore_conflicts=True,
-        )
-        ids = dict(
-            Customer.objects.filter(user_id__in=[row.user_id for row in profiles]).values_list(
-                "user_id", "pk"
-            )
-        )
-        for row in profiles:
-            row.customer_id = ids.get(row.user_id)
-        profiles = [row for row in profiles if row.customer_id is None]
-    if profiles:
-        raise RuntimeError("Could not find free referral codes after 10 attempts.")
-    ConsentRecord.objects.bulk_create(
+    user_ids = copy_rows(
+        User,
         [
-            ConsentRecord(
-                customer_id=row.customer_id,
-                topic=ConsentRecord.Topic.MARKETING,
-                granted=True,
-                source=ConsentRecord.Source.IMPORT,
-                given_at=row.consent_date,
-                given_through=row.consent_source,
-            )
+            {
+                "email": row.email,
+                "first_name": row.first_name,
+                "last_name": row.last_name,
+                "password": _unusable_password(),
+                "date_joined": now,
+            }
+            for row in new_users
+        ],
+    )
+    for row, user_id in zip(new_users, user_ids, strict=True):
+        row.user_id, row.created = user_id, True
+    copy_rows(
+        EmailAddress,
+        [
+            {"user_id": row.user_id, "email": row.email, "primary": True, "verified": False}
+            for row in new_users
+        ],
+    )
+    profiles = [row for row in good if row.customer_id is None]
+    customer_ids = copy_rows(
+        Customer,
+        [
+            {
+                "user_id": row.user_id,
+                "referral_code": referral_code_generate(),
+                "phone": row.phone,
+                "language": row.language,
+                "contact_person_id": row.contact_person_id or chooser.choose(),
+                "marketing_consent": row.marketing_consent,
+                "marketing_consent_at": (row.consent_date or now)
+                if row.marketing_consent
+                else None,
+                "imported_by_id": customer_import.pk,
+            }
+            for row in profiles
+        ],
+    )
+    for row, customer_id in zip(profiles, customer_ids, strict=True):
+        row.customer_id = customer_id
+    copy_rows(
+        ConsentRecord,
+        [
+            {
+                "customer_id": row.customer_id,
+                "topic": ConsentRecord.Topic.MARKETING.value,
+                "granted": True,
+                "source": ConsentRecord.Source.IMPORT.value,
+                "given_at": row.consent_date,
+                "given_through": row.consent_source,
+            }
             for row in good
             if row.created and row.marketing_consent
-        ]
+        ],
     )
 
 

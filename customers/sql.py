@@ -177,3 +177,72 @@ def row_update(
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
         return cursor.rowcount == 1
+
+
+@functools.cache
+def _copy_plan(model: type[Model]) -> tuple[str, tuple[tuple[str, str, object], ...]]:
+    """The COPY statement of a model's table, and how each column's value is found."""
+    meta = model._meta
+    columns = []
+    plan = []
+    for field in meta.local_concrete_fields:
+        if field.generated:
+            continue
+        columns.append(_quote(field.column))
+        if field is meta.pk:
+            plan.append((field.attname, "pk", None))
+        elif getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            plan.append((field.attname, "now", None))
+        elif field.has_default() and callable(field.default):
+            plan.append((field.attname, "call", field.default))
+        else:
+            plan.append((field.attname, "value", field.get_default()))
+    statement = f"COPY {_quote(meta.db_table)} ({', '.join(columns)}) FROM STDIN"
+    return statement, tuple(plan)
+
+
+def copy_rows(model: type[Model], rows: Sequence[Mapping[str, object]]) -> list[int]:
+    """INSERT many rows of one model and return their primary keys, in order.
+
+    On PostgreSQL with COPY, the import's bulk path: several times faster than a multi-row
+    INSERT, for COPY takes the values as they are instead of a statement to parse. COPY
+    returns nothing, so the keys are drawn from the table's sequence first and written
+    with the rows. Values are plain Python values by attname; a missing one gets the
+    field's default (`auto_now` fields: now). No save signals, and a unique constraint
+    fails the whole statement (no skipping, unlike `insert_unless_taken`). Elsewhere
+    `bulk_create` does the same.
+    """
+    if not rows:
+        return []
+    if connection.vendor != "postgresql":
+        created = model.objects.bulk_create([model(**row) for row in rows])
+        return [instance.pk for instance in created]
+    from django.utils import timezone
+
+    statement, plan = _copy_plan(model)
+    meta = model._meta
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [meta.db_table, meta.pk.column, len(rows)],
+        )
+        keys = [key for (key,) in cursor.fetchall()]
+    raw = connection.connection
+    with raw.cursor() as cursor, cursor.copy(statement) as copy:
+        for key, row in zip(keys, rows, strict=True):
+            copy.write_row(
+                tuple(
+                    key
+                    if how == "pk"
+                    else row[name]
+                    if name in row
+                    else now
+                    if how == "now"
+                    else default()
+                    if how == "call"
+                    else default
+                    for name, how, default in plan
+                )
+            )
+    return keys

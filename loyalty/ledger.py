@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from customers.models import Customer, User
 from customers.process_cache import cached_rows
-from customers.sql import insert_rows, insert_unless_taken, row_update
+from customers.sql import copy_rows, insert_rows, insert_unless_taken, row_update
 from loyalty.models import Account, Entry, Transaction
 from loyalty.signals import transaction_voided, transactions_settled
 
@@ -239,8 +239,8 @@ def opening_balances_post(
     """Credit opening balances brought from an earlier system, each once under its key.
 
     `balances` holds (customer id, points, idempotency key). Set-based, for thousands
-    at a time inside the caller's transaction: one INSERT per table, one UPDATE of the
-    balances. A key used before posts nothing; its earlier amount is returned, for the
+    at a time inside the caller's transaction: one COPY (or INSERT) per table, one UPDATE
+    of the balances. A key used before posts nothing; its earlier amount is returned, for the
     caller to report a changed balance rather than post the difference. A concurrent
     posting under the same key makes the unique constraint refuse the whole set (the
     caller's transaction rolls back and its retry finds the key).
@@ -259,37 +259,39 @@ def opening_balances_post(
     if not due:
         return OpeningBalances(posted=frozenset(), earlier=earlier)
     customer_ids = [customer for customer, _points, _key in due]
-    Account.objects.bulk_create(
-        [Account(customer_id=customer) for customer in customer_ids], ignore_conflicts=True
-    )
     accounts = dict(
         Account.objects.filter(customer_id__in=customer_ids).values_list("customer_id", "pk")
     )
+    missing = [customer for customer in customer_ids if customer not in accounts]
+    created = copy_rows(Account, [{"customer_id": customer} for customer in missing])
+    accounts.update(zip(missing, created, strict=True))
     issued = system_account(Account.System.POINTS_ISSUED)
     now = timezone.now()
-    transactions = Transaction.objects.bulk_create(
+    actor_id = actor.pk if actor else None
+    transaction_ids = copy_rows(
+        Transaction,
         [
-            Transaction(
-                kind=Transaction.Kind.OPENING_BALANCE,
-                status=Transaction.Status.POSTED,
-                idempotency_key=key,
-                posted_at=now,
-                memo=memo[:255],
-                cause=cause,
-                cause_ref=cause_ref,
-                created_by=actor,
-            )
+            {
+                "kind": Transaction.Kind.OPENING_BALANCE.value,
+                "status": Transaction.Status.POSTED.value,
+                "idempotency_key": key,
+                "posted_at": now,
+                "memo": memo[:255],
+                "cause": cause,
+                "cause_ref": cause_ref,
+                "created_by_id": actor_id,
+            }
             for _customer, _points, key in due
-        ]
+        ],
     )
     entries = []
     credits: dict[int, int] = {}
-    for posted, (customer, points, _key) in zip(transactions, due, strict=True):
+    for posted, (customer, points, _key) in zip(transaction_ids, due, strict=True):
         account = accounts[customer]
-        entries.append(Entry(transaction_id=posted.pk, account_id=account, amount=points))
-        entries.append(Entry(transaction_id=posted.pk, account_id=issued.pk, amount=-points))
+        entries.append({"transaction_id": posted, "account_id": account, "amount": points})
+        entries.append({"transaction_id": posted, "account_id": issued.pk, "amount": -points})
         credits[account] = credits.get(account, 0) + points
-    Entry.objects.bulk_create(entries)
+    copy_rows(Entry, entries)
     _credit_settled(credits, now=now)
     return OpeningBalances(posted=frozenset(key for *_rest, key in due), earlier=earlier)
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -45,6 +45,7 @@ from customers.imports import (
     rows_read,
 )
 from customers.models import CustomerImport, CustomerImportIssue
+from customers.sql import copy_rows
 from loyalty.ledger import opening_balances_post
 from partners.models import Partner, PartnerCustomer
 
@@ -111,18 +112,19 @@ def links_check(rows: list[ImportRow], partners: dict[str, Partner]) -> None:
 
 def links_write(rows: list[ImportRow]) -> None:
     """Link the good rows to their partner (own sites only: active at once)."""
-    PartnerCustomer.objects.bulk_create(
+    copy_rows(
+        PartnerCustomer,
         [
-            PartnerCustomer(
-                partner=row.extra["partner"],
-                customer_id=row.customer_id,
-                external_id=row.external_id,
-                status=PartnerCustomer.Status.ACTIVE,
-                created_customer=row.created,
-            )
+            {
+                "partner_id": row.extra["partner"].pk,
+                "customer_id": row.customer_id,
+                "external_id": row.external_id,
+                "status": PartnerCustomer.Status.ACTIVE.value,
+                "created_customer": row.created,
+            }
             for row in rows
             if not row.reason and "partner" in row.extra and not row.extra.get("linked")
-        ]
+        ],
     )
 
 
@@ -276,6 +278,29 @@ def _chunk_commit(
     return True
 
 
+# A chunk that lost a race on a unique value is checked and written again this many times.
+CHUNK_ATTEMPTS = 3
+
+
+def _chunk_write(*, customer_import, rows, after, partners, chooser) -> bool:
+    """Check a chunk against the database and commit it; a unique constraint that refuses
+    it (an address that signed up meanwhile, a partner id linked meanwhile, a referral
+    code drawn twice) rolls it back, and it is checked again from a fresh read."""
+    for attempt in range(1, CHUNK_ATTEMPTS + 1):
+        rows_match(rows)
+        links_check(rows, partners)
+        try:
+            return _chunk_commit(
+                customer_import=customer_import, rows=rows, after=after, chooser=chooser
+            )
+        except IntegrityError:
+            if attempt == CHUNK_ATTEMPTS:
+                raise
+            for row in rows:
+                row.forget_lookups()
+    return False
+
+
 def customer_import_run(*, customer_import_id: int, seconds: float | None = None) -> bool:
     """Import the confirmed file from where the last run stopped, for at most `seconds`.
 
@@ -314,10 +339,12 @@ def customer_import_run(*, customer_import_id: int, seconds: float | None = None
                     )
                     enqueue_after_commit("partners.tasks.customer_import_run", customer_import.pk)
                     return False
-                rows_match(chunk)
-                links_check(chunk, partners)
-                if not _chunk_commit(
-                    customer_import=customer_import, rows=chunk, after=position, chooser=chooser
+                if not _chunk_write(
+                    customer_import=customer_import,
+                    rows=chunk,
+                    after=position,
+                    partners=partners,
+                    chooser=chooser,
                 ):
                     return False
                 position = chunk[-1].number
