@@ -300,15 +300,26 @@ def _credit_settled(credits: Mapping[int, int], *, now: datetime) -> None:
     """Add settled points to many customer accounts in one statement (credits only, so no
     balance can fall below zero; the tier placement goes stale as with any posting)."""
     ordered = sorted(credits.items())
-    cases = " ".join(["WHEN %s THEN %s"] * len(ordered))
-    params: list[object] = [value for pair in ordered for value in pair]
-    placeholders = ", ".join(["%s"] * len(ordered))
+    accounts = [account for account, _points in ordered]
+    points = [amount for _account, amount in ordered]
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "UPDATE loyalty_account SET settled_balance = settled_balance + due.points, "
+                "last_activity_at = %s, tier_fresh_until = NULL "
+                "FROM (SELECT unnest(%s::bigint[]) AS id, unnest(%s::bigint[]) AS points) due "
+                "WHERE loyalty_account.id = due.id",
+                [now, accounts, points],
+            )
+            return
+        # SQLite (development): the same in one statement its planner reads alike.
+        cases = " ".join(["WHEN %s THEN %s"] * len(ordered))
+        placeholders = ", ".join(["%s"] * len(ordered))
         cursor.execute(
             f"UPDATE loyalty_account SET settled_balance = settled_balance + "  # noqa: S608
             f"CASE id {cases} END, last_activity_at = %s, tier_fresh_until = NULL "
             f"WHERE id IN ({placeholders})",
-            [*params, now, *[account for account, _points in ordered]],
+            [*[value for pair in ordered for value in pair], now, *accounts],
         )
 
 
