@@ -280,7 +280,7 @@ class CustomerImportAdmin(admin.ModelAdmin):
             "progress": import_progress(customer_import),
             "preview": customer_import.preview,
             "can_confirm": self.has_add_permission(request),
-            "title": customer_import.file_name,
+            "title": _("Import of %(name)s") % {"name": customer_import.file_name},
         }
         return TemplateResponse(request, "admin/customers/customerimport/status.html", context)
 

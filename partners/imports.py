@@ -23,13 +23,14 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers.db import enqueue_after_commit
+from customers.db import enqueue_after_commit, statistics_refresh
 from customers.imports import (
     PREVIEW_ROWS,
     ContactPersonChooser,
@@ -44,10 +45,15 @@ from customers.imports import (
     rows_match,
     rows_read,
 )
-from customers.models import CustomerImport, CustomerImportIssue
+from customers.models import ConsentRecord, Customer, CustomerImport, CustomerImportIssue, User
 from customers.sql import copy_rows
 from loyalty.ledger import opening_balances_post
+from loyalty.models import Account, Entry, Transaction
 from partners.models import Partner, PartnerCustomer
+
+# The tables an import writes to and looks rows up in.
+IMPORTED_MODELS = (User, EmailAddress, Customer, ConsentRecord, PartnerCustomer, Account,
+                   Transaction, Entry)  # fmt: skip
 
 
 def balance_key(*, source: str, email: str) -> str:
@@ -326,11 +332,17 @@ def customer_import_run(*, customer_import_id: int, seconds: float | None = None
     try:
         with import_file_open(customer_import.file) as (header, records):
             rows = rows_read(records, header, contact_persons_by_email(), seen=set())
+            written = 0
             for chunk in chunked(rows, settings.CUSTOMER_IMPORT_CHUNK_ROWS):
                 # Rows done by an earlier run are read again only to know their addresses.
                 chunk = [row for row in chunk if row.number > position]
                 if not chunk:
                     continue
+                if written & (written - 1) == 0 and written:
+                    # Each time the rows this run wrote have doubled, so the planner keeps
+                    # using the indexes the chunk lookups need.
+                    statistics_refresh(*IMPORTED_MODELS)
+                written += 1
                 if deadline and time.monotonic() > deadline:
                     # A slice ends between chunks, well inside the task time limit; the next
                     # slice resumes at `rows_done` like a run after a crash.
