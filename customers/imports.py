@@ -447,6 +447,7 @@ def customers_write(
             {"user_id": row.user_id, "email": row.email, "primary": True, "verified": False}
             for row in new_users
         ],
+        keys=False,
     )
     profiles = [row for row in good if row.customer_id is None]
     customer_ids = copy_rows(
@@ -483,6 +484,7 @@ def customers_write(
             for row in good
             if row.created and row.marketing_consent
         ],
+        keys=False,
     )
 
 

@@ -180,13 +180,15 @@ def row_update(
 
 
 @functools.cache
-def _copy_plan(model: type[Model]) -> tuple[str, tuple[tuple[str, str, object], ...]]:
+def _copy_plan(
+    model: type[Model], with_keys: bool
+) -> tuple[str, tuple[tuple[str, str, object], ...]]:
     """The COPY statement of a model's table, and how each column's value is found."""
     meta = model._meta
     columns = []
     plan = []
     for field in meta.local_concrete_fields:
-        if field.generated:
+        if field.generated or (field is meta.pk and not with_keys):
             continue
         columns.append(_quote(field.column))
         if field is meta.pk:
@@ -201,7 +203,9 @@ def _copy_plan(model: type[Model]) -> tuple[str, tuple[tuple[str, str, object], 
     return statement, tuple(plan)
 
 
-def copy_rows(model: type[Model], rows: Sequence[Mapping[str, object]]) -> list[int]:
+def copy_rows(
+    model: type[Model], rows: Sequence[Mapping[str, object]], *, keys: bool = True
+) -> list[int]:
     """INSERT many rows of one model and return their primary keys, in order.
 
     On PostgreSQL with COPY, the import's bulk path: several times faster than a multi-row
@@ -210,27 +214,30 @@ def copy_rows(model: type[Model], rows: Sequence[Mapping[str, object]]) -> list[
     with the rows. Values are plain Python values by attname; a missing one gets the
     field's default (`auto_now` fields: now). No save signals, and a unique constraint
     fails the whole statement (no skipping, unlike `insert_unless_taken`). Elsewhere
-    `bulk_create` does the same.
+    `bulk_create` does the same. With `keys=False` the database numbers the rows itself
+    and nothing is returned: for rows nobody refers to.
     """
     if not rows:
         return []
     if connection.vendor != "postgresql":
         created = model.objects.bulk_create([model(**row) for row in rows])
-        return [instance.pk for instance in created]
+        return [instance.pk for instance in created] if keys else []
     from django.utils import timezone
 
-    statement, plan = _copy_plan(model)
+    statement, plan = _copy_plan(model, keys)
     meta = model._meta
     now = timezone.now()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [meta.db_table, meta.pk.column, len(rows)],
-        )
-        keys = [key for (key,) in cursor.fetchall()]
+    drawn: list[int | None] = [None] * len(rows)
+    if keys:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [meta.db_table, meta.pk.column, len(rows)],
+            )
+            drawn = [key for (key,) in cursor.fetchall()]
     raw = connection.connection
     with raw.cursor() as cursor, cursor.copy(statement) as copy:
-        for key, row in zip(keys, rows, strict=True):
+        for key, row in zip(drawn, rows, strict=True):
             copy.write_row(
                 tuple(
                     key
@@ -245,4 +252,4 @@ def copy_rows(model: type[Model], rows: Sequence[Mapping[str, object]]) -> list[
                     for name, how, default in plan
                 )
             )
-    return keys
+    return drawn if keys else []

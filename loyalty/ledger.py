@@ -291,7 +291,7 @@ def opening_balances_post(
         entries.append({"transaction_id": posted, "account_id": account, "amount": points})
         entries.append({"transaction_id": posted, "account_id": issued.pk, "amount": -points})
         credits[account] = credits.get(account, 0) + points
-    copy_rows(Entry, entries)
+    copy_rows(Entry, entries, keys=False)
     _credit_settled(credits, now=now)
     return OpeningBalances(posted=frozenset(key for *_rest, key in due), earlier=earlier)
 

@@ -131,6 +131,7 @@ def links_write(rows: list[ImportRow]) -> None:
             for row in rows
             if not row.reason and "partner" in row.extra and not row.extra.get("linked")
         ],
+        keys=False,
     )
 
 
