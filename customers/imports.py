@@ -380,7 +380,7 @@ def rows_match(rows: list[ImportRow]) -> None:
     known = {
         key: (user_id, customer_id)
         for key, user_id, customer_id in User.objects.annotate(key=Upper("email"))
-        .filter(key__in=keys)
+        .filter(key__any_of=keys)
         .values_list("key", "pk", "customer__pk")
     }
     for row in rows:

@@ -251,7 +251,7 @@ def opening_balances_post(
         return OpeningBalances(posted=frozenset(), earlier={})
     keys = [key for _customer, _points, key in balances]
     earlier = dict(
-        Entry.objects.filter(transaction__idempotency_key__in=keys, amount__gt=0).values_list(
+        Entry.objects.filter(transaction__idempotency_key__any_of=keys, amount__gt=0).values_list(
             "transaction__idempotency_key", "amount"
         )
     )
@@ -260,7 +260,7 @@ def opening_balances_post(
         return OpeningBalances(posted=frozenset(), earlier=earlier)
     customer_ids = [customer for customer, _points, _key in due]
     accounts = dict(
-        Account.objects.filter(customer_id__in=customer_ids).values_list("customer_id", "pk")
+        Account.objects.filter(customer_id__any_of=customer_ids).values_list("customer_id", "pk")
     )
     missing = [customer for customer in customer_ids if customer not in accounts]
     created = copy_rows(Account, [{"customer_id": customer} for customer in missing])

@@ -89,13 +89,14 @@ def links_check(rows: list[ImportRow], partners: dict[str, Partner]) -> None:
     for partner_id, partner_rows in wanted.items():
         by_external = dict(
             PartnerCustomer.objects.filter(
-                partner_id=partner_id, external_id__in=[row.external_id for row in partner_rows]
+                partner_id=partner_id,
+                external_id__any_of=[row.external_id for row in partner_rows],
             ).values_list("external_id", "customer_id")
         )
         customers = [row.customer_id for row in partner_rows if row.customer_id]
         by_customer = dict(
             PartnerCustomer.objects.filter(
-                partner_id=partner_id, customer_id__in=customers
+                partner_id=partner_id, customer_id__any_of=customers
             ).values_list("customer_id", "external_id")
         )
         in_file: set[str] = set()

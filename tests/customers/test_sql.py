@@ -108,3 +108,16 @@ def test_a_row_read_written_out_equals_the_orms_field_for_field():
         name: getattr(stored, name) for name in fields
     }
     assert row_locked(Conversion, "order_id", "none") is None
+
+
+def test_any_of_finds_the_rows_whose_value_is_in_the_list_also_through_a_foreign_key():
+    from django.db.models.functions import Upper
+
+    from customers.models import Customer, User
+    from tests.factories import CustomerFactory
+
+    anna, _ben = CustomerFactory(email="Anna@example.com"), CustomerFactory()
+    found = User.objects.annotate(key=Upper("email")).filter(key__any_of=["ANNA@EXAMPLE.COM"])
+    assert list(found) == [anna.user]
+    assert list(Customer.objects.filter(user_id__any_of=[anna.user_id])) == [anna]
+    assert not Customer.objects.filter(user_id__any_of=[]).exists()
