@@ -335,3 +335,16 @@ def test_an_import_forgets_its_file_and_rejected_rows_after_the_keeping_time(sho
     customer_import.refresh_from_db()
     assert not storage.exists(name) and not customer_import.issues.exists()
     assert customer_import.rejected_count == 1  # the outcome stays listed
+
+
+def test_welcomes_go_out_a_batch_at_a_time_and_never_twice(shop, mailoutbox):
+    from customers.imports import import_welcomes_send
+
+    customer_import = import_and_run(
+        semicolon_export([f"w{n}@example.com;;;;;;;;;yes;;" for n in range(3)]), welcome=True
+    )
+    assert import_welcomes_send(customer_import_id=customer_import.pk, limit=2) == 1
+    assert len(mailoutbox) == 2
+    assert import_welcomes_send(customer_import_id=customer_import.pk, limit=2) == 0
+    assert import_welcomes_send(customer_import_id=customer_import.pk, limit=2) == 0
+    assert sorted(m.to[0] for m in mailoutbox) == [f"w{n}@example.com" for n in range(3)]
