@@ -51,13 +51,17 @@ def import_once(path: Path) -> dict:
     """Upload, check, confirm and run one file; seconds per phase."""
     from django.core.files import File
 
-    from customers.imports import import_confirm, import_create
     from customers.models import CustomerImport
-    from partners.imports import customer_import_analyse, customer_import_run
+    from partners.imports import (
+        customer_import_analyse,
+        customer_import_confirm,
+        customer_import_create,
+        customer_import_run,
+    )
 
     start = time.perf_counter()
     with path.open("rb") as handle:
-        customer_import = import_create(
+        customer_import = customer_import_create(
             upload=File(handle, name=path.name),
             source="bench",
             send_welcome=False,
@@ -67,7 +71,7 @@ def import_once(path: Path) -> dict:
     uploaded = time.perf_counter()
     customer_import = customer_import_analyse(customer_import_id=customer_import.pk)
     checked = time.perf_counter()
-    import_confirm(customer_import=customer_import, queue=False)
+    customer_import_confirm(customer_import=customer_import, queue=False)
     customer_import_run(customer_import_id=customer_import.pk)
     done = time.perf_counter()
     customer_import.refresh_from_db()

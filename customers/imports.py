@@ -33,7 +33,6 @@ from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.exceptions import ValidationError
 from django.core.files.base import File
 from django.core.validators import validate_email
-from django.db import transaction
 from django.db.models import Count, Q
 from django.db.models.functions import Upper
 from django.urls import reverse
@@ -528,51 +527,7 @@ def import_report_lines(customer_import: CustomerImport) -> Iterator[str]:
         yield writer.writerow(record)
 
 
-# The record's lifecycle
-
-
-def import_create(
-    *,
-    upload: File,
-    source: str,
-    send_welcome: bool,
-    created_by: User | None,
-    queue: bool = True,
-) -> CustomerImport:
-    """Keep the upload in private storage (copied in chunks, never read whole) and queue
-    its check; the preview comes from there. `queue=False` leaves the check to the caller
-    (the management command runs it in its own process)."""
-    with transaction.atomic():
-        customer_import = CustomerImport(
-            file_name=(upload.name or "customers.csv")[-255:],
-            source=source,
-            send_welcome=send_welcome,
-            created_by=created_by,
-        )
-        customer_import.file.save(upload.name or "customers.csv", upload, save=False)
-        customer_import.save()
-        if queue:
-            enqueue_after_commit("partners.tasks.customer_import_analyse", customer_import.pk)
-    return customer_import
-
-
-def import_confirm(*, customer_import: CustomerImport, queue: bool = True) -> bool:
-    """The staff member saw the preview and says go; False if it was not waiting for that."""
-    with transaction.atomic():
-        confirmed = CustomerImport.objects.filter(
-            pk=customer_import.pk, status=CustomerImport.Status.READY
-        ).update(status=CustomerImport.Status.QUEUED, updated_at=timezone.now())
-        if confirmed and queue:
-            enqueue_after_commit("partners.tasks.customer_import_run", customer_import.pk)
-    return bool(confirmed)
-
-
-def import_cancel(*, customer_import: CustomerImport) -> bool:
-    return bool(
-        CustomerImport.objects.filter(
-            pk=customer_import.pk, status=CustomerImport.Status.READY
-        ).update(status=CustomerImport.Status.CANCELLED)
-    )
+# The record's progress
 
 
 @dataclass(frozen=True)

@@ -15,14 +15,13 @@ from django.utils.translation import ngettext
 from rest_framework_api_key.admin import APIKeyModelAdmin
 from rest_framework_api_key.models import APIKey
 
-from customers.imports import (
-    import_cancel,
-    import_confirm,
-    import_create,
-    import_progress,
-    import_report_lines,
-)
+from customers.imports import import_progress, import_report_lines
 from customers.models import CustomerImport
+from partners.imports import (
+    customer_import_cancel,
+    customer_import_confirm,
+    customer_import_create,
+)
 from partners.models import (
     IdempotencyRecord,
     Partner,
@@ -249,7 +248,7 @@ class CustomerImportAdmin(admin.ModelAdmin):
             raise PermissionDenied
         form = CustomerImportForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
-            customer_import = import_create(
+            customer_import = customer_import_create(
                 upload=form.cleaned_data["file"],
                 source=form.cleaned_data["source"],
                 send_welcome=form.cleaned_data["send_welcome"],
@@ -288,7 +287,7 @@ class CustomerImportAdmin(admin.ModelAdmin):
         customer_import = self._import_or_404(request, pk, confirming=True)
         if request.method != "POST":
             return redirect("admin:customers_customerimport_change", pk)
-        if import_confirm(customer_import=customer_import):
+        if customer_import_confirm(customer_import=customer_import):
             self.message_user(request, _("The import has started."), messages.SUCCESS)
         else:
             self.message_user(request, _("This import was not waiting to start."), messages.WARNING)
@@ -296,7 +295,7 @@ class CustomerImportAdmin(admin.ModelAdmin):
 
     def cancel_view(self, request, pk: int):
         customer_import = self._import_or_404(request, pk, confirming=True)
-        if request.method == "POST" and import_cancel(customer_import=customer_import):
+        if request.method == "POST" and customer_import_cancel(customer_import=customer_import):
             self.message_user(request, _("The import was cancelled."), messages.SUCCESS)
         return redirect("admin:customers_customerimport_change", pk)
 

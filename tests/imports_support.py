@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from django.core.files.base import ContentFile
 
-from customers.imports import import_create
 from customers.models import CustomerImport
-from partners.imports import customer_import_analyse, customer_import_run
+from partners.imports import (
+    customer_import_analyse,
+    customer_import_confirm,
+    customer_import_create,
+    customer_import_run,
+)
 
 HEADER = (
     "E-mail;First name;Surname;Phone;Language;Partner;Partner ID;Opening balance;"
@@ -24,7 +28,7 @@ def import_file(
     content: bytes, *, source: str = "oldshop", name: str = "customers.csv", welcome=False
 ) -> CustomerImport:
     """Upload, check and confirm, as staff do; the run is the caller's."""
-    customer_import = import_create(
+    customer_import = customer_import_create(
         upload=ContentFile(content, name=name),
         source=source,
         send_welcome=welcome,
@@ -35,11 +39,9 @@ def import_file(
 
 
 def import_and_run(content: bytes, **options) -> CustomerImport:
-    from customers.imports import import_confirm
-
     customer_import = import_file(content, **options)
     assert customer_import.status == CustomerImport.Status.READY, customer_import.error
-    import_confirm(customer_import=customer_import, queue=False)
+    customer_import_confirm(customer_import=customer_import, queue=False)
     customer_import_run(customer_import_id=customer_import.pk)
     customer_import.refresh_from_db()
     return customer_import

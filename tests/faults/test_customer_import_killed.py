@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from customers.imports import import_confirm
 from customers.models import CustomerImport, User
 from loyalty.audit import ledger_audit
 from loyalty.models import Transaction
+from partners.imports import customer_import_confirm
 from partners.models import PartnerCustomer
 from partners.tasks import customer_import_run
 from tests.imports_support import import_file, semicolon_export
@@ -40,7 +40,7 @@ def test_worker_killed_mid_import_resumes_with_no_row_twice_and_none_lost():
     lines, bad = _rows()
     customer_import = import_file(semicolon_export(lines))
     assert customer_import.total_rows == ROWS
-    import_confirm(customer_import=customer_import, queue=False)
+    customer_import_confirm(customer_import=customer_import, queue=False)
     pk = customer_import.pk
     worker = CeleryWorker(env={"CUSTOMER_IMPORT_CHUNK_ROWS": "50"}).start()
     try:

@@ -19,6 +19,7 @@ from loyalty.audit import ledger_audit
 from loyalty.models import Transaction
 from loyalty.selectors import balance
 from partners import imports
+from partners.imports import customer_import_confirm
 from partners.models import Partner, PartnerCustomer
 from partners.services import partner_customer_upsert
 from tests.factories import CustomerFactory
@@ -160,9 +161,7 @@ def test_a_run_that_dies_mid_import_resumes_where_it_stopped(shop, settings, mon
     settings.CUSTOMER_IMPORT_CHUNK_ROWS = 100
     lines, bad = _generated(1000, bad_every=40)
     customer_import = import_file(semicolon_export(lines))
-    from customers.imports import import_confirm
-
-    import_confirm(customer_import=customer_import, queue=False)
+    customer_import_confirm(customer_import=customer_import, queue=False)
     commit, calls = imports._chunk_commit, []
 
     def dies_in_the_fourth_chunk(**kwargs):
@@ -198,9 +197,7 @@ def test_a_run_that_dies_mid_import_resumes_where_it_stopped(shop, settings, mon
 def test_a_second_run_of_the_same_import_writes_no_chunk_twice(shop, settings):
     settings.CUSTOMER_IMPORT_CHUNK_ROWS = 10
     customer_import = import_file(semicolon_export(_generated(50)[0]))
-    from customers.imports import import_confirm
-
-    import_confirm(customer_import=customer_import, queue=False)
+    customer_import_confirm(customer_import=customer_import, queue=False)
     CustomerImport.objects.filter(pk=customer_import.pk).update(
         status=CustomerImport.Status.RUNNING, rows_done=20
     )

@@ -8,9 +8,14 @@ from pathlib import Path
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
-from customers.imports import import_confirm, import_create, import_progress
+from customers.imports import import_progress
 from customers.models import CustomerImport
-from partners.imports import customer_import_analyse, customer_import_run
+from partners.imports import (
+    customer_import_analyse,
+    customer_import_confirm,
+    customer_import_create,
+    customer_import_run,
+)
 
 
 class Command(BaseCommand):
@@ -38,7 +43,7 @@ class Command(BaseCommand):
         if not file.is_file():
             raise CommandError(f"No such file: {file}")
         with file.open("rb") as handle:
-            customer_import = import_create(
+            customer_import = customer_import_create(
                 upload=File(handle, name=file.name),
                 source=source,
                 send_welcome=welcome,
@@ -61,7 +66,7 @@ class Command(BaseCommand):
             customer_import.delete()
             self.stdout.write("Dry run: nothing was written.")
             return
-        import_confirm(customer_import=customer_import, queue=False)
+        customer_import_confirm(customer_import=customer_import, queue=False)
         done = threading.Event()
         reporter = threading.Thread(target=self._report, args=(customer_import.pk, done))
         reporter.start()
