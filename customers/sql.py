@@ -236,7 +236,9 @@ def copy_rows(
             )
             drawn = [key for (key,) in cursor.fetchall()]
     raw = connection.connection
-    with raw.cursor() as cursor, cursor.copy(statement) as copy:
+    # Through Django's wrapper, a refused row raises Django's IntegrityError, as an INSERT
+    # would, for callers that retry on it.
+    with connection.wrap_database_errors, raw.cursor() as cursor, cursor.copy(statement) as copy:
         for key, row in zip(drawn, rows, strict=True):
             copy.write_row(
                 tuple(

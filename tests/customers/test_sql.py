@@ -121,3 +121,15 @@ def test_any_of_finds_the_rows_whose_value_is_in_the_list_also_through_a_foreign
     assert list(found) == [anna.user]
     assert list(Customer.objects.filter(user_id__any_of=[anna.user_id])) == [anna]
     assert not Customer.objects.filter(user_id__any_of=[]).exists()
+
+
+def test_copy_rows_refused_by_a_unique_constraint_raises_djangos_integrity_error():
+    from django.db import IntegrityError, transaction
+
+    from customers.models import User
+    from customers.sql import copy_rows
+
+    rows = [{"email": "twice@example.com", "password": "!"}] * 2
+    with pytest.raises(IntegrityError), transaction.atomic():
+        copy_rows(User, rows)
+    assert not User.objects.filter(email="twice@example.com").exists()
