@@ -345,3 +345,25 @@ def test_welcomes_go_out_a_batch_at_a_time_and_never_twice(shop, mailoutbox):
     assert import_welcomes_send(customer_import_id=customer_import.pk, limit=2) == 0
     assert import_welcomes_send(customer_import_id=customer_import.pk, limit=2) == 0
     assert sorted(m.to[0] for m in mailoutbox) == [f"w{n}@example.com" for n in range(3)]
+
+
+def test_an_address_that_signs_up_during_the_chunk_is_matched_on_the_second_attempt(
+    shop, monkeypatch
+):
+    match, calls = imports.rows_match, []
+
+    def someone_signs_up_meanwhile(rows):
+        match(rows)
+        calls.append(1)
+        if len(calls) == 2:  # after the preview's check, in the run's first attempt
+            CustomerFactory(email="racer@example.com")
+
+    monkeypatch.setattr(imports, "rows_match", someone_signs_up_meanwhile)
+    customer_import = import_and_run(
+        semicolon_export(["racer@example.com;;;;;Shop;R1;30;;;;", "calm@example.com;;;;;;;;;;;"])
+    )
+    assert len(calls) == 3  # the check, the refused attempt, the attempt that committed
+    assert (customer_import.created_count, customer_import.matched_count) == (1, 1)
+    racer = Customer.objects.get(user__email="racer@example.com")
+    assert balance(customer=racer).settled == 30
+    assert racer.partner_links.get().external_id == "R1"
