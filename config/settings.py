@@ -308,6 +308,16 @@ STORAGES = {
     },
 }
 DATA_EXPORT_KEEP_DAYS = env.int("DATA_EXPORT_KEEP_DAYS", default=7)
+# Welcome emails to imported customers (who asked for none) go out at most this fast.
+CUSTOMER_IMPORT_WELCOMES_PER_MINUTE = env.int("CUSTOMER_IMPORT_WELCOMES_PER_MINUTE", default=60)
+# Rows written per database transaction by a customer import (and skipped on resumption).
+CUSTOMER_IMPORT_CHUNK_ROWS = env.int("CUSTOMER_IMPORT_CHUNK_ROWS", default=1000)
+# A customer import's task runs this long, then queues the next slice (inside the time limit).
+CUSTOMER_IMPORT_SLICE_SECONDS = env.int("CUSTOMER_IMPORT_SLICE_SECONDS", default=120)
+# A customer import's file and rejected rows are deleted this long after it ends.
+CUSTOMER_IMPORT_KEEP_DAYS = env.int("CUSTOMER_IMPORT_KEEP_DAYS", default=30)
+# The largest customer file staff may upload (it is streamed to private storage).
+CUSTOMER_IMPORT_MAX_BYTES = env.int("CUSTOMER_IMPORT_MAX_BYTES", default=500 * 1024 * 1024)
 # Uploads beyond this are refused before they reach a form (avatars allow 5 MB).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 6 * 1024 * 1024
@@ -430,6 +440,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "deliver-due-webhooks": {"task": "partners.tasks.webhook_deliver_due", "schedule": 30.0},
     # partners: merchants' link requests the broker lost, and those unanswered in time.
     "sweep-partner-links": {"task": "partners.tasks.partner_links_sweep", "schedule": 300.0},
+    # partners: customer imports whose worker died or whose message the broker lost.
+    "sweep-customer-imports": {"task": "partners.tasks.customer_imports_sweep", "schedule": 120.0},
 }
 CELERY_TIMEZONE = TIME_ZONE
 

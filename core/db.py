@@ -98,3 +98,18 @@ def enqueue_after_commit(task: str, *args: object) -> None:
     its own app without importing the tasks module that imports the service.
     """
     transaction.on_commit(lambda: import_string(task).delay(*args), robust=True)
+
+
+def statistics_refresh(*models: type) -> None:
+    """Have PostgreSQL count the rows of these tables again (ANALYZE), now.
+
+    A bulk load into tables that were nearly empty leaves the planner believing they still
+    are: it then scans whole tables for lookups an index answers, and a prepared statement
+    keeps that plan. Autovacuum catches up only later, so a bulk writer calls this as the
+    tables grow. Other databases plan without such statistics.
+    """
+    if connection.vendor != "postgresql":
+        return
+    tables = ", ".join(connection.ops.quote_name(model._meta.db_table) for model in models)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {tables}")

@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connection
-from django.db.models import Field, Model, QuerySet
+from django.db.models import Field, ForeignKey, Lookup, Model, QuerySet
 
 from core.process_cache import forget_rows_of
 
@@ -262,3 +262,106 @@ def first_compiled_once(build: Callable[..., QuerySet[M]], **values: int | uuid.
     for name, value_ in zip(columns[count:], row[count:], strict=True):
         setattr(instance, name, value_)
     return instance
+
+
+@functools.cache
+def _copy_plan(
+    model: type[Model], with_keys: bool
+) -> tuple[str, tuple[tuple[str, str, object], ...]]:
+    """The COPY statement of a model's table, and how each column's value is found."""
+    meta = model._meta
+    columns = []
+    plan = []
+    for field in meta.local_concrete_fields:
+        if field.generated or (field is meta.pk and not with_keys):
+            continue
+        columns.append(_quote(field.column))
+        if field is meta.pk:
+            plan.append((field.attname, "pk", None))
+        elif getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            plan.append((field.attname, "now", None))
+        elif field.has_default() and callable(field.default):
+            plan.append((field.attname, "call", field.default))
+        else:
+            plan.append((field.attname, "value", field.get_default()))
+    statement = f"COPY {_quote(meta.db_table)} ({', '.join(columns)}) FROM STDIN"
+    return statement, tuple(plan)
+
+
+def copy_rows(
+    model: type[Model], rows: Sequence[Mapping[str, object]], *, keys: bool = True
+) -> list[int]:
+    """INSERT many rows of one model and return their primary keys, in order.
+
+    On PostgreSQL with COPY, the import's bulk path: several times faster than a multi-row
+    INSERT, for COPY takes the values as they are instead of a statement to parse. COPY
+    returns nothing, so the keys are drawn from the table's sequence first and written
+    with the rows. Values are plain Python values by attname; a missing one gets the
+    field's default (`auto_now` fields: now). No save signals, and a unique constraint
+    fails the whole statement (no skipping, unlike `insert_unless_taken`). Elsewhere
+    `bulk_create` does the same. With `keys=False` the database numbers the rows itself
+    and nothing is returned: for rows nobody refers to.
+    """
+    if not rows:
+        return []
+    if connection.vendor != "postgresql":
+        created = model.objects.bulk_create([model(**row) for row in rows])
+        return [instance.pk for instance in created] if keys else []
+    from django.utils import timezone
+
+    statement, plan = _copy_plan(model, keys)
+    meta = model._meta
+    now = timezone.now()
+    drawn: list[int | None] = [None] * len(rows)
+    if keys:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [meta.db_table, meta.pk.column, len(rows)],
+            )
+            drawn = [key for (key,) in cursor.fetchall()]
+    raw = connection.connection
+    # Through Django's wrapper, a refused row raises Django's IntegrityError, as an INSERT
+    # would, for callers that retry on it.
+    with connection.wrap_database_errors, raw.cursor() as cursor, cursor.copy(statement) as copy:
+        for key, row in zip(drawn, rows, strict=True):
+            copy.write_row(
+                tuple(
+                    key
+                    if how == "pk"
+                    else row[name]
+                    if name in row
+                    else now
+                    if how == "now"
+                    else default()
+                    if how == "call"
+                    else default
+                    for name, how, default in plan
+                )
+            )
+    return drawn if keys else []
+
+
+class AnyOf(Lookup):
+    """`field__any_of=[...]`: `= ANY(%s)` with the list as one array parameter on PostgreSQL
+    (IN elsewhere). A bulk lookup of a thousand values then costs one parameter to send and
+    one statement shape to prepare, not a thousand placeholders to parse each time."""
+
+    lookup_name = "any_of"
+
+    def get_prep_lookup(self):
+        return [self.lhs.output_field.get_prep_value(value) for value in self.rhs]
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        values = list(self.rhs)
+        if connection.vendor == "postgresql":
+            return f"{lhs} = ANY(%s)", [*lhs_params, values]
+        if not values:
+            return "1 = 0", list(lhs_params)
+        return f"{lhs} IN ({', '.join(['%s'] * len(values))})", [*lhs_params, *values]
+
+
+# Related fields keep lookups of their own: they are given this one as well.
+Field.register_lookup(AnyOf)
+ForeignKey.register_lookup(AnyOf)

@@ -7,7 +7,7 @@ import uuid
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.files.storage import storages
 from django.db import models
-from django.db.models.functions import Greatest, Least
+from django.db.models.functions import Greatest, Least, Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -47,6 +47,14 @@ class User(AbstractUser):
     REQUIRED_FIELDS: list[str] = []
 
     objects = UserManager()
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+        indexes = [
+            # Addresses are matched without regard to case (`iexact`, the import's lookups):
+            # an index on the same expression keeps that a lookup, not a scan.
+            models.Index(Upper("email"), name="user_email_upper"),
+        ]
 
     def __str__(self) -> str:
         return self.email
@@ -139,6 +147,15 @@ class Customer(models.Model):
         help_text=_("Rewards settled, gifts received and reminders before points expire."),
     )
     welcomed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    imported_by = models.ForeignKey(
+        "CustomerImport",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="customers_created",
+        help_text=_("The import that created this customer, if one did."),
+    )
     erased_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -270,11 +287,16 @@ class ConsentRecord(models.Model):
         UNSUBSCRIBE = "unsubscribe", _("Unsubscribe link")
         PARTNER_API = "partner_api", _("Partner API")
         STAFF = "staff", _("Staff")
+        IMPORT = "import", _("Imported from an earlier system")
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="consents")
     topic = models.CharField(max_length=20, choices=Topic.choices)
     granted = models.BooleanField()
     source = models.CharField(max_length=20, choices=Source.choices)
+    # An imported grant keeps when and where the person gave it in the earlier system:
+    # the proof is theirs, not the import's.
+    given_at = models.DateTimeField(_("given at"), null=True, blank=True)
+    given_through = models.CharField(_("given through"), max_length=200, blank=True)
     recorded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -403,3 +425,104 @@ class Notice(models.Model):
         from customers.notices import notice_text
 
         return notice_text(self)
+
+
+class CustomerImport(models.Model):
+    """One upload of existing customers: the file, what a preview found, how far the run got.
+
+    The row is the import's memory across workers: `rows_done` moves in the same database
+    transaction as the rows of each chunk, so a run that dies resumes after the last chunk
+    that committed, and a progress page reads it after a reload.
+    """
+
+    class Status(models.TextChoices):
+        ANALYSING = "analysing", _("Checking the file")
+        READY = "ready", _("Ready to confirm")
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Importing")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    file = models.FileField(_("file"), upload_to="imports/", storage=private_storage, blank=True)
+    file_name = models.CharField(_("file name"), max_length=255)
+    source = models.SlugField(
+        _("source"),
+        max_length=50,
+        help_text=_(
+            "A short name for the system the customers come from. Opening balances are "
+            "posted once per source and customer, so importing again under the same name "
+            "never posts a balance twice."
+        ),
+    )
+    send_welcome = models.BooleanField(
+        _("send a welcome email"),
+        default=False,
+        help_text=_(
+            "New customers who agreed to marketing get a welcome with a link to set their "
+            "password. Nobody else is emailed."
+        ),
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ANALYSING)
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    delimiter = models.CharField(max_length=1, blank=True, editable=False)
+    preview = models.JSONField(default=dict, blank=True, editable=False)
+    total_rows = models.PositiveIntegerField(_("rows"), default=0)
+    expected_new = models.PositiveIntegerField(_("new (preview)"), default=0)
+    expected_matched = models.PositiveIntegerField(_("matched (preview)"), default=0)
+    expected_rejected = models.PositiveIntegerField(_("rejected (preview)"), default=0)
+    rows_done = models.PositiveIntegerField(_("rows done"), default=0)
+    created_count = models.PositiveIntegerField(_("customers created"), default=0)
+    matched_count = models.PositiveIntegerField(_("customers matched"), default=0)
+    rejected_count = models.PositiveIntegerField(_("rows rejected"), default=0)
+    balances_posted = models.PositiveIntegerField(_("balances posted"), default=0)
+    balances_differing = models.PositiveIntegerField(_("balances differing"), default=0)
+    # Where the current run started, for its rate and time left.
+    run_started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    run_started_rows = models.PositiveIntegerField(default=0, editable=False)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("customer import")
+        verbose_name_plural = _("customer imports")
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.get_status_display()})"
+
+
+class CustomerImportIssue(models.Model):
+    """A row the import refused, or a balance it did not post, with the row as it was read.
+
+    Written in the same transaction as the chunk it belongs to, so the report of a run
+    that was killed and resumed lists each row once.
+    """
+
+    class Kind(models.TextChoices):
+        REJECTED = "rejected", _("Rejected")
+        BALANCE_DIFFERS = "balance_differs", _("Balance differs")
+
+    customer_import = models.ForeignKey(
+        CustomerImport, on_delete=models.CASCADE, related_name="issues"
+    )
+    row_number = models.PositiveIntegerField()
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    reason = models.CharField(max_length=500)
+    values = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["customer_import", "row_number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer_import", "row_number"], name="import_issue_once_per_row"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Row {self.row_number}: {self.reason}"

@@ -46,6 +46,10 @@ CONSENT_FIELDS = {
 # Models that refer to a customer or user but hold nothing *about* the customer.
 EXPORT_EXEMPT = {
     "customers.ContactPerson": "a staff member's own work profile, not a customer's data",
+    "customers.CustomerImport": (
+        "a staff member's upload, not a customer's record; its file, preview and rejected "
+        "rows are deleted CUSTOMER_IMPORT_KEEP_DAYS after it ends (`import_files_forget`)"
+    ),
 }
 
 

@@ -33,9 +33,22 @@ class FriendsListError(Exception):
     """A friends-list request that cannot be made; the message is for the customer."""
 
 
+_CODES = len(REFERRAL_CODE_ALPHABET) ** REFERRAL_CODE_LENGTH
+
+
 def referral_code_generate() -> str:
-    """A random, non-sequential code from an alphabet without look-alike characters."""
-    return "".join(secrets.choice(REFERRAL_CODE_ALPHABET) for _ in range(REFERRAL_CODE_LENGTH))
+    """A random, non-sequential code from an alphabet without look-alike characters.
+
+    One 64-bit draw written in base 31, rather than a draw per character: an import makes
+    a code per row. 2**64 is so much larger than 31**8 that the modulo's bias is below
+    one in ten million.
+    """
+    number = secrets.randbits(64) % _CODES
+    characters = []
+    for _position in range(REFERRAL_CODE_LENGTH):
+        number, digit = divmod(number, len(REFERRAL_CODE_ALPHABET))
+        characters.append(REFERRAL_CODE_ALPHABET[digit])
+    return "".join(characters)
 
 
 def _default_contact_person() -> ContactPerson | None:

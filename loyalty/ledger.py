@@ -11,7 +11,8 @@ Rules it keeps (ARCHITECTURE.md, "The ledger"):
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
@@ -24,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.process_cache import cached_rows
-from core.sql import column, insert_rows, insert_unless_taken, row_update, table
+from core.sql import column, copy_rows, insert_rows, insert_unless_taken, row_update, table
 from customers.models import Customer, User
 from loyalty.models import Account, Entry, Transaction
 from loyalty.signals import transaction_voided, transactions_settled
@@ -218,6 +219,114 @@ def points_transfer(
         raise LedgerError(_("A gift goes to someone else."))
     entries = [(customer_account(sender), -points), (customer_account(recipient), points)]
     return post(entries=entries, **details)
+
+
+@dataclass(frozen=True)
+class OpeningBalances:
+    """What `opening_balances_post` did: keys posted now, and keys posted before with the
+    points they credited then (by key)."""
+
+    posted: frozenset[str]
+    earlier: dict[str, int]
+
+
+def opening_balances_post(
+    *,
+    balances: Sequence[tuple[int, int, str]],
+    memo: str,
+    cause: str,
+    cause_ref: str,
+    actor: User | None = None,
+) -> OpeningBalances:
+    """Credit opening balances brought from an earlier system, each once under its key.
+
+    `balances` holds (customer id, points, idempotency key). Set-based, for thousands
+    at a time inside the caller's transaction: one COPY (or INSERT) per table, one UPDATE
+    of the balances. A key used before posts nothing; its earlier amount is returned, for the
+    caller to report a changed balance rather than post the difference. A concurrent
+    posting under the same key makes the unique constraint refuse the whole set (the
+    caller's transaction rolls back and its retry finds the key).
+    """
+    for _customer, points, _key in balances:
+        _positive(points)
+    if not balances:
+        return OpeningBalances(posted=frozenset(), earlier={})
+    keys = [key for _customer, _points, key in balances]
+    earlier = dict(
+        Entry.objects.filter(transaction__idempotency_key__any_of=keys, amount__gt=0).values_list(
+            "transaction__idempotency_key", "amount"
+        )
+    )
+    due = [(customer, points, key) for customer, points, key in balances if key not in earlier]
+    if not due:
+        return OpeningBalances(posted=frozenset(), earlier=earlier)
+    customer_ids = [customer for customer, _points, _key in due]
+    accounts = dict(
+        Account.objects.filter(customer_id__any_of=customer_ids).values_list("customer_id", "pk")
+    )
+    missing = [customer for customer in customer_ids if customer not in accounts]
+    created = copy_rows(Account, [{"customer_id": customer} for customer in missing])
+    accounts.update(zip(missing, created, strict=True))
+    issued = system_account(Account.System.POINTS_ISSUED)
+    now = timezone.now()
+    actor_id = actor.pk if actor else None
+    transaction_ids = copy_rows(
+        Transaction,
+        [
+            {
+                "kind": Transaction.Kind.OPENING_BALANCE.value,
+                "status": Transaction.Status.POSTED.value,
+                "idempotency_key": key,
+                "posted_at": now,
+                "memo": memo[:255],
+                "cause": cause,
+                "cause_ref": cause_ref,
+                "created_by_id": actor_id,
+            }
+            for _customer, _points, key in due
+        ],
+    )
+    entries = []
+    credits: dict[int, int] = {}
+    for posted, (customer, points, _key) in zip(transaction_ids, due, strict=True):
+        account = accounts[customer]
+        entries.append({"transaction_id": posted, "account_id": account, "amount": points})
+        entries.append({"transaction_id": posted, "account_id": issued.pk, "amount": -points})
+        credits[account] = credits.get(account, 0) + points
+    copy_rows(Entry, entries, keys=False)
+    _credit_settled(credits, now=now)
+    return OpeningBalances(posted=frozenset(key for *_rest, key in due), earlier=earlier)
+
+
+def _credit_settled(credits: Mapping[int, int], *, now: datetime) -> None:
+    """Add settled points to many customer accounts in one statement (credits only, so no
+    balance can fall below zero; the tier placement goes stale as with any posting)."""
+    ordered = sorted(credits.items())
+    accounts = [account for account, _points in ordered]
+    points = [amount for _account, amount in ordered]
+    accounts_table, pk = table(Account), column(Account, "id")
+    settled = column(Account, "settled_balance")
+    touched = ", ".join(
+        [f"{column(Account, 'last_activity_at')} = %s"]
+        + [f"{column(Account, name)} = NULL" for name in placement_stale()]
+    )
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"UPDATE {accounts_table} SET {settled} = {settled} + due.points, {touched} "  # noqa: S608
+                "FROM (SELECT unnest(%s::bigint[]) AS id, unnest(%s::bigint[]) AS points) due "
+                f"WHERE {accounts_table}.{pk} = due.id",
+                [now, accounts, points],
+            )
+            return
+        # SQLite (development): the same in one statement its planner reads alike.
+        cases = " ".join(["WHEN %s THEN %s"] * len(ordered))
+        placeholders = ", ".join(["%s"] * len(ordered))
+        cursor.execute(
+            f"UPDATE {accounts_table} SET {settled} = {settled} + "  # noqa: S608
+            f"CASE {pk} {cases} END, {touched} WHERE {pk} IN ({placeholders})",
+            [*[value for pair in ordered for value in pair], now, *accounts],
+        )
 
 
 def _settle_batch_sql(lock: str) -> str:

@@ -96,6 +96,7 @@ class Transaction(models.Model):
         GIFT = "gift", _("Gift")
         REDEEM = "redeem", _("Redemption")
         ADJUST = "adjust", _("Adjustment")
+        OPENING_BALANCE = "opening_balance", _("Opening balance")
         EXPIRE = "expire", _("Expiry")
         REVERSAL = "reversal", _("Reversal")
 

@@ -1,10 +1,27 @@
+import dataclasses
+import re
+
+from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.http import Http404, JsonResponse, StreamingHttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from rest_framework_api_key.admin import APIKeyModelAdmin
 from rest_framework_api_key.models import APIKey
 
+from customers.imports import import_progress, import_report_lines
+from customers.models import CustomerImport
+from partners.imports import (
+    customer_import_cancel,
+    customer_import_confirm,
+    customer_import_create,
+)
 from partners.models import (
     IdempotencyRecord,
     Partner,
@@ -142,3 +159,156 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class CustomerImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("CSV file"),
+        help_text=_(
+            "UTF-8, separated by commas or semicolons, the first line naming the columns: "
+            "email (required), first name, last name, phone, language, partner, partner id, "
+            "opening balance, contact person, marketing consent, consent date, consent source."
+        ),
+    )
+    source = forms.SlugField(
+        label=_("Source"),
+        max_length=50,
+        initial="import",
+        help_text=CustomerImport._meta.get_field("source").help_text,
+    )
+    send_welcome = forms.BooleanField(
+        label=_("Send a welcome email"),
+        required=False,
+        help_text=CustomerImport._meta.get_field("send_welcome").help_text,
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > settings.CUSTOMER_IMPORT_MAX_BYTES:
+            raise forms.ValidationError(_("The file is larger than the import accepts."))
+        return upload
+
+
+@admin.register(CustomerImport)
+class CustomerImportAdmin(admin.ModelAdmin):
+    """Upload, preview, confirm and follow an import; every import's outcome stays listed.
+
+    The pages only read the import's row and call `customers.imports` and
+    `partners.imports`; the work is the Celery tasks'.
+    """
+
+    list_display = [
+        "file_name",
+        "source",
+        "status",
+        "total_rows",
+        "created_count",
+        "matched_count",
+        "rejected_count",
+        "balances_posted",
+        "balances_differing",
+        "created_by",
+        "created_at",
+    ]
+    list_filter = ["status", "source"]
+    search_fields = ["file_name", "source"]
+    list_select_related = ["created_by"]
+    date_hierarchy = "created_at"
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_urls(self):
+        def view(function):
+            return self.admin_site.admin_view(function)
+
+        name = "customers_customerimport_"
+        return [
+            path("<int:pk>/confirm/", view(self.confirm_view), name=name + "confirm"),
+            path("<int:pk>/cancel/", view(self.cancel_view), name=name + "cancel"),
+            path("<int:pk>/progress/", view(self.progress_view), name=name + "progress"),
+            path("<int:pk>/report/", view(self.report_view), name=name + "report"),
+            *super().get_urls(),
+        ]
+
+    def _import_or_404(self, request, pk: int, *, confirming: bool = False) -> CustomerImport:
+        allowed = (
+            self.has_add_permission(request) if confirming else self.has_view_permission(request)
+        )
+        customer_import = CustomerImport.objects.filter(pk=pk).first()
+        if customer_import is None or not allowed:
+            raise Http404
+        return customer_import
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = CustomerImportForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            customer_import = customer_import_create(
+                upload=form.cleaned_data["file"],
+                source=form.cleaned_data["source"],
+                send_welcome=form.cleaned_data["send_welcome"],
+                created_by=request.user,
+            )
+            return redirect("admin:customers_customerimport_change", customer_import.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "form": form,
+            "title": _("Import customers"),
+        }
+        return TemplateResponse(request, "admin/customers/customerimport/upload.html", context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        customer_import = (
+            CustomerImport.objects.filter(pk=object_id).first() if object_id.isdigit() else None
+        )
+        if customer_import is None:
+            # The admin's own answer for an id that is gone: back to the list, with a message.
+            return super().change_view(request, object_id, form_url, extra_context)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "customer_import": customer_import,
+            "progress": import_progress(customer_import),
+            "preview": customer_import.preview,
+            "can_confirm": self.has_add_permission(request),
+            "title": _("Import of %(name)s") % {"name": customer_import.file_name},
+        }
+        return TemplateResponse(request, "admin/customers/customerimport/status.html", context)
+
+    def confirm_view(self, request, pk: int):
+        customer_import = self._import_or_404(request, pk, confirming=True)
+        if request.method != "POST":
+            return redirect("admin:customers_customerimport_change", pk)
+        if customer_import_confirm(customer_import=customer_import):
+            self.message_user(request, _("The import has started."), messages.SUCCESS)
+        else:
+            self.message_user(request, _("This import was not waiting to start."), messages.WARNING)
+        return redirect("admin:customers_customerimport_change", pk)
+
+    def cancel_view(self, request, pk: int):
+        customer_import = self._import_or_404(request, pk, confirming=True)
+        if request.method == "POST" and customer_import_cancel(customer_import=customer_import):
+            self.message_user(request, _("The import was cancelled."), messages.SUCCESS)
+        return redirect("admin:customers_customerimport_change", pk)
+
+    def progress_view(self, request, pk: int):
+        progress = import_progress(self._import_or_404(request, pk))
+        return JsonResponse(dataclasses.asdict(progress))
+
+    def report_view(self, request, pk: int):
+        customer_import = self._import_or_404(request, pk)
+        response = StreamingHttpResponse(
+            import_report_lines(customer_import), content_type="text/csv; charset=utf-8"
+        )
+        # Only safe characters from a name the uploader chose go into the header.
+        stem = re.sub(r"[^\w.-]", "_", customer_import.file_name.rsplit(".", 1)[0])
+        response["Content-Disposition"] = f'attachment; filename="{stem}-rejected.csv"'
+        return response

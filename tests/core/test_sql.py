@@ -164,3 +164,28 @@ def test_a_value_the_statement_does_not_carry_as_one_parameter_is_refused():
 
     with pytest.raises(ValueError, match="customer_id"):
         first_compiled_once(both_ways, customer_id=1)
+
+
+def test_any_of_finds_the_rows_whose_value_is_in_the_list_also_through_a_foreign_key():
+    from django.db.models.functions import Upper
+
+    from customers.models import Customer, User
+    from tests.factories import CustomerFactory
+
+    anna, _ben = CustomerFactory(email="Anna@example.com"), CustomerFactory()
+    found = User.objects.annotate(key=Upper("email")).filter(key__any_of=["ANNA@EXAMPLE.COM"])
+    assert list(found) == [anna.user]
+    assert list(Customer.objects.filter(user_id__any_of=[anna.user_id])) == [anna]
+    assert not Customer.objects.filter(user_id__any_of=[]).exists()
+
+
+def test_copy_rows_refused_by_a_unique_constraint_raises_djangos_integrity_error():
+    from django.db import IntegrityError, transaction
+
+    from core.sql import copy_rows
+    from customers.models import User
+
+    rows = [{"email": "twice@example.com", "password": "!"}] * 2
+    with pytest.raises(IntegrityError), transaction.atomic():
+        copy_rows(User, rows)
+    assert not User.objects.filter(email="twice@example.com").exists()

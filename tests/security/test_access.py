@@ -40,6 +40,7 @@ from referrals.services import referral_attribute
 from reviews.models import FeedbackAlert, ReviewPolicy, Survey
 from reviews.surveys import survey_token
 from tests.factories import PASSWORD, CustomerFactory, purchase
+from tests.imports_support import import_file, semicolon_export
 from tests.loyalty.factories import RewardFactory, settled_points
 from tests.partners.factories import PartnerFactory
 from tests.referrals.factories import active_program
@@ -104,6 +105,7 @@ def _world() -> World:
     _bob, merchant_link, _created = partner_customer_upsert(
         partner=merchant, external_id="m-bob", email=bob.user.email
     )
+    customer_import = import_file(semicolon_export(["imported@example.com;;;;;;;;;;;"]))
     return World(
         alice=alice,
         bob=bob,
@@ -125,6 +127,7 @@ def _world() -> World:
             "survey_sent": sent,
             "survey_answered": answered,
             "merchant_link": merchant_link,
+            "customer_import": customer_import,
         },
     )
 
@@ -381,6 +384,22 @@ RULES: dict[str, Rule] = {
         lambda w: reverse("admin:customers_dataexport_download", args=[w.objects["export"].pk]),
     ),
     "admin/reviews/review/report/": Rule(ADMIN),
+    # A customer import's pages: an import a staff member may not see does not exist for
+    # them; confirming and cancelling are POSTs, a GET goes back to the import's page.
+    **{
+        f"admin/customers/customerimport/<int:pk>/{name}/": Rule(
+            {**ADMIN, "staff": 404, "superuser": outcome},
+            lambda w, name=name: reverse(
+                f"admin:customers_customerimport_{name}", args=[w.objects["customer_import"].pk]
+            ),
+        )
+        for name, outcome in [
+            ("confirm", "redirect"),
+            ("cancel", "redirect"),
+            ("progress", "page"),
+            ("report", "page"),
+        ]
+    },
     "admin/customers/user/<id>/password/": Rule(
         ADMIN, lambda w: reverse("admin:auth_user_password_change", args=[w.alice.user.pk])
     ),
