@@ -14,7 +14,7 @@ from customers.models import CustomerImport, User
 from tests.browser.accessibility import assert_accessible
 from tests.imports_support import semicolon_export
 from tests.partners.factories import PartnerFactory
-from tests.support import CeleryWorker
+from tests.support import CeleryWorker, login_with_second_factor
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
