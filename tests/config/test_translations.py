@@ -204,21 +204,27 @@ def test_an_invited_member_gets_the_invitation_in_their_own_language():
     assert "vous invite" in message.subject
 
 
+def _settled_reward_email(language: str, points: int, callbacks):
+    """The email a customer of `language` gets when a referral reward of `points` settles."""
+    customer = CustomerFactory(language=language)
+    ledger.points_award(
+        customer=customer,
+        points=points,
+        kind=Transaction.Kind.REFERRAL_REWARD,
+        memo="Referral",
+        settles_at=timezone.now() - timedelta(seconds=1),
+    )
+    with callbacks(execute=True):
+        ledger.settle_due()
+    (message,) = mail.outbox
+    return message
+
+
 @pytest.mark.django_db
 def test_a_settled_reward_is_announced_in_french_with_french_numbers(
     django_capture_on_commit_callbacks, tasks_inline
 ):
-    zoe = CustomerFactory(language="fr")
-    ledger.points_award(
-        customer=zoe,
-        points=1500,
-        kind=Transaction.Kind.REFERRAL_REWARD,
-        memo="Parrainage",
-        settles_at=timezone.now() - timedelta(seconds=1),
-    )
-    with django_capture_on_commit_callbacks(execute=True):
-        ledger.settle_due()
-    (message,) = mail.outbox
+    message = _settled_reward_email("fr", 1500, django_capture_on_commit_callbacks)
     with translation.override("fr"):
         expected = f"{intcomma(1500)} points sont désormais à vous"
     # A subject is forced onto one line of plain spaces (see email_render).
@@ -258,16 +264,6 @@ def test_the_portals_own_memos_are_translated_in_the_history(client):
 def test_a_swiss_customers_email_uses_swiss_formats(
     django_capture_on_commit_callbacks, tasks_inline
 ):
-    urs = CustomerFactory(language="de-ch")
-    ledger.points_award(
-        customer=urs,
-        points=20000,
-        kind=Transaction.Kind.REFERRAL_REWARD,
-        memo="Empfehlung",
-        settles_at=timezone.now() - timedelta(seconds=1),
-    )
-    with django_capture_on_commit_callbacks(execute=True):
-        ledger.settle_due()
-    (message,) = mail.outbox
+    message = _settled_reward_email("de-ch", 20000, django_capture_on_commit_callbacks)
     assert "20'000" in message.subject and "20.000" not in message.subject
     assert "Punkte" in message.subject
