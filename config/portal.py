@@ -16,11 +16,11 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import cache_control
 
 from customers.models import Customer
-from customers.selectors import friends_list
+from customers.selectors import friends_list, referral_url
 from customers.services import customer_for_user
 from loyalty.selectors import active_rewards, balance_with_next_settlement, customer_history
 from loyalty.tiers import tier_progress
-from referrals.selectors import friend_offer, invitations_of, referral_url
+from referrals.selectors import friend_offer, invitations_of
 from referrals.sharing import share_links
 from reviews.selectors import published_reviews, reviews_by
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import Q
+from django.urls import reverse
 
 from customers.models import Connection, Customer
 
@@ -42,3 +44,12 @@ def friends_of(*, customer: Customer) -> list[Customer]:
 
 def customer_by_email(email: str) -> Customer | None:
     return Customer.objects.select_related("user").filter(user__email__iexact=email).first()
+
+
+def referral_url(*, customer: Customer) -> str:
+    """The absolute address of the customer's referral link (served by the referrals app).
+
+    Here, at the bottom, because the referral code is the customer's and every app above
+    shows the link: the dashboard, the partner API, the survey's thanks to a promoter.
+    """
+    return settings.SITE_URL + reverse("referrals:landing", args=[customer.referral_code])

@@ -11,11 +11,11 @@ from rest_framework import serializers
 
 from core.validators import validate_printable
 from customers.models import Customer
+from customers.selectors import referral_url
 from loyalty.ledger import credited_points
 from loyalty.tiers import customer_tier_name
 from partners.models import PartnerCustomer
 from partners.selectors import ConversionOutcome
-from referrals.selectors import referral_url
 
 PENDING = PartnerCustomer.Status.PENDING
 

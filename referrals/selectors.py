@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.conf import settings
 from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum
-from django.urls import reverse
 from django.utils import timezone
 
 from customers.models import Customer
@@ -40,11 +38,6 @@ def friend_offer(*, program: ReferralProgram | None = None) -> str:
     """The text of the friend's welcome gift under `program` (default: the active one)."""
     program = program or program_active()
     return program.friend_offer if program else ""
-
-
-def referral_url(*, customer: Customer) -> str:
-    """The absolute address of the customer's referral link."""
-    return settings.SITE_URL + reverse("referrals:landing", args=[customer.referral_code])
 
 
 def referrer_code_subquery(customer_field: str = "pk") -> Subquery:

@@ -13,6 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from customers.models import Customer
+from customers.selectors import referral_url
 from customers.services import customer_for_user
 from referrals.attribution import attribution_remember
 from referrals.forms import InviteForm
@@ -25,13 +26,7 @@ from referrals.invitations import (
     invitations_create,
 )
 from referrals.models import Invitation
-from referrals.selectors import (
-    friend_offer,
-    invitations_of,
-    referral_funnel,
-    referral_url,
-    referrer_by_code,
-)
+from referrals.selectors import friend_offer, invitations_of, referral_funnel, referrer_by_code
 from referrals.services import link_visit_count
 from referrals.sharing import qr_png, share_links
 

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers.models import ConsentRecord, Conversion, Customer
+from customers.models import ConsentRecord, Conversion
 from customers.privacy import customer_email_send
 from reviews.alerts import alert_raise
 from reviews.models import (
@@ -225,8 +225,3 @@ def survey_comment_add(*, survey: Survey, comment: str) -> Survey:
         )
     survey.comment = comment.strip()
     return survey
-
-
-def referral_url(customer: Customer) -> str:
-    """The customer's referral link, as the referrals app serves it (`/r/<code>/`)."""
-    return f"{settings.SITE_URL}/r/{customer.referral_code}/"

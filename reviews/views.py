@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from customers.selectors import referral_url
 from customers.services import customer_for_user
 from reviews.forms import ReviewForm, SurveyCommentForm, SurveyScoreForm
 from reviews.models import Review, Subject, Survey
@@ -25,7 +26,6 @@ from reviews.selectors import (
 from reviews.services import ReviewError, helpful_vote_add, review_create, review_update
 from reviews.surveys import (
     SurveyLinkError,
-    referral_url,
     survey_answer,
     survey_answer_check,
     survey_comment_add,
@@ -210,7 +210,7 @@ def survey_comment(request, token: str):
             "survey": survey,
             "form": None if survey.comment else form,
             "promoter": survey.group == Survey.Group.PROMOTER,
-            "referral_url": referral_url(survey.customer),
+            "referral_url": referral_url(customer=survey.customer),
         },
         status=400 if form.errors else 200,
     )

@@ -10,8 +10,8 @@ from urllib.parse import quote
 import pytest
 from django.core import mail
 
+from customers.selectors import referral_url
 from referrals.invitations import invitation_send, invitations_create
-from referrals.selectors import referral_url
 from tests.factories import CustomerFactory
 from tests.partners.factories import PartnerFactory
 from tests.support import BASE_DIR, PartnerClient

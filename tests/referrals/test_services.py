@@ -8,6 +8,7 @@ from django.utils import timezone
 from customers.conversions import conversion_refund
 from customers.models import Connection, Customer, User
 from customers.privacy import customer_erase, personal_data_sections
+from customers.selectors import referral_url
 from loyalty import ledger
 from loyalty.models import Reward, Transaction, Voucher
 from loyalty.selectors import balance
@@ -17,7 +18,6 @@ from referrals.rules import email_canonical
 from referrals.selectors import (
     friend_offer,
     program_active,
-    referral_url,
     referrer_by_code,
     referrer_code_subquery,
 )
