@@ -167,12 +167,16 @@ def conversion_unwind(*, conversion: Conversion, refunded_amount: Decimal) -> No
         )
 
 
+def _pending_earn(conversion: Conversion) -> Transaction | None:
+    return Transaction.objects.filter(
+        idempotency_key=_earn_key(conversion), status=Transaction.Status.PENDING
+    ).first()
+
+
 def conversion_earn_release(*, conversion: Conversion) -> Transaction | None:
     """Let a purchase's held points settle as the earn rule would have had them settle
     (now, if their hold has passed); returns the earn, or None if there is none pending."""
-    earn = Transaction.objects.filter(
-        idempotency_key=_earn_key(conversion), status=Transaction.Status.PENDING
-    ).first()
+    earn = _pending_earn(conversion)
     if earn is None:
         return None
     hold = timedelta(days=earn_rule().hold_days)
@@ -182,9 +186,7 @@ def conversion_earn_release(*, conversion: Conversion) -> Transaction | None:
 
 def conversion_earn_void(*, conversion: Conversion, reason: str) -> bool:
     """Void a purchase's points while they are still pending; False if none were."""
-    earn = Transaction.objects.filter(
-        idempotency_key=_earn_key(conversion), status=Transaction.Status.PENDING
-    ).first()
+    earn = _pending_earn(conversion)
     return earn is not None and void(transaction=earn, reason=reason)
 
 
