@@ -159,8 +159,12 @@ def _link_event(link: PartnerCustomer, type: str, **data) -> None:
 
 
 def _held_conversions(link: PartnerCustomer):
+    """The purchases reported since this request: those of an earlier, active link earn as
+    any purchase does and are not the answer's to release or void."""
     return Conversion.objects.filter(
-        customer_id=link.customer_id, channel=str(link.partner.public_id)
+        customer_id=link.customer_id,
+        channel=str(link.partner.public_id),
+        created_at__gte=link.requested_at,
     ).select_related("customer")
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from customers.models import Customer, User
 from loyalty import ledger
+from loyalty.earning import earn_rule
 from loyalty.models import Transaction
 from loyalty.selectors import balance
 from partners.links import links_sweep
@@ -395,3 +396,26 @@ def test_looking_up_an_external_id_finds_only_this_partners_own(shop, merchant, 
     # The merchant's own id for Anna is another; the shop's id finds nobody for it.
     assert merchant.get("/api/v1/customers/?external_id=shop-anna").json()["count"] == 0
     assert merchant.get("/api/v1/customers/?external_id=shop-anna-2").json()["count"] == 1
+
+
+def test_a_no_to_a_new_request_leaves_purchases_of_an_earlier_link_alone(
+    merchant, anna, client, tasks_inline, django_capture_on_commit_callbacks
+):
+    rule = earn_rule()
+    rule.hold_days = 14
+    rule.save()
+    _linked(merchant, anna)
+    bought = merchant.post(
+        "/api/v1/conversions/",
+        {"customer": str(anna.public_id), "order_id": "BAKE-OLD", "amount": "20.00",
+         "currency": "EUR"},
+    )  # fmt: skip
+    assert bought.status_code == 201, bought.content
+    earlier = Transaction.objects.get(cause="conversion", memo__contains="BAKE-OLD")
+    assert earlier.status == Transaction.Status.PENDING
+    assert merchant.post(f"/api/v1/customers/{anna.public_id}/redact/").status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _ask(merchant, "anna@example.com", "m-2").status_code == 202
+    assert _answer(client, mail.outbox[-1], "no").status_code == 200
+    earlier.refresh_from_db()
+    assert earlier.status == Transaction.Status.PENDING
