@@ -252,8 +252,18 @@ def second_factor_add(user) -> str:
     return secret
 
 
+# A code read from the app this close to the end of its period may reach the server in
+# the next one (the server accepts the current period only); a person waits for a new code.
+TOTP_MARGIN_SECONDS = 10
+
+
 def totp_code(secret: str, *, at: float | None = None) -> str:
-    """The code an authenticator app shows for `secret` at `at` (now by default)."""
+    """The code an authenticator app shows for `secret` at `at` (now by default, waiting
+    for the next period when this one is about to end)."""
+    if at is None:
+        left = mfa_settings.TOTP_PERIOD - time.time() % mfa_settings.TOTP_PERIOD
+        if left < TOTP_MARGIN_SECONDS:
+            time.sleep(left)
     counter = int(time.time() if at is None else at) // mfa_settings.TOTP_PERIOD
     return format_hotp_value(hotp_value(secret, counter))
 
