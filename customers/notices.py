@@ -12,16 +12,16 @@ unique per customer), so a signal sent twice, or a task run again, adds nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Expression, QuerySet
 from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.sql import insert_unless_taken
+from core.sql import insert_selected, insert_unless_taken
 from customers.models import Connection, Customer, DataExport, Notice
 from customers.privacy import DataSection
 from customers.signals import (
@@ -105,13 +105,30 @@ def notice_create(
     return notice if insert_unless_taken(notice) else None
 
 
-def notices_create(notices: Iterable[Notice]) -> None:
-    """Add many notices in one statement (a settlement batch); duplicates are skipped."""
-    rows = list(notices)
-    for notice in rows:
-        _checked_url(notice.url)
-    if rows:
-        Notice.objects.bulk_create(rows, ignore_conflicts=True)
+def notices_insert_selected(
+    source: QuerySet,
+    *,
+    customer: Expression,
+    kind: str,
+    params: Expression,
+    url: str,
+    source_key: Expression,
+) -> int:
+    """One notice per row of `source`, written by the database in one statement (a
+    settlement batch's thousands); the expressions are read from each row, and a row
+    whose event already has its notice is skipped. Returns how many were written."""
+    return insert_selected(
+        Notice,
+        source,
+        {
+            "customer": customer,
+            "kind": kind,
+            "params": params,
+            "url": _checked_url(url),
+            "source_key": source_key,
+            "created_at": timezone.now(),
+        },
+    )
 
 
 def notice_mark_read(*, customer: Customer, notice_id: int) -> bool:

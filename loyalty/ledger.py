@@ -384,10 +384,7 @@ def _settle_batch(*, as_of: datetime, batch_size: int) -> int:
         settled = cursor.rowcount
         if settled:
             cursor.execute(_settle_balances_sql(), [now, batch_param])
-            ids = list(
-                Transaction.objects.filter(settlement_batch=batch).values_list("id", flat=True)
-            )
-            transactions_settled.send(sender=Transaction, transaction_ids=ids)
+            transactions_settled.send(sender=Transaction, batch=batch)
     return settled
 
 

@@ -4,8 +4,11 @@ made the change, so a notice exists exactly when its event does."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 
+from django.db.models import CharField, F, Value
+from django.db.models.functions import Cast, Concat, JSONObject
 from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
@@ -14,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from customers.models import Notice
-from customers.notices import actor_name, notice_create, notice_kind, notices_create
+from customers.notices import actor_name, notice_create, notice_kind, notices_insert_selected
 from loyalty.models import Entry, ExpiryNotice, Gift
 from loyalty.notifications import ANNOUNCED_KINDS
 from loyalty.signals import gift_given, points_expiring, transactions_settled
@@ -72,25 +75,22 @@ def _gift_received_text(notice: Notice) -> str:
 
 
 @receiver(transactions_settled, dispatch_uid="loyalty.notice_rewards_settled")
-def _rewards_settled(sender, *, transaction_ids: list[int], **kwargs) -> None:
-    """One notice per settled reward, for a whole settlement batch in two statements."""
+def _rewards_settled(sender, *, batch: uuid.UUID, **kwargs) -> None:
+    """One notice per settled reward, for a whole settlement batch in one statement."""
     credits = Entry.objects.filter(
-        transaction_id__in=transaction_ids,
+        transaction__settlement_batch=batch,
         transaction__kind__in=ANNOUNCED_KINDS,
         account__customer__isnull=False,
         account__customer__erased_at__isnull=True,
         amount__gt=0,
-    ).values_list("account__customer_id", "transaction_id", "transaction__kind", "amount")
-    url = reverse("loyalty:history")
-    notices_create(
-        Notice(
-            customer_id=customer_id,
-            kind="reward_settled",
-            params={"points": amount, "reward": kind},
-            url=url,
-            source_key=f"settled:{transaction_id}",
-        )
-        for customer_id, transaction_id, kind, amount in credits
+    )
+    notices_insert_selected(
+        credits,
+        customer=F("account__customer"),
+        kind="reward_settled",
+        params=JSONObject(points=F("amount"), reward=F("transaction__kind")),
+        url=reverse("loyalty:history"),
+        source_key=Concat(Value("settled:"), Cast("transaction_id", CharField())),
     )
 
 

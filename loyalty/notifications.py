@@ -6,6 +6,8 @@ nothing in the ledger.
 
 from __future__ import annotations
 
+import uuid
+
 from django.db.models import Sum
 from django.dispatch import receiver
 
@@ -19,11 +21,12 @@ from loyalty.signals import transactions_settled, voucher_issued
 ANNOUNCED_KINDS = (Transaction.Kind.REFERRAL_REWARD, Transaction.Kind.WELCOME_GIFT)
 
 
-def rewards_settled_notify(*, transaction_ids: list[int]) -> int:
-    """Email each customer whose referral reward or welcome gift settled; returns how many."""
+def rewards_settled_notify(*, batch: uuid.UUID | str) -> int:
+    """Email each customer whose referral reward or welcome gift settled in a settlement
+    batch; returns how many."""
     credits = (
         Entry.objects.filter(
-            transaction_id__in=transaction_ids,
+            transaction__settlement_batch=batch,
             transaction__kind__in=ANNOUNCED_KINDS,
             transaction__status=Transaction.Status.POSTED,
             account__customer__isnull=False,
@@ -57,8 +60,8 @@ def voucher_email_send(*, voucher_id: int) -> bool:
 
 
 @receiver(transactions_settled, dispatch_uid="loyalty.rewards_settled_email")
-def _rewards_settled(sender, *, transaction_ids: list[int], **kwargs) -> None:
-    enqueue_after_commit("loyalty.tasks.email_rewards_settled", transaction_ids)
+def _rewards_settled(sender, *, batch: uuid.UUID, **kwargs) -> None:
+    enqueue_after_commit("loyalty.tasks.email_rewards_settled", str(batch))
 
 
 @receiver(voucher_issued, dispatch_uid="loyalty.voucher_email")

@@ -6,7 +6,8 @@ receiver can write its own rows (an outbox) atomically with it.
 
 from django.dispatch import Signal
 
-# Pending transactions became posted. Arguments: `transaction_ids` (list[int]).
+# Pending transactions became posted, in one settlement batch. Arguments: `batch` (UUID,
+# the `settlement_batch` of every transaction it posted).
 transactions_settled = Signal()
 
 # A pending transaction was voided. Arguments: `transaction` (Transaction).

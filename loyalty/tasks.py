@@ -47,8 +47,8 @@ def email_points_expiring(notice_id: int) -> None:
 
 
 @shared_task(**EMAIL_RETRY)
-def email_rewards_settled(transaction_ids: list[int]) -> int:
-    return rewards_settled_notify(transaction_ids=transaction_ids)
+def email_rewards_settled(batch: str) -> int:
+    return rewards_settled_notify(batch=batch)
 
 
 @shared_task(**EMAIL_RETRY)

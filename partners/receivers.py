@@ -6,6 +6,9 @@ commit (or roll back) with the change they announce.
 
 from __future__ import annotations
 
+import uuid
+
+from django.db.models import QuerySet
 from django.dispatch import receiver
 
 from loyalty.ledger import credited_points
@@ -17,11 +20,11 @@ from referrals.signals import referral_qualified
 from reviews.signals import review_published
 
 
-def _reward_items(transaction_ids) -> list[tuple[int, dict]]:
+def _reward_items(transactions: QuerySet[Transaction]) -> list[tuple[int, dict]]:
     """The customer's credit in each transaction, as event data, for customers a partner
     with webhooks knows (settlement batches are large; most customers have no partner)."""
     credits = Entry.objects.filter(
-        transaction_id__in=transaction_ids,
+        transaction__in=transactions,
         amount__gt=0,
         account__customer__in=PartnerCustomer.objects.filter(
             partner__active=True, partner__webhook_url__gt=""
@@ -56,13 +59,19 @@ def _reward_items(transaction_ids) -> list[tuple[int, dict]]:
 
 
 @receiver(transactions_settled, dispatch_uid="partners.reward_settled")
-def reward_settled(sender, *, transaction_ids: list[int], **kwargs) -> None:
-    webhook_emit(type=WebhookEvent.Type.REWARD_SETTLED, items=_reward_items(transaction_ids))
+def reward_settled(sender, *, batch: uuid.UUID, **kwargs) -> None:
+    webhook_emit(
+        type=WebhookEvent.Type.REWARD_SETTLED,
+        items=_reward_items(Transaction.objects.filter(settlement_batch=batch)),
+    )
 
 
 @receiver(transaction_voided, dispatch_uid="partners.reward_voided")
 def reward_voided(sender, *, transaction: Transaction, **kwargs) -> None:
-    webhook_emit(type=WebhookEvent.Type.REWARD_VOIDED, items=_reward_items([transaction.pk]))
+    webhook_emit(
+        type=WebhookEvent.Type.REWARD_VOIDED,
+        items=_reward_items(Transaction.objects.filter(pk=transaction.pk)),
+    )
 
 
 @receiver(voucher_issued, dispatch_uid="partners.voucher_issued")

@@ -31,5 +31,5 @@ def attribute_signup(sender, request, user, **kwargs) -> None:
 
 
 @receiver(transactions_settled, dispatch_uid="referrals.mark_rewarded")
-def mark_rewarded(sender, transaction_ids, **kwargs) -> None:
-    referrals_mark_rewarded(transaction_ids=transaction_ids)
+def mark_rewarded(sender, batch, **kwargs) -> None:
+    referrals_mark_rewarded(batch=batch)

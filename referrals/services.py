@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import uuid
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
@@ -311,10 +312,11 @@ def referral_conversion_refund(*, conversion: Conversion) -> None:
         referral.save(update_fields=["status", "reason"])
 
 
-def referrals_mark_rewarded(*, transaction_ids: list[int]) -> int:
-    """Referrals whose referrer's reward just settled become rewarded (compare-and-swap)."""
+def referrals_mark_rewarded(*, batch: uuid.UUID) -> int:
+    """Referrals whose referrer's reward settled in a settlement batch become rewarded
+    (compare-and-swap)."""
     return Referral.objects.filter(
-        reward_transaction_id__in=transaction_ids, status=Referral.Status.QUALIFIED
+        reward_transaction__settlement_batch=batch, status=Referral.Status.QUALIFIED
     ).update(status=Referral.Status.REWARDED, rewarded_at=timezone.now())
 
 

@@ -2,12 +2,13 @@
 
 import pytest
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, Value
+from django.db.models.functions import Concat, JSONObject, Lower
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from core.sql import insert_rows, insert_unless_taken, row_locked, row_update
-from customers.models import Conversion
+from core.sql import insert_rows, insert_selected, insert_unless_taken, row_locked, row_update
+from customers.models import Conversion, Customer, Notice
 from loyalty.ledger import customer_account
 from loyalty.models import Account
 from tests.factories import CustomerFactory
@@ -189,3 +190,30 @@ def test_copy_rows_refused_by_a_unique_constraint_raises_djangos_integrity_error
     with pytest.raises(IntegrityError), transaction.atomic():
         copy_rows(User, rows)
     assert not User.objects.filter(email="twice@example.com").exists()
+
+
+def test_insert_selected_writes_a_row_per_source_row_as_the_orm_would_and_skips_taken_ones():
+    anna, ben = CustomerFactory(), CustomerFactory()
+    Notice.objects.create(customer=anna, kind="hello", url="/", source_key="hello:anna")
+    source = Customer.objects.filter(pk__in=[anna.pk, ben.pk])
+    values = {
+        "customer": F("pk"),
+        "kind": "hello",
+        "params": JSONObject(code=F("referral_code")),
+        "url": "/",
+        "source_key": Concat(Value("hello:"), Lower("user__first_name")),
+        "created_at": timezone.now(),
+    }
+    anna.user.first_name, ben.user.first_name = "Anna", "Ben"
+    for customer in (anna, ben):
+        customer.user.save(update_fields=["first_name"])
+    assert insert_selected(Notice, source, values) == 1
+    written = Notice.objects.get(customer=ben)
+    assert (written.kind, written.params, written.source_key) == (
+        "hello",
+        {"code": ben.referral_code},
+        "hello:ben",
+    )
+    # Run again, every row's event already has its notice: nothing is written.
+    assert insert_selected(Notice, source, values) == 0
+    assert Notice.objects.count() == 2

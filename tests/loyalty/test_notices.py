@@ -45,7 +45,8 @@ def test_a_settled_referral_reward_and_welcome_gift_each_make_a_notice():
     assert nora.notices.get().text.startswith("Your welcome gift of 250 points has settled")
     assert not ben.notices.exists()
     # The settlement announced again (a retried batch) adds nothing.
-    transactions_settled.send(sender=Transaction, transaction_ids=[reward.pk])
+    reward.refresh_from_db()
+    transactions_settled.send(sender=Transaction, batch=reward.settlement_batch)
     assert anna.notices.count() == 1
 
 
