@@ -24,8 +24,9 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connection
-from django.db.models import Expression, Field, ForeignKey, Lookup, Model, QuerySet
+from django.db.models import Expression, Field, ForeignKey, Lookup, Model, QuerySet, Value
 from django.db.models.constants import OnConflict
+from django.utils import timezone
 
 from core.process_cache import forget_rows_of
 
@@ -110,8 +111,6 @@ def insert_selected(
     """INSERT one `model` row per row of `source`, each field's value the expression (or
     constant) given for it in `values`; rows a unique constraint already holds are skipped.
     Returns how many were written. The SELECT is the ORM's own, compiled from `source`."""
-    from django.db.models import Value
-
     aliases = {
         f"insert_{index}": value if hasattr(value, "resolve_expression") else Value(value)
         for index, value in enumerate(values.values())
@@ -335,8 +334,6 @@ def copy_rows(
     if connection.vendor != "postgresql":
         created = model.objects.bulk_create([model(**row) for row in rows])
         return [instance.pk for instance in created] if keys else []
-    from django.utils import timezone
-
     statement, plan = _copy_plan(model, keys)
     meta = model._meta
     now = timezone.now()
