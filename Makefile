@@ -33,10 +33,11 @@ messages: $(MO_FILES)
 $(MO_FILES): locale/%/LC_MESSAGES/django.mo: locale/%/LC_MESSAGES/django.po | $(VENV)/.installed gettext
 	DEBUG=1 $(BIN)/python manage.py compilemessages --locale $* --ignore .venv --ignore var
 
-# Browser tests drive the system's Chromium (Playwright cannot download browsers here).
-browser:
-	@command -v chromium >/dev/null || apt-get install -y -q chromium >/dev/null \
-		|| (apt-get update -q && apt-get install -y -q chromium >/dev/null)
+# Browser tests drive Playwright's own Chromium, downloaded here when it can be (no root),
+# else the system's; with neither, this says what to install and fails
+# (tests/browser/browsers.py). CHROMIUM=/path/to/chrome chooses one.
+browser: install
+	@$(BIN)/python -m tests.browser.browsers --install
 
 run: install
 	$(BIN)/python -m config.devenv --port $(PORT)
