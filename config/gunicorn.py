@@ -15,7 +15,8 @@ def _number(name: str, default: int) -> int:
     return int(os.environ.get(name) or default)
 
 
-bind = f"{os.environ.get('HOST', '0.0.0.0')}:{_number('PORT', 8000)}"  # noqa: S104
+# Other gunicorn options can be given in GUNICORN_CMD_ARGS, which gunicorn reads itself.
+bind = f"0.0.0.0:{_number('PORT', 8000)}"
 # WEB_CONCURRENCY is the name Procfile platforms set for a dyno's size.
 workers = _number("WEB_CONCURRENCY", min(2 * (os.cpu_count() or 1) + 1, 8))
 threads = _number("GUNICORN_THREADS", 1)

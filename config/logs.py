@@ -58,9 +58,9 @@ _running: dict[str, tuple[float, object]] = {}
 
 @signals.task_prerun.connect(dispatch_uid="kindred.request_id.prerun")
 def _task_started(task_id: str, task, **kwargs) -> None:
-    # A task queued by no request (the beat, a shell) gets an id of its own, which the
-    # tasks and webhooks it causes carry on.
-    token = request_id_set(_task_request_id(task) or request_id_new())
+    # A task run in place (eager, in tests) keeps the id of what runs it; one queued by no
+    # request (the beat, a shell) gets an id of its own, which what it causes carries on.
+    token = request_id_set(_task_request_id(task) or request_id_get() or request_id_new())
     _running[task_id] = (time.perf_counter(), token)
 
 

@@ -193,7 +193,8 @@ def main() -> int:
         print(f"== honcho start {' '.join(running)} (log: {log})", flush=True)
         with log.open("wb") as output:
             honcho = subprocess.Popen(  # noqa: S603 - our own Procfile's process names
-                [sys.executable, "-m", "honcho", "-f", str(PROCFILE), "start", *running],
+                [sys.executable, "-m", "honcho", "-f", str(PROCFILE), "start",
+                 "--port", env["PORT"], *running],
                 cwd=BASE_DIR, env=env, stdout=output, stderr=subprocess.STDOUT,
                 start_new_session=True,
             )  # fmt: skip

@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+import redis
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -101,6 +102,26 @@ def test_metrics_report_queue_depths(client, token):
         == value(before, "kindred_celery_queue_depth", queue="email") + 1
     )
     assert value(after, "kindred_metrics_source_up", source="broker") == 1
+
+
+def test_metrics_read_queue_depths_from_redis_lists_with_their_priorities(
+    client, token, settings, redis_server
+):
+    settings.CELERY_BROKER_URL = redis_server.url
+    broker = redis.Redis.from_url(redis_server.url)
+    broker.lpush("email", b"a", b"b")
+    broker.lpush("email\x06\x163", b"c")
+    broker.lpush("webhooks", b"d")
+    samples = scrape(client)
+    assert {
+        queue: value(samples, "kindred_celery_queue_depth", queue=queue)
+        for queue in ("default", "email", "ledger", "webhooks")
+    } == {"default": 0, "email": 3, "ledger": 0, "webhooks": 1}
+    redis_server.stop()
+    down = scrape(client)
+    assert value(down, "kindred_metrics_source_up", source="broker") == 0
+    assert value(down, "kindred_metrics_source_up", source="database") == 1
+    assert not [key for key in down if key[0] == "kindred_celery_queue_depth"]
 
 
 def test_metrics_report_the_oldest_undelivered_webhook_and_failures(client, token):
