@@ -11,7 +11,7 @@ SITE_URL ?= http://127.0.0.1:$(PORT)
 # Compiled catalogues are build output (.gitignore'd): built from the committed .po files.
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/django.po))
 
-.PHONY: install gettext messages makemessages browser run test test-fast lint format migrations check clean
+.PHONY: install gettext messages makemessages browser run prod-check test test-fast lint format migrations check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,10 +33,11 @@ messages: $(MO_FILES)
 $(MO_FILES): locale/%/LC_MESSAGES/django.mo: locale/%/LC_MESSAGES/django.po | $(VENV)/.installed gettext
 	DEBUG=1 $(BIN)/python manage.py compilemessages --locale $* --ignore .venv --ignore var
 
-# Browser tests drive the system's Chromium (Playwright cannot download browsers here).
-browser:
-	@command -v chromium >/dev/null || apt-get install -y -q chromium >/dev/null \
-		|| (apt-get update -q && apt-get install -y -q chromium >/dev/null)
+# Browser tests drive Playwright's own Chromium, downloaded here when it can be (no root),
+# else the system's; with neither, this says what to install and fails
+# (tests/browser/browsers.py). CHROMIUM=/path/to/chrome chooses one.
+browser: install
+	@$(BIN)/python -m tests.browser.browsers --install
 
 run: install
 	$(BIN)/python -m config.devenv --port $(PORT)
@@ -46,6 +47,14 @@ run: install
 	@echo "Kindred is starting on http://127.0.0.1:$(PORT)/ (Ctrl-C stops the web server and the worker)"
 	@echo
 	DEBUG=1 SITE_URL="$(SITE_URL)" PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f Procfile.dev start
+
+# The Procfile with production settings on PostgreSQL and Redis: started, checked ready
+# (/health/, workers, beat), stopped (config/prod_check.py). The database is created if missing.
+PROD_CHECK_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/kindred_prod_check
+PROD_CHECK_REDIS_URL ?= redis://127.0.0.1:6379/15
+prod-check: install
+	$(BIN)/python -m config.prod_check \
+		--database-url "$(PROD_CHECK_DATABASE_URL)" --redis-url "$(PROD_CHECK_REDIS_URL)"
 
 test: install browser
 	$(BIN)/pytest $(PYTEST_ARGS)

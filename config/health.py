@@ -1,4 +1,5 @@
-"""`/health/`: whether this process reaches the database and the Celery broker."""
+"""`/health/` (readiness): whether this process reaches the database and the Celery broker;
+`/health/live/` (liveness): whether it answers at all."""
 
 from __future__ import annotations
 
@@ -34,3 +35,10 @@ def health(request):
     checks = {"database": _database_ok(), "broker": _broker_ok()}
     body = {name: "ok" if ok else "unavailable" for name, ok in checks.items()}
     return JsonResponse(body, status=200 if all(checks.values()) else 503)
+
+
+@require_GET
+@never_cache
+def liveness(request):
+    """Touches nothing but the process: a restart cures only what this fails to answer."""
+    return JsonResponse({"status": "ok"})

@@ -471,9 +471,36 @@ PARTNER_API_MAX_BODY_BYTES = env.int("PARTNER_API_MAX_BODY_BYTES", default=64 * 
 PARTNER_WEBHOOK_TIMEOUT = env.int("PARTNER_WEBHOOK_TIMEOUT", default=10)
 PARTNER_WEBHOOK_RETRY_BASE_SECONDS = env.int("PARTNER_WEBHOOK_RETRY_BASE_SECONDS", default=30)
 
+# --- Operations: request ids, JSON request and task logs, metrics, Sentry ------------------
+# (config/observability.py, config/logs.py, config/metrics.py, config/sentry.py;
+# docs/operations.md). First in MIDDLEWARE, so a request is timed and logged as answered.
+MIDDLEWARE.insert(0, "config.observability.RequestObservabilityMiddleware")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": {"()": "config.logs.JsonFormatter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "json": {"class": "logging.StreamHandler", "formatter": "json"},
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # One JSON line per request and per task, on stderr.
+        "kindred.requests": {"handlers": ["json"], "level": "INFO", "propagate": False},
+        "kindred.tasks": {"handlers": ["json"], "level": "INFO", "propagate": False},
+    },
 }
+# `/metrics` answers only a request with `Authorization: Bearer <METRICS_TOKEN>`; without
+# the variable it does not exist (404).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from config.sentry import sentry_init
+
+    sentry_init(
+        dsn=SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default="development" if DEBUG else "production"),
+        release=env.str("SENTRY_RELEASE", default="") or None,
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )
+# -------------------------------------------------------------------------------------------

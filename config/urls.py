@@ -4,7 +4,8 @@ from django.contrib import admin
 from django.urls import include, path
 
 from config.admin_login import admin_login_guard
-from config.health import health
+from config.health import health, liveness
+from config.metrics import metrics
 from config.portal import dashboard, favicon, home
 from config.staff_dashboard import staff_dashboard
 from customers.views import language_switch
@@ -19,6 +20,8 @@ urlpatterns = [
     path("api/v1/", include("partners.urls")),
     path("", home, name="home"),
     path("health/", health, name="health"),
+    path("health/live/", liveness, name="liveness"),
+    path("metrics", metrics, name="metrics"),
     path("favicon.ico", favicon, name="favicon"),
     path("language/", language_switch, name="set_language"),
     path("accounts/", include("allauth.urls")),

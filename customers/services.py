@@ -87,9 +87,13 @@ def customer_for_user(*, user: User) -> Customer:
     """The signed-in user's customer profile; users made outside signup (createsuperuser)
     get theirs on first visit."""
     try:
-        return Customer.objects.select_related("user", "contact_person").get(user=user)
+        customer = Customer.objects.select_related("user", "contact_person").get(user=user)
     except Customer.DoesNotExist:
-        return customer_create(user=user)
+        customer = customer_create(user=user)
+    # Kept on the user for the rest of the request: what reads `user.customer` later (the
+    # request log names the customer) then costs no query.
+    user.customer = customer
+    return customer
 
 
 def user_create(

@@ -23,6 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.db import enqueue_after_commit
+from core.request_id import REQUEST_ID_HEADER, request_id_get, request_id_new
 from partners.models import Partner, PartnerCustomer, WebhookDelivery, WebhookEvent
 
 SIGNATURE_HEADER = "Kindred-Signature"
@@ -170,6 +171,9 @@ def _post(event: WebhookEvent) -> tuple[int | None, str, int]:
         headers={
             "Content-Type": "application/json",
             "User-Agent": "Kindred-Webhooks/1",
+            # The request that caused the event, when this attempt runs in the task it
+            # queued; retries from the beat carry an id of their own. A partner quotes it.
+            REQUEST_ID_HEADER: request_id_get() or request_id_new(),
             SIGNATURE_HEADER: webhook_signature(
                 secret=partner.webhook_secret, timestamp=int(time.time()), body=body
             ),

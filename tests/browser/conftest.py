@@ -1,20 +1,19 @@
-"""Real Chromium (Debian's package) driven by Playwright against pytest-django's live server."""
+"""Real Chromium (Playwright's own or the system's: tests/browser/browsers.py) driven by
+Playwright against pytest-django's live server."""
 
 from __future__ import annotations
 
 import os
-import shutil
 
 import pytest
 from allauth.account.models import EmailAddress
 from playwright.sync_api import sync_playwright
 
 from tests.browser.accessibility import CONFLICT_MARKER_MESSAGE, CONFLICT_MARKER_WATCH
+from tests.browser.browsers import NoChromium, launch
 from tests.factories import PASSWORD, CustomerFactory
 from tests.support import totp_code
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 PHONE = {"width": 375, "height": 740}
 DESKTOP = {"width": 1280, "height": 900}
 
@@ -25,11 +24,11 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 @pytest.fixture(scope="session")
 def browser():
-
-    if not shutil.which(CHROMIUM):
-        pytest.fail(f"Browser tests need Chromium at {CHROMIUM} (apt-get install chromium)")
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        try:
+            chromium = launch(playwright)
+        except NoChromium as missing:
+            pytest.fail(str(missing))
         yield chromium
         chromium.close()
 

@@ -170,6 +170,10 @@ def _a(world: World) -> str:
 RULES: dict[str, Rule] = {
     "": Rule(PUBLIC),
     "health/": Rule(PUBLIC),
+    "health/live/": Rule(PUBLIC),
+    # Without METRICS_TOKEN (as here) the page does not exist; with it, only its bearer
+    # gets in (tests/config/test_metrics.py): no session or API key counts.
+    "metrics": Rule(_everyone(404)),
     # allauth: the forms for visitors; a signed-in person is sent on to the dashboard.
     "accounts/login/": Rule({**PUBLIC, **SIGNED_IN_REDIRECTED}),
     "accounts/signup/": Rule({**PUBLIC, **SIGNED_IN_REDIRECTED}),
