@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from customers.models import Notice
-from customers.notices import notice_create, notice_kind
+from customers.notices import actor_name, notice_create, notice_kind
 from reviews.models import Answer, Question, Review, ReviewReply
 from reviews.questions import customer_of, question_url
 from reviews.signals import (
@@ -82,8 +82,11 @@ def _replied(sender, *, review: Review, reply: ReviewReply, created: bool, **kwa
 
 @notice_kind("question_answered")
 def _answered_text(notice: Notice) -> str:
+    # A customer's name is read from them now (an erased one is "a former member"); a staff
+    # member's was kept when they answered.
+    name = notice.params.get("staff") or actor_name(notice)
     return _("%(name)s answered your question about %(subject)s.") % {
-        "name": notice.params["name"],
+        "name": name,
         "subject": notice.params["subject"],
     }
 
@@ -107,10 +110,14 @@ def _answer_rejected_text(notice: Notice) -> str:
 @receiver(answer_published, dispatch_uid="reviews.notice_question_answered")
 def _question_answered(sender, *, answer: Answer, **kwargs) -> None:
     question = answer.question
+    params = {"subject": question.subject.name}
+    if answer.by_staff:
+        params["staff"] = answer.author_display
     notice_create(
         customer=question.author,
         kind="question_answered",
-        params={"name": answer.author_display, "subject": question.subject.name},
+        params=params,
+        actor=None if answer.by_staff else customer_of(answer.author),
         url=question_url(question) + f"#answer-{answer.public_id}",
         source_key=f"answered:{answer.public_id}",
     )

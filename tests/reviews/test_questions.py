@@ -153,7 +153,7 @@ def test_a_published_answer_tells_the_asker_and_queues_email_and_points(
     question.refresh_from_db()
     assert question.answered_at == answer.published_at
     notice = question.author.notices.get()
-    assert notice.text == "Anna K. answered your question about House blend."
+    assert notice.text == "Anna Kim answered your question about House blend."
     assert notice.url.endswith(f"#answer-{answer.public_id}")
 
 
