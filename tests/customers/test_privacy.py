@@ -120,6 +120,27 @@ def test_activity_emails_can_be_turned_off_separately(client):
     )
 
 
+def test_community_emails_are_asked_for_on_the_profile_and_stopped_by_their_link(client):
+    anna = CustomerFactory()
+    assert not anna.community_emails
+    client.force_login(anna.user)
+    page = client.get(reverse("customers:profile")).content.decode()
+    assert "questions from other customers" in page.lower()
+    client.post(
+        reverse("customers:profile"),
+        {"preferred_channel": "email", "notification_emails": "on", "community_emails": "on"},
+    )
+    anna.refresh_from_db()
+    assert anna.community_emails
+    record = ConsentRecord.objects.get(customer=anna)
+    assert (record.topic, record.granted, record.source) == ("community", True, "profile")
+    link = unsubscribe_url(customer=anna, topic="community").split("8000", 1)[1]
+    assert b"answer other customers" in client.get(link).content
+    client.post(link)
+    anna.refresh_from_db()
+    assert not anna.community_emails and anna.notification_emails
+
+
 def test_tampered_unsubscribe_link_changes_nothing(client):
     anna = CustomerFactory(marketing_consent=True)
     link = unsubscribe_url(customer=anna, topic="marketing").split("8000", 1)[1]
