@@ -37,6 +37,9 @@ STAFF_GROUPS: dict[str, list[str]] = {
         "reviews.view_review",
         "reviews.view_feedbackalert",
         "reviews.change_feedbackalert",
+        # Support sees which questions wait for an answer, and answers them on the portal.
+        "reviews.view_question",
+        "reviews.view_answer",
     ],
     "Marketing": [
         "customers.view_customer",
@@ -67,6 +70,12 @@ STAFF_GROUPS: dict[str, list[str]] = {
         "reviews.change_reply",
         "reviews.view_reviewpolicy",
         "reviews.change_reviewpolicy",
+        "reviews.view_question",
+        "reviews.change_question",
+        "reviews.moderate_question",
+        "reviews.view_answer",
+        "reviews.change_answer",
+        "reviews.moderate_answer",
     ],
     "Finance": [
         "customers.view_conversion",

@@ -42,6 +42,7 @@ class ProfileForm(forms.ModelForm):
             "language",
             "marketing_consent",
             "notification_emails",
+            "community_emails",
         ]
         widgets = {"birthday": forms.DateInput(attrs={"type": "date"})}
         help_texts = {

@@ -146,6 +146,16 @@ class Customer(models.Model):
         default=True,
         help_text=_("Rewards settled, gifts received and reminders before points expire."),
     )
+    community_emails = models.BooleanField(
+        _("questions from other customers"),
+        default=False,
+        # Also in the database: bulk loads that name their columns need not know it.
+        db_default=False,
+        help_text=_(
+            "Someone asks about a product you bought or reviewed: may we ask you to answer? "
+            "At most one email a week."
+        ),
+    )
     welcomed_at = models.DateTimeField(null=True, blank=True, editable=False)
     imported_by = models.ForeignKey(
         "CustomerImport",
@@ -280,6 +290,7 @@ class ConsentRecord(models.Model):
     class Topic(models.TextChoices):
         MARKETING = "marketing", _("News, offers and surveys")
         NOTIFICATIONS = "notifications", _("Activity emails")
+        COMMUNITY = "community", _("Questions from other customers")
 
     class Source(models.TextChoices):
         SIGNUP = "signup", _("Signup form")

@@ -40,6 +40,7 @@ UNSUBSCRIBE_SALT = "customers.unsubscribe"
 CONSENT_FIELDS = {
     ConsentRecord.Topic.MARKETING: "marketing_consent",
     ConsentRecord.Topic.NOTIFICATIONS: "notification_emails",
+    ConsentRecord.Topic.COMMUNITY: "community_emails",
 }
 
 
@@ -259,6 +260,7 @@ def customers_section(*, customer: Customer) -> DataSection:
                 "preferred_channel": customer.preferred_channel,
                 "marketing_consent": customer.marketing_consent,
                 "notification_emails": customer.notification_emails,
+                "community_emails": customer.community_emails,
                 "avatar": customer.avatar,
                 "contact_person": customer.contact_person.name if customer.contact_person else None,
                 "created_at": customer.created_at,
@@ -318,6 +320,7 @@ def customer_erase(*, customer: Customer, source: str, actor: User | None = None
         customer.birthday = None
         customer.avatar = customer.avatar_thumbnail = ""
         customer.marketing_consent = customer.notification_emails = False
+        customer.community_emails = False
         customer.erased_at = timezone.now()
         customer.save()
         for export in customer.data_exports.all():

@@ -141,6 +141,8 @@ class EarnRuleAdmin(admin.ModelAdmin):
         "points_per_unit",
         "hold_days",
         "first_review_bonus",
+        "answer_bonus",
+        "answer_bonus_daily_limit",
         "birthday_gift",
         "inactivity_expiry_months",
         "updated_at",

@@ -1,4 +1,5 @@
-"""Earning: purchases by the earn rules and tier, the first-review bonus, and refunds.
+"""Earning: purchases by the earn rules and tier, the first-review and answer bonuses, and
+refunds.
 
 What a purchase earned is read back from the ledger when it is refunded, so
 a refund takes back a share of the points actually granted, never points
@@ -19,6 +20,7 @@ from core.process_cache import cached_rows, forget_on_change
 from customers.models import Conversion, Customer
 from loyalty.ledger import (
     LedgerError,
+    customer_account,
     pending_reschedule,
     points_award,
     points_share,
@@ -209,3 +211,38 @@ def review_bonus_award(*, customer: Customer, review_ref: str) -> Transaction | 
         cause="review",
         cause_ref=review_ref[:64],
     )
+
+
+def answer_bonus_award(*, customer: Customer, question_ref: str) -> Transaction | None:
+    """Points for a customer's published answer: once per question, and no more than the earn
+    rule's number of answers a day (a cap, so that answering is help, not a points farm).
+
+    Returns the bonus transaction (the earlier one on a repeat), or None when the rule's
+    bonus is 0 or the customer's answers today have reached the cap.
+    """
+    rule = earn_rule()
+    if not rule.answer_bonus:
+        return None
+    key = f"answer:{question_ref}:{customer.public_id}:bonus"
+    with db_transaction.atomic():
+        # The account's row lock orders two answers published at once, so the count below
+        # cannot be read by both before either posts.
+        account = Account.objects.select_for_update().get(pk=customer_account(customer).pk)
+        earlier = Transaction.objects.filter(idempotency_key=key).first()
+        if earlier is not None:
+            return earlier
+        today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+        awarded_today = Transaction.objects.filter(
+            kind=Transaction.Kind.ANSWER_BONUS, entries__account=account, created_at__gte=today
+        ).count()
+        if awarded_today >= rule.answer_bonus_daily_limit:
+            return None
+        return points_award(
+            customer=customer,
+            points=rule.answer_bonus,
+            kind=Transaction.Kind.ANSWER_BONUS,
+            memo=gettext_noop("Thank you for answering a question"),
+            idempotency_key=key,
+            cause="answer",
+            cause_ref=question_ref[:64],
+        )

@@ -93,6 +93,7 @@ class Transaction(models.Model):
         REFERRAL_REWARD = "referral_reward", _("Referral reward")
         WELCOME_GIFT = "welcome_gift", _("Welcome gift")
         REVIEW_BONUS = "review_bonus", _("Review bonus")
+        ANSWER_BONUS = "answer_bonus", _("Answer bonus")
         GIFT = "gift", _("Gift")
         REDEEM = "redeem", _("Redemption")
         ADJUST = "adjust", _("Adjustment")
@@ -196,6 +197,16 @@ class EarnRule(models.Model):
         help_text=_("0 posts earned points at once; otherwise they wait out the return window."),
     )
     first_review_bonus = models.PositiveIntegerField(_("first review bonus points"), default=50)
+    answer_bonus = models.PositiveIntegerField(
+        _("points for answering a question"),
+        default=10,
+        help_text=_("Once per question and customer, when the answer is published."),
+    )
+    answer_bonus_daily_limit = models.PositiveIntegerField(
+        _("answers rewarded per customer and day"),
+        default=3,
+        help_text=_("Answers beyond this in one day are published without points."),
+    )
     birthday_gift = models.PositiveIntegerField(_("birthday gift points"), default=100)
     inactivity_expiry_months = models.PositiveIntegerField(
         _("expire points after months of inactivity"),

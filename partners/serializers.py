@@ -288,6 +288,44 @@ class ReviewSerializer(serializers.Serializer):
         return [url if "://" in url else settings.SITE_URL + url for url in review.photo_urls]
 
 
+class QuestionQuerySerializer(serializers.Serializer):
+    subject = serializers.SlugField(required=False, help_text="Only questions about this subject.")
+
+
+class AnswerSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id")
+    body = serializers.CharField()
+    author = serializers.CharField(
+        source="author_display", help_text="First name and last initial."
+    )
+    label = serializers.SerializerMethodField(
+        help_text='"staff", "bought" (bought the subject) or null.'
+    )
+    incentivised = serializers.BooleanField(help_text="The author received points for it.")
+    helpful_count = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+
+    def get_label(self, answer) -> str | None:
+        if answer.by_staff:
+            return "staff"
+        return "bought" if answer.bought else None
+
+
+class QuestionSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id")
+    subject = serializers.SlugField(source="subject.slug")
+    body = serializers.CharField()
+    author = serializers.CharField(
+        source="author_display", help_text="First name and last initial."
+    )
+    answers = AnswerSerializer(
+        source="published_answers",
+        many=True,
+        help_text="Published answers: staff first, then the most helpful.",
+    )
+    created_at = serializers.DateTimeField()
+
+
 class ReviewDistributionSerializer(serializers.Serializer):
     """How many published reviews gave each number of stars."""
 

@@ -44,6 +44,7 @@ urlpatterns = [
     path("vouchers/<str:code>/use/", views.VoucherUseView.as_view(), name="voucher-use"),
     path("reviews/", views.ReviewListView.as_view(), name="reviews"),
     path("reviews/summary/", views.ReviewSummaryView.as_view(), name="review-summary"),
+    path("questions/", views.QuestionListView.as_view(), name="questions"),
     # Anything else under the API answers like the API: a JSON 404.
     re_path(r"^.*$", views.NotFoundView.as_view(), name="not-found"),
 ]

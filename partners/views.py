@@ -49,6 +49,8 @@ from partners.serializers import (
     CustomerSerializer,
     DataRequestSerializer,
     PointsAwardSerializer,
+    QuestionQuerySerializer,
+    QuestionSerializer,
     RedactionSerializer,
     RedemptionInSerializer,
     RedemptionSerializer,
@@ -67,7 +69,7 @@ from partners.serializers import (
 from referrals.selectors import friend_offer, referrer_by_code
 from referrals.services import UnknownReferralCode
 from reviews.models import Subject
-from reviews.selectors import published_reviews, review_summary
+from reviews.selectors import published_questions, published_reviews, review_summary
 
 
 def public_id_or_404(value: str) -> uuid.UUID:
@@ -515,6 +517,22 @@ class ReviewSummaryView(PartnerAPIView):
         except Subject.DoesNotExist:
             raise Http404 from None
         return Response(ReviewSummarySerializer(summary).data)
+
+
+class QuestionListView(PartnerAPIView):
+    serializer_class = QuestionSerializer
+
+    @extend_schema(
+        parameters=[QuestionQuerySerializer],
+        responses={200: QuestionSerializer(many=True), **LIST_ERRORS},
+    )
+    def get(self, request):
+        """Published questions with their published answers, newest first, for partner pages."""
+        query = QuestionQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        questions = published_questions(subject_slug=query.validated_data.get("subject"))
+        page = self.paginate_queryset(questions)
+        return self.get_paginated_response(QuestionSerializer(page, many=True).data)
 
 
 @extend_schema(exclude=True)

@@ -7,23 +7,35 @@ import csv
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 
 from core.readonly_admin import ReadOnlyAdmin
 from reviews.alerts import feedback_alert_answer
 from reviews.models import (
+    Answer,
     FeedbackAlert,
     HelpfulVote,
+    Question,
     Review,
     ReviewPhoto,
     ReviewPolicy,
     ReviewReply,
     Subject,
     Survey,
+)
+from reviews.questions import (
+    answer_publish,
+    answer_reject,
+    question_publish,
+    question_reject,
+    question_url,
 )
 from reviews.selectors import nps_by_week, rating_trends
 from reviews.services import review_publish, review_reject, review_reply_set
@@ -325,3 +337,165 @@ class FeedbackAlertAdmin(admin.ModelAdmin):
     def mark_answered(self, request, queryset):
         answered = sum(feedback_alert_answer(alert=alert, by=request.user) for alert in queryset)
         self.message_user(request, _("%(n)d alerts answered.") % {"n": answered}, messages.SUCCESS)
+
+
+class TextModerationForm(forms.ModelForm):
+    """Publish or reject a question or an answer; a rejection needs the reason its author reads."""
+
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        required=False,
+        choices=[("", _("No change")), ("publish", _("Publish")), ("reject", _("Reject"))],
+    )
+
+    class Meta:
+        fields = ["rejection_reason"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("decision") == "reject" and not cleaned.get("rejection_reason", "").strip():
+            self.add_error("rejection_reason", _("Tell the author why."))
+        return cleaned
+
+
+class AnsweredFilter(admin.SimpleListFilter):
+    title = _("answered")
+    parameter_name = "answered"
+
+    def lookups(self, request, model_admin):
+        return [("no", _("Not yet answered")), ("yes", _("Answered"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "no":
+            return queryset.filter(answered_at__isnull=True)
+        if self.value() == "yes":
+            return queryset.filter(answered_at__isnull=False)
+        return queryset
+
+
+class AnswerInline(admin.TabularInline):
+    model = Answer
+    fields = ["body", "author", "status", "by_staff", "bought", "helpful_count", "created_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class _TextModerationAdmin(admin.ModelAdmin):
+    """Moderation of a text through its services, which keep the rules and send the signals."""
+
+    form = TextModerationForm
+    moderate_permission = ""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_moderate_permission(self, request) -> bool:
+        return request.user.has_perm(self.moderate_permission)
+
+    def get_fields(self, request, obj=None):
+        if self.has_moderate_permission(request):
+            return self.fields
+        return [name for name in self.fields if name not in ("decision", "rejection_reason")]
+
+    def save_model(self, request, obj, form, change):
+        decision = (
+            form.cleaned_data.get("decision") if self.has_moderate_permission(request) else None
+        )
+        if decision == "publish":
+            self.publish(obj, request.user)
+        elif decision == "reject":
+            self.reject(obj, request.user, form.cleaned_data["rejection_reason"])
+
+    @admin.display(description=_("age"), ordering="created_at")
+    def age(self, obj) -> str:
+        return timesince(obj.created_at)
+
+
+@admin.register(Question)
+class QuestionAdmin(_TextModerationAdmin):
+    """Questions, unanswered and oldest first by default: staff answer on the portal's page."""
+
+    moderate_permission = "reviews.moderate_question"
+    list_display = ["__str__", "subject", "author", "status", "age", "answered_at", "flagged_words"]
+    list_filter = [AnsweredFilter, "status", "subject"]
+    search_fields = ["body", "author__user__email", "subject__name", "flagged_words"]
+    list_select_related = ["subject", "author__user"]
+    readonly_fields = [
+        "public_id",
+        "subject",
+        "author",
+        "body",
+        "status",
+        "flagged_words",
+        "answered_at",
+        "moderated_by",
+        "moderated_at",
+        "published_at",
+        "created_at",
+        "portal_link",
+    ]
+    fields = [*readonly_fields[:6], "decision", "rejection_reason", *readonly_fields[6:]]
+    inlines = [AnswerInline]
+
+    def get_ordering(self, request):
+        return [models.F("answered_at").asc(nulls_first=True), "created_at"]
+
+    @admin.display(description=_("on the portal"))
+    def portal_link(self, obj) -> str:
+        return format_html(
+            '<a href="{}">{}</a>', question_url(obj), _("Open the question to answer it")
+        )
+
+    def publish(self, obj, user):
+        question_publish(question=obj, by=user)
+
+    def reject(self, obj, user, reason):
+        question_reject(question=obj, by=user, reason=reason)
+
+
+@admin.register(Answer)
+class AnswerAdmin(_TextModerationAdmin):
+    moderate_permission = "reviews.moderate_answer"
+    list_display = [
+        "__str__",
+        "question",
+        "author",
+        "status",
+        "by_staff",
+        "bought",
+        "incentivised",
+        "helpful_count",
+        "flagged_words",
+        "created_at",
+    ]
+    list_filter = ["status", "by_staff", "bought", "incentivised"]
+    search_fields = ["body", "author__email", "flagged_words"]
+    list_select_related = ["question", "author"]
+    readonly_fields = [
+        "public_id",
+        "question",
+        "author",
+        "body",
+        "status",
+        "flagged_words",
+        "by_staff",
+        "bought",
+        "incentivised",
+        "helpful_count",
+        "moderated_by",
+        "moderated_at",
+        "published_at",
+        "created_at",
+    ]
+    fields = [*readonly_fields[:6], "decision", "rejection_reason", *readonly_fields[6:]]
+
+    def publish(self, obj, user):
+        answer_publish(answer=obj, by=user)
+
+    def reject(self, obj, user, reason):
+        answer_reject(answer=obj, by=user, reason=reason)

@@ -1,9 +1,11 @@
-"""Demo subjects, reviews, a staff reply and the review policy for `seed_demo`."""
+"""Demo subjects, reviews, a staff reply, a question with its answer and the review policy for
+`seed_demo`."""
 
 from __future__ import annotations
 
 from customers.models import Customer, User
-from reviews.models import Review, ReviewPolicy, Subject
+from reviews.models import Answer, Question, Review, ReviewPolicy, Subject
+from reviews.questions import answer_create, question_ask
 from reviews.services import review_create, review_publish, review_reply_set
 
 SUBJECTS = [
@@ -42,4 +44,17 @@ def seed() -> str:
                 author=staff,
                 body="Sorry, Carla. That should never happen: a fresh bag is on its way.",
             )
-    return f"{len(subjects)} subjects, {Review.objects.count()} reviews"
+    ben = Customer.objects.get(user__email="ben@example.com")
+    if not Question.objects.filter(author=ben).exists():
+        question = question_ask(
+            author=ben, subject=subjects["house-blend"], body="Does it work in a moka pot?"
+        )
+        answer_create(
+            question=question,
+            author=User.objects.get(email="anna@example.com"),
+            body="Yes: grind a little coarser than for espresso.",
+        )
+    return (
+        f"{len(subjects)} subjects, {Review.objects.count()} reviews, "
+        f"{Question.objects.count()} questions, {Answer.objects.count()} answers"
+    )

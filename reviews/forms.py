@@ -118,3 +118,18 @@ class SurveyScoreForm(forms.Form):
         coerce=int,
         widget=forms.RadioSelect,
     )
+
+
+class QuestionForm(forms.Form):
+    body = forms.CharField(
+        label=_("Your question"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Customers who bought it and our staff will be asked to answer."),
+    )
+
+
+class AnswerForm(forms.Form):
+    body = forms.CharField(
+        label=_("Your answer"), max_length=3000, widget=forms.Textarea(attrs={"rows": 4})
+    )

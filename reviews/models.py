@@ -14,12 +14,19 @@ from django.utils.translation import pgettext_lazy
 from customers.models import Conversion, Customer
 
 # Paths under /reviews/ that a subject's slug would hide.
-RESERVED_SLUGS = {"mine", "survey", "review"}
+RESERVED_SLUGS = {"mine", "survey", "review", "question", "answer"}
 
 
 def validate_subject_slug(slug: str) -> None:
     if slug in RESERVED_SLUGS:
         raise ValidationError(_("This slug is reserved; please choose another."))
+
+
+def display_name_of(user, *, fallback: str = "") -> str:
+    """First name and last initial ("Anna K."): enough to be a real person, not a dossier."""
+    first = user.first_name or fallback
+    initial = f" {user.last_name[0]}." if user.last_name else ""
+    return f"{first}{initial}"
 
 
 class Subject(models.Model):
@@ -188,11 +195,7 @@ class Review(models.Model):
 
     @property
     def author_display(self) -> str:
-        """First name and last initial ("Anna K."): enough to be a real person, not a dossier."""
-        user = self.author.user
-        first = user.first_name or self.author.first_name
-        initial = f" {user.last_name[0]}." if user.last_name else ""
-        return f"{first}{initial}"
+        return display_name_of(self.author.user, fallback=self.author.first_name)
 
 
 class ReviewPhoto(models.Model):
@@ -363,3 +366,156 @@ class FeedbackAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.customer}"
+
+
+class Question(models.Model):
+    """A signed-in person's question about a subject, for staff and customers who bought it."""
+
+    Status = Review.Status
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="questions")
+    author = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="questions")
+    body = models.TextField(_("your question"), max_length=1000)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Review.Status.choices, default=Review.Status.PENDING
+    )
+    rejection_reason = models.TextField(
+        _("reason for rejection"), blank=True, help_text=_("The author reads this.")
+    )
+    flagged_words = models.CharField(
+        _("banned words found"), max_length=255, blank=True, editable=False
+    )
+    answered_at = models.DateTimeField(
+        _("first answered at"), null=True, blank=True, editable=False
+    )
+    moderated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    moderated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("asked at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("question")
+        verbose_name_plural = _("questions")
+        indexes = [
+            models.Index(
+                fields=["subject", "status", "-created_at"], name="question_subject_status"
+            ),
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(answered_at__isnull=True, status="published"),
+                name="question_unanswered",
+            ),
+        ]
+        permissions = [("moderate_question", "Can publish or reject a question")]
+
+    def __str__(self) -> str:
+        return self.body[:80]
+
+    @property
+    def author_display(self) -> str:
+        return display_name_of(self.author.user, fallback=self.author.first_name)
+
+
+class Answer(models.Model):
+    """One person's answer to a question, labelled by who they are to the subject."""
+
+    Status = Review.Status
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="answers")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="answers"
+    )
+    body = models.TextField(_("your answer"), max_length=3000)
+    by_staff = models.BooleanField(_("staff"), default=False, editable=False)
+    bought = models.BooleanField(_("bought this"), default=False, editable=False)
+    incentivised = models.BooleanField(
+        _("received points for answering"), default=False, editable=False
+    )
+    helpful_count = models.PositiveIntegerField(default=0, editable=False)
+    asker_emailed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Review.Status.choices, default=Review.Status.PENDING
+    )
+    rejection_reason = models.TextField(
+        _("reason for rejection"), blank=True, help_text=_("The author reads this.")
+    )
+    flagged_words = models.CharField(
+        _("banned words found"), max_length=255, blank=True, editable=False
+    )
+    moderated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    moderated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("answer")
+        verbose_name_plural = _("answers")
+        constraints = [
+            models.UniqueConstraint(fields=["question", "author"], name="answer_one_per_author"),
+        ]
+        permissions = [("moderate_answer", "Can publish or reject an answer")]
+
+    def __str__(self) -> str:
+        return self.body[:80]
+
+    @property
+    def author_display(self) -> str:
+        return display_name_of(self.author)
+
+
+class AnswerVote(models.Model):
+    answer = models.ForeignKey(Answer, on_delete=models.CASCADE, related_name="votes")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("helpful vote on an answer")
+        verbose_name_plural = _("helpful votes on answers")
+        constraints = [
+            models.UniqueConstraint(fields=["answer", "customer"], name="answer_vote_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer} found {self.answer} helpful"
+
+
+class AnswerRequest(models.Model):
+    """An email asking someone who knows the subject to answer a question: one per person and
+    question, and the record that keeps a customer to one such email a week."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="requests")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("request to answer")
+        verbose_name_plural = _("requests to answer")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["question", "recipient"], name="answer_request_once_per_question"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient} asked to answer {self.question_id}"

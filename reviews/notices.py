@@ -1,5 +1,6 @@
 """The reviews app's notices (see customers.notices): a review published or rejected by a
-moderator, and the business's reply to it."""
+moderator, the business's reply to it, an answer to one's question, and a question or answer
+a moderator rejected."""
 
 from __future__ import annotations
 
@@ -8,9 +9,17 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from customers.models import Notice
-from customers.notices import notice_create, notice_kind
-from reviews.models import Review, ReviewReply
-from reviews.signals import review_published, review_rejected, review_replied
+from customers.notices import actor_name, notice_create, notice_kind
+from reviews.models import Answer, Question, Review, ReviewReply
+from reviews.questions import customer_of, question_url
+from reviews.signals import (
+    answer_published,
+    answer_rejected,
+    question_rejected,
+    review_published,
+    review_rejected,
+    review_replied,
+)
 
 
 @notice_kind("review_published")
@@ -68,4 +77,72 @@ def _replied(sender, *, review: Review, reply: ReviewReply, created: bool, **kwa
         params={"subject": review.subject.name},
         url=_on_its_page(review),
         source_key=f"replied:{review.public_id}",
+    )
+
+
+@notice_kind("question_answered")
+def _answered_text(notice: Notice) -> str:
+    # A customer's name is read from them now (an erased one is "a former member"); a staff
+    # member's was kept when they answered.
+    name = notice.params.get("staff") or actor_name(notice)
+    return _("%(name)s answered your question about %(subject)s.") % {
+        "name": name,
+        "subject": notice.params["subject"],
+    }
+
+
+@notice_kind("question_rejected")
+def _question_rejected_text(notice: Notice) -> str:
+    return _("Your question about %(subject)s was not published: %(reason)s") % {
+        "subject": notice.params["subject"],
+        "reason": notice.params["reason"],
+    }
+
+
+@notice_kind("answer_rejected")
+def _answer_rejected_text(notice: Notice) -> str:
+    return _("Your answer about %(subject)s was not published: %(reason)s") % {
+        "subject": notice.params["subject"],
+        "reason": notice.params["reason"],
+    }
+
+
+@receiver(answer_published, dispatch_uid="reviews.notice_question_answered")
+def _question_answered(sender, *, answer: Answer, **kwargs) -> None:
+    question = answer.question
+    params = {"subject": question.subject.name}
+    if answer.by_staff:
+        params["staff"] = answer.author_display
+    notice_create(
+        customer=question.author,
+        kind="question_answered",
+        params=params,
+        actor=None if answer.by_staff else customer_of(answer.author),
+        url=question_url(question) + f"#answer-{answer.public_id}",
+        source_key=f"answered:{answer.public_id}",
+    )
+
+
+@receiver(question_rejected, dispatch_uid="reviews.notice_question_rejected")
+def _question_rejected(sender, *, question: Question, **kwargs) -> None:
+    notice_create(
+        customer=question.author,
+        kind="question_rejected",
+        params={"subject": question.subject.name, "reason": question.rejection_reason},
+        url=question_url(question),
+        source_key=f"question-rejected:{question.public_id}:{question.moderated_at.isoformat()}",
+    )
+
+
+@receiver(answer_rejected, dispatch_uid="reviews.notice_answer_rejected")
+def _answer_rejected(sender, *, answer: Answer, **kwargs) -> None:
+    customer = customer_of(answer.author)
+    if customer is None:
+        return
+    notice_create(
+        customer=customer,
+        kind="answer_rejected",
+        params={"subject": answer.question.subject.name, "reason": answer.rejection_reason},
+        url=question_url(answer.question),
+        source_key=f"answer-rejected:{answer.public_id}:{answer.moderated_at.isoformat()}",
     )

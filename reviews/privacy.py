@@ -8,7 +8,19 @@ from django.dispatch import receiver
 from customers.models import Customer
 from customers.privacy import DataSection
 from customers.signals import customer_erased, personal_data_collect
-from reviews.models import FeedbackAlert, HelpfulVote, Review, ReviewPhoto, ReviewReply, Survey
+from reviews.models import (
+    Answer,
+    AnswerRequest,
+    AnswerVote,
+    FeedbackAlert,
+    HelpfulVote,
+    Question,
+    Review,
+    ReviewPhoto,
+    ReviewReply,
+    Survey,
+)
+from reviews.questions import questions_answered_at_refresh
 
 
 @receiver(personal_data_collect, dispatch_uid="reviews.reviews_section")
@@ -17,7 +29,18 @@ def reviews_section(sender, *, customer: Customer, **kwargs) -> DataSection:
     photos = ReviewPhoto.objects.filter(review__author=customer)
     return DataSection(
         name="reviews",
-        models=(Review, ReviewPhoto, ReviewReply, HelpfulVote, Survey, FeedbackAlert),
+        models=(
+            Review,
+            ReviewPhoto,
+            ReviewReply,
+            HelpfulVote,
+            Survey,
+            FeedbackAlert,
+            Question,
+            Answer,
+            AnswerVote,
+            AnswerRequest,
+        ),
         records={
             "reviews": [
                 {
@@ -43,6 +66,37 @@ def reviews_section(sender, *, customer: Customer, **kwargs) -> DataSection:
                     "conversion__order_id", "status", "score", "comment", "sent_at", "answered_at"
                 )
             ),
+            "questions": list(
+                Question.objects.filter(author=customer).values(
+                    "public_id",
+                    "subject__slug",
+                    "body",
+                    "status",
+                    "rejection_reason",
+                    "created_at",
+                )
+            ),
+            "answers": list(
+                Answer.objects.filter(author=customer.user).values(
+                    "question__public_id",
+                    "body",
+                    "status",
+                    "rejection_reason",
+                    "bought",
+                    "incentivised",
+                    "created_at",
+                )
+            ),
+            "answer_votes": list(
+                AnswerVote.objects.filter(customer=customer).values(
+                    "answer__public_id", "created_at"
+                )
+            ),
+            "asked_to_answer": list(
+                AnswerRequest.objects.filter(recipient=customer.user).values(
+                    "question__public_id", "sent_at"
+                )
+            ),
             "feedback_alerts": list(
                 FeedbackAlert.objects.filter(customer=customer).values(
                     "kind", "status", "note", "created_at", "answered_at"
@@ -55,7 +109,8 @@ def reviews_section(sender, *, customer: Customer, **kwargs) -> DataSection:
 
 @receiver(customer_erased, dispatch_uid="reviews.erase")
 def reviews_erase(sender, *, customer: Customer, **kwargs) -> None:
-    """Their reviews and photos go (the text is theirs); NPS scores stay without the comment."""
+    """Their reviews, photos, questions and answers go (the text is theirs); NPS scores stay
+    without the comment."""
     for photo in ReviewPhoto.objects.filter(review__author=customer):
         photo.image.delete(save=False)
         photo.thumbnail.delete(save=False)
@@ -65,5 +120,17 @@ def reviews_erase(sender, *, customer: Customer, **kwargs) -> None:
         helpful_count=F("helpful_count") - 1
     )
     voted.delete()
+    Question.objects.filter(author=customer).delete()
+    answered = list(
+        Answer.objects.filter(author=customer.user).values_list("question_id", flat=True)
+    )
+    Answer.objects.filter(author=customer.user).delete()
+    questions_answered_at_refresh(question_ids=answered)
+    voted_answers = AnswerVote.objects.filter(customer=customer)
+    Answer.objects.filter(pk__in=voted_answers.values("answer_id")).update(
+        helpful_count=F("helpful_count") - 1
+    )
+    voted_answers.delete()
+    AnswerRequest.objects.filter(recipient=customer.user).delete()
     Survey.objects.filter(customer=customer).update(comment="")
     FeedbackAlert.objects.filter(customer=customer).update(note="")

@@ -10,7 +10,16 @@ from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
 from customers.models import Customer
-from reviews.models import HelpfulVote, Review, ReviewPhoto, Subject, Survey
+from reviews.models import (
+    Answer,
+    AnswerVote,
+    HelpfulVote,
+    Question,
+    Review,
+    ReviewPhoto,
+    Subject,
+    Survey,
+)
 
 SORTS = {
     "newest": ["-created_at", "-id"],
@@ -131,3 +140,46 @@ def rating_trends(*, weeks: int = 12) -> dict[str, list[dict]]:
             {"week": row["week"], "count": row["count"], "average": round(row["average"], 2)}
         )
     return trends
+
+
+def _answers_shown() -> Prefetch:
+    return Prefetch(
+        "answers",
+        queryset=Answer.objects.filter(status=Answer.Status.PUBLISHED)
+        .select_related("author")
+        .order_by("-by_staff", "-helpful_count", "created_at", "id"),
+        to_attr="published_answers",
+    )
+
+
+def published_questions(*, subject_slug: str | None = None) -> QuerySet[Question]:
+    """Published questions, newest first, each with `published_answers` (staff first, then the
+    most helpful), in a fixed number of queries."""
+    questions = Question.objects.filter(status=Question.Status.PUBLISHED)
+    if subject_slug is not None:
+        questions = questions.filter(subject__slug=subject_slug)
+    return (
+        questions.select_related("subject", "author__user")
+        .prefetch_related(_answers_shown())
+        .order_by("-created_at", "-id")
+    )
+
+
+def question_with_answers(*, public_id) -> Question:
+    """One question (in any state: its author sees why it waits) with its published answers.
+
+    Raises `Question.DoesNotExist` for an unknown id."""
+    return (
+        Question.objects.select_related("subject", "author__user")
+        .prefetch_related(_answers_shown())
+        .get(public_id=public_id)
+    )
+
+
+def helpful_answer_ids(*, customer: Customer, answers) -> set[int]:
+    """Which of these answers the customer has already found helpful (one query)."""
+    return set(
+        AnswerVote.objects.filter(
+            customer=customer, answer_id__in=[answer.pk for answer in answers]
+        ).values_list("answer_id", flat=True)
+    )

@@ -50,7 +50,7 @@ def _validate(*, rating, title: str, body: str, photo_count: int) -> None:
         raise ValidationError(errors)
 
 
-def _is_verified_purchase(*, customer: Customer, subject: Subject) -> bool:
+def is_verified_purchase(*, customer: Customer, subject: Subject) -> bool:
     """A purchase that names this subject, or one whose partner named no subject at all.
 
     A purchase that names only *other* subjects does not verify this one; a
@@ -122,7 +122,7 @@ def review_create(
                 rating=rating,
                 title=title.strip(),
                 body=body.strip(),
-                verified_purchase=_is_verified_purchase(customer=author, subject=subject),
+                verified_purchase=is_verified_purchase(customer=author, subject=subject),
             )
             _photos_add(review, photos)
             _moderate_on_submit(review)
@@ -154,7 +154,7 @@ def review_update(
         kept = review.photos.count() - len(removed)
         _validate(rating=rating, title=title, body=body, photo_count=kept + len(add_photos))
         review.rating, review.title, review.body = rating, title.strip(), body.strip()
-        review.verified_purchase = _is_verified_purchase(
+        review.verified_purchase = is_verified_purchase(
             customer=review.author, subject=review.subject
         )
         _photos_delete(removed)

@@ -19,3 +19,19 @@ review_rejected = Signal()
 # (Review, with `author` and `subject`), `reply` (ReviewReply) and `created` (bool: the
 # first reply, not a rewrite).
 review_replied = Signal()
+
+# A question became visible on its subject's page. Arguments: `question` (Question, with
+# `subject` and `author`).
+question_published = Signal()
+
+# A moderator refused a question. Arguments: `question` (Question, with `author`, `subject`,
+# `rejection_reason`, `moderated_at`).
+question_rejected = Signal()
+
+# An answer became visible under its question. Arguments: `answer` (Answer, with `author`
+# and `question`, whose `subject` and `author` are loaded).
+answer_published = Signal()
+
+# A moderator refused an answer. Arguments: `answer` (Answer, with `author`, `question`,
+# `rejection_reason`, `moderated_at`).
+answer_rejected = Signal()

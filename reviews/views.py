@@ -13,11 +13,13 @@ from django.views.decorators.http import require_POST
 
 from customers.selectors import referral_url
 from customers.services import customer_for_user
-from reviews.forms import ReviewForm, SurveyCommentForm, SurveyScoreForm
+from reviews.forms import QuestionForm, ReviewForm, SurveyCommentForm, SurveyScoreForm
 from reviews.models import Review, Subject, Survey
 from reviews.selectors import (
     SORTS,
+    helpful_answer_ids,
     helpful_review_ids,
+    published_questions,
     published_reviews,
     review_summary,
     reviews_by,
@@ -33,6 +35,7 @@ from reviews.surveys import (
 )
 
 REVIEWS_PER_PAGE = 10
+QUESTIONS_PER_PAGE = 5
 SORT_LABELS = {
     "newest": gettext_lazy("Newest"),
     "highest": gettext_lazy("Highest rated"),
@@ -62,6 +65,9 @@ def subject_detail(request, slug: str):
         for stars in range(5, 0, -1)
     ]
     customer = customer_for_user(user=request.user) if request.user.is_authenticated else None
+    questions = Paginator(published_questions(subject_slug=slug), QUESTIONS_PER_PAGE).get_page(
+        request.GET.get("questions_page")
+    )
     return render(
         request,
         "reviews/subject_detail.html",
@@ -74,6 +80,14 @@ def subject_detail(request, slug: str):
             "sorts": SORT_LABELS,
             "customer": customer,
             "voted": helpful_review_ids(customer=customer, reviews=page) if customer else set(),
+            "questions": questions,
+            "question_form": QuestionForm() if customer and subject.is_active else None,
+            "voted_answers": helpful_answer_ids(
+                customer=customer,
+                answers=[answer for question in questions for answer in question.published_answers],
+            )
+            if customer
+            else set(),
             "own_review": Review.objects.filter(author=customer, subject=subject).first()
             if customer
             else None,

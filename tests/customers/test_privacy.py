@@ -33,6 +33,7 @@ from referrals.invitations import invitations_create
 from referrals.models import Invitation
 from referrals.rules import email_key
 from referrals.services import referral_attribute, referral_conversion_qualify
+from reviews.questions import answer_create, question_ask
 from reviews.services import review_create
 from tests.customers.test_avatars import _image_bytes, _upload
 from tests.factories import PASSWORD, CustomerFactory, purchase
@@ -117,6 +118,27 @@ def test_activity_emails_can_be_turned_off_separately(client):
     assert not customer_email_send(
         customer=anna, template="data_export_ready", context={"url": "x"}, topic="notifications"
     )
+
+
+def test_community_emails_are_asked_for_on_the_profile_and_stopped_by_their_link(client):
+    anna = CustomerFactory()
+    assert not anna.community_emails
+    client.force_login(anna.user)
+    page = client.get(reverse("customers:profile")).content.decode()
+    assert "questions from other customers" in page.lower()
+    client.post(
+        reverse("customers:profile"),
+        {"preferred_channel": "email", "notification_emails": "on", "community_emails": "on"},
+    )
+    anna.refresh_from_db()
+    assert anna.community_emails
+    record = ConsentRecord.objects.get(customer=anna)
+    assert (record.topic, record.granted, record.source) == ("community", True, "profile")
+    link = unsubscribe_url(customer=anna, topic="community").split("8000", 1)[1]
+    assert b"answer other customers" in client.get(link).content
+    client.post(link)
+    anna.refresh_from_db()
+    assert not anna.community_emails and anna.notification_emails
 
 
 def test_tampered_unsubscribe_link_changes_nothing(client):
@@ -377,9 +399,11 @@ def test_erasure_after_a_full_life_leaves_no_trace_and_keeps_the_books(tasks_inl
     connection_befriend(customer=anna, other=ben)
     points_award(customer=anna, points=100, kind="earn", memo="Order")
     gift_to_friend(sender=anna, recipient=ben, points=40, note="For you, love Zelda")
-    review_create(
-        author=anna, subject=SubjectFactory(), rating=5, title="Zelda loves it", body="Quix!"
-    )
+    subject = SubjectFactory()
+    review_create(author=anna, subject=subject, rating=5, title="Zelda loves it", body="Quix!")
+    question_ask(author=anna, subject=subject, body="Zelda asks: decaf too?")
+    bens_question = question_ask(author=ben, subject=subject, body="Good as espresso?")
+    answer_create(question=bens_question, author=anna.user, body="Quix says yes.")
     totals = list(Entry.objects.values_list("account_id", "amount").order_by("pk"))
     balances = list(
         Account.objects.values_list("settled_balance", "pending_balance").order_by("pk")

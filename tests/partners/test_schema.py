@@ -20,6 +20,7 @@ CONTRACT = {
     "/api/v1/vouchers/{code}/use/": {"post"},
     "/api/v1/reviews/": {"get"},
     "/api/v1/reviews/summary/": {"get"},
+    "/api/v1/questions/": {"get"},
 }
 
 

@@ -6,7 +6,7 @@ import factory
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from reviews.models import Review, Subject
+from reviews.models import Question, Review, Subject
 from tests.factories import CustomerFactory
 
 
@@ -36,3 +36,15 @@ def photo_upload(name: str = "photo.jpg", fmt: str = "JPEG", size=(1200, 900)):
     buffer = io.BytesIO()
     Image.new("RGB", size, (120, 80, 40)).save(buffer, format=fmt)
     return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/jpeg")
+
+
+class QuestionFactory(factory.django.DjangoModelFactory):
+    """A question row as given (status included), for reads; writes go through services."""
+
+    class Meta:
+        model = Question
+
+    subject = factory.SubFactory(SubjectFactory)
+    author = factory.LazyFunction(CustomerFactory)
+    body = factory.Sequence(lambda n: f"Question {n}: does it work as espresso?")
+    status = Question.Status.PUBLISHED

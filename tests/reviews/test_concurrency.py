@@ -5,12 +5,14 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
-from reviews.models import FeedbackAlert, HelpfulVote, Review, Survey
+from loyalty.models import EarnRule, Transaction
+from reviews.models import Answer, FeedbackAlert, HelpfulVote, Review, Survey
+from reviews.questions import QuestionError, answer_bonus_grant, answer_create
 from reviews.services import ReviewError, helpful_vote_add, review_create
 from reviews.surveys import SurveyLinkError, survey_answer
 from tests.factories import CustomerFactory, purchase
 from tests.loyalty.helpers import run_in_threads
-from tests.reviews.factories import ReviewFactory, SubjectFactory
+from tests.reviews.factories import QuestionFactory, ReviewFactory, SubjectFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -52,3 +54,24 @@ def test_two_clicks_on_a_survey_at_once_store_one_answer_and_one_alert():
     survey.refresh_from_db()
     assert survey.status == Survey.Status.ANSWERED
     assert FeedbackAlert.objects.count() == 1
+
+
+def test_answers_rewarded_at_once_stop_at_the_daily_cap():
+    EarnRule.objects.update_or_create(pk=1, defaults={"answer_bonus_daily_limit": 2})
+    anna = CustomerFactory()
+    answers = [
+        answer_create(question=QuestionFactory(), author=anna.user, body="Yes.") for _ in range(5)
+    ]
+    results = run_in_threads(5, lambda i: answer_bonus_grant(answer_id=answers[i].pk))
+    assert sorted(results) == [False, False, False, True, True], results
+    assert Transaction.objects.filter(kind=Transaction.Kind.ANSWER_BONUS).count() == 2
+
+
+def test_two_answers_by_one_person_at_once_store_one():
+    question, anna = QuestionFactory(), CustomerFactory()
+    results = run_in_threads(
+        4, lambda i: answer_create(question=question, author=anna.user, body=f"Take {i}")
+    )
+    assert sum(isinstance(r, Answer) for r in results) == 1, results
+    assert all(isinstance(r, Answer | QuestionError) for r in results), results
+    assert Answer.objects.count() == 1

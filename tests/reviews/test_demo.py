@@ -2,7 +2,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from reviews.models import Review, ReviewReply, Subject
+from reviews.models import Answer, Question, Review, ReviewReply, Subject
 
 pytestmark = pytest.mark.django_db
 
@@ -17,3 +17,5 @@ def test_demo_reviews_are_idempotent_and_visible(settings, client):
     assert not Review.objects.exclude(status=Review.Status.PUBLISHED).exists()
     page = client.get(reverse("reviews:subject", args=["house-blend"])).content.decode()
     assert "Reply from Sam Rivera" in page and "Arrived stale" in page
+    assert "Does it work in a moka pot?" in page and "grind a little coarser" in page
+    assert Question.objects.count() == 1 == Answer.objects.count()

@@ -38,13 +38,14 @@ from referrals.invitations import invitation_token, invitations_create, suppress
 from referrals.models import DisposableDomain
 from referrals.services import referral_attribute
 from reviews.models import FeedbackAlert, ReviewPolicy, Survey
+from reviews.questions import answer_create
 from reviews.surveys import survey_token
 from tests.factories import PASSWORD, CustomerFactory, purchase
 from tests.imports_support import import_file, semicolon_export
 from tests.loyalty.factories import RewardFactory, settled_points
 from tests.partners.factories import PartnerFactory
 from tests.referrals.factories import active_program
-from tests.reviews.factories import ReviewFactory, SubjectFactory
+from tests.reviews.factories import QuestionFactory, ReviewFactory, SubjectFactory
 from tests.support import login_with_second_factor, second_factor_add
 
 pytestmark = pytest.mark.django_db
@@ -90,6 +91,8 @@ def _world() -> World:
     invitation = invitations_create(sender=alice, addresses="friend@example.org").invited[0]
     subject = SubjectFactory()
     review = ReviewFactory(subject=subject, author=bob)
+    question = QuestionFactory(subject=subject, author=bob)
+    answer = answer_create(question=question, author=carol.user, body="Yes.")
     ReviewPolicy.current()  # the singleton staff edit (its add page then refuses everyone)
     second = partner_conversion_record(
         partner=partner_a, customer=alice, order_id="A-2", amount=Decimal("20.00"), currency="EUR"
@@ -124,6 +127,8 @@ def _world() -> World:
             "invitation": invitation,
             "subject": subject,
             "review": review,
+            "question": question,
+            "answer": answer,
             "survey_sent": sent,
             "survey_answered": answered,
             "merchant_link": merchant_link,
@@ -322,6 +327,23 @@ RULES: dict[str, Rule] = {
     "reviews/<slug:slug>/write/": Rule(
         MINE, lambda w: reverse("reviews:write", args=[w.objects["subject"].slug])
     ),
+    "reviews/<slug:slug>/ask/": Rule(
+        MINE, lambda w: reverse("reviews:ask", args=[w.objects["subject"].slug])
+    ),
+    # A published question is public; answering needs a login (an empty answer is a 400).
+    "reviews/question/<uuid:public_id>/": Rule(
+        PUBLIC, lambda w: reverse("reviews:question", args=[w.objects["question"].public_id])
+    ),
+    "reviews/question/<uuid:public_id>/answer/": Rule(
+        {**MINE, **dict.fromkeys(SIGNED_IN_REDIRECTED, 400)},
+        lambda w: reverse("reviews:answer", args=[w.objects["question"].public_id]),
+        "post",
+    ),
+    "reviews/answer/<uuid:public_id>/helpful/": Rule(
+        {**MINE, **SIGNED_IN_REDIRECTED},
+        lambda w: reverse("reviews:answer_helpful", args=[w.objects["answer"].public_id]),
+        "post",
+    ),
     # The schema and its reference are the published contract, open to all.
     "api/v1/schema/": Rule(_everyone(200)),
     "api/v1/docs/": Rule(_everyone(200)),
@@ -366,6 +388,7 @@ RULES: dict[str, Rule] = {
         "post",
     ),
     "api/v1/reviews/": Rule(API),
+    "api/v1/questions/": Rule(API),
     "api/v1/reviews/summary/": Rule(
         API, lambda w: f"/api/v1/reviews/summary/?subject={w.objects['subject'].slug}"
     ),
