@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import pytest
+from rest_framework.test import APIClient
 
+from tests.partners.contract import validate_api_response
 from tests.partners.factories import PartnerFactory
 from tests.support import PartnerClient
 
@@ -31,3 +33,18 @@ def linked_customer(api):
     )  # fmt: skip
     assert response.status_code == 201, response.content
     return response.json()
+
+
+@pytest.fixture(autouse=True)
+def responses_keep_to_the_schema(monkeypatch):
+    """Every answer a partner API test receives is checked against the schema by a strict
+    validator (openapi-core): a status, header, body or error code the schema does not
+    describe fails the test that received it."""
+    request = APIClient.request
+
+    def checked(self, **kwargs):
+        response = request(self, **kwargs)
+        validate_api_response(response)
+        return response
+
+    monkeypatch.setattr(APIClient, "request", checked)
