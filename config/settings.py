@@ -471,7 +471,8 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
     "ENUM_NAME_OVERRIDES": {
-        "CustomerLink": ["pending", "active"],
+        "ActiveLink": ["active"],
+        "PendingLink": ["pending"],
         "VoucherStatus": ["active", "used", "expired", "void"],
         "TransactionStatus": ["pending", "posted", "voided"],
         "RewardKind": ["discount_percent", "discount_amount", "free_product", "gift_card"],

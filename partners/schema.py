@@ -24,8 +24,10 @@ from partners.idempotency import HEADER, KEY_PATTERN, REPLAYED_HEADER
 from partners.serializers import (
     CustomerLinkedEventSerializer,
     CustomerLinkEndedEventSerializer,
+    CustomerSerializer,
     ErrorSerializer,
     FieldErrorsSerializer,
+    PendingCustomerSerializer,
     ReferralQualifiedEventSerializer,
     ReviewPublishedEventSerializer,
     RewardReversedEventSerializer,
@@ -149,6 +151,17 @@ ANY_POST = (
     "idempotency_key_reused",
 )
 
+CUSTOMER_OR_PENDING = PolymorphicProxySerializer(
+    component_name="CustomerOrPending",
+    serializers=[CustomerSerializer, PendingCustomerSerializer],
+    resource_type_field_name=None,
+)
+CUSTOMERS_OR_PENDING = PolymorphicProxySerializer(
+    component_name="CustomerOrPending",
+    serializers=[CustomerSerializer, PendingCustomerSerializer],
+    resource_type_field_name=None,
+    many=True,
+)
 BAD_REQUEST = PolymorphicProxySerializer(
     component_name="BadRequest",
     serializers=[FieldErrorsSerializer, ErrorSerializer],
@@ -305,7 +318,10 @@ REVIEW_PUBLISHED_WEBHOOK = _webhook(ReviewPublishedEventSerializer, "A review wa
 
 
 ENUM_DESCRIPTIONS = {
-    "CustomerLink": "pending: the person has not said yes to a merchant yet; active.",
+    "ActiveLink": "The link is active: you see the whole customer.",
+    "PendingLink": "The person has not said yes to your (a merchant's) link yet.",
+    "CustomerOrPending": "A customer: the whole customer once the link is active; only "
+    "`id`, `external_id` and `link` while a merchant's link waits for the person's yes.",
     "VoucherStatus": "Whether the voucher can still be used.",
     "TransactionStatus": "pending: held until it settles; posted; voided.",
     "RewardKind": "What the reward gives.",

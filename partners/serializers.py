@@ -90,12 +90,12 @@ class PendingCustomerSerializer(serializers.Serializer):
 
     id = serializers.UUIDField(source="public_id")
     external_id = serializers.CharField()
-    link = serializers.ChoiceField(choices=["pending", "active"])
+    link = serializers.ChoiceField(choices=["pending"])
 
 
 class CustomerSerializer(serializers.Serializer):
-    """A customer as you see them (`external_id` is your own id for them). While a
-    merchant's link is pending, only `id`, `external_id` and `link` are present."""
+    """A customer as you see them once the link is active (`external_id` is your own id
+    for them)."""
 
     id = serializers.UUIDField(source="public_id")
     external_id = serializers.CharField()
@@ -110,9 +110,9 @@ class CustomerSerializer(serializers.Serializer):
     tier = serializers.SerializerMethodField(help_text="The name of the customer's tier.")
     points = PointsSerializer(source="*")
     link = serializers.ChoiceField(
-        choices=["pending", "active"],
+        choices=["active"],
         help_text="A merchant's link is pending until the person says yes; meanwhile only "
-        "`id`, `external_id` and `link` are shown.",
+        "`id`, `external_id` and `link` are shown (PendingCustomer).",
     )
     created_at = TimestampField()
 

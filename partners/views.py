@@ -26,6 +26,8 @@ from partners.schema import (
     ANY_REQUEST,
     CONVERSION_EXAMPLES,
     CUSTOMER_EXAMPLES,
+    CUSTOMER_OR_PENDING,
+    CUSTOMERS_OR_PENDING,
     GET_HEADERS,
     POST_HEADERS,
     error_responses,
@@ -45,6 +47,7 @@ from partners.serializers import (
     CustomerLookupSerializer,
     CustomerSerializer,
     DataRequestSerializer,
+    PendingCustomerSerializer,
     PointsAwardSerializer,
     RedactionSerializer,
     RedemptionInSerializer,
@@ -124,7 +127,7 @@ class CustomerListView(CustomerScopedView):
         operation_id="customers_list",
         parameters=[CustomerLookupSerializer, *GET_HEADERS],
         responses={
-            200: CustomerSerializer(many=True),
+            200: CUSTOMERS_OR_PENDING,
             **error_responses(*ANY_REQUEST, "not_found", fields="an invalid filter"),
         },
     )
@@ -156,7 +159,7 @@ class CustomerListView(CustomerScopedView):
                 "its link to this person was active already.",
             ),
             202: OpenApiResponse(
-                CustomerSerializer,
+                PendingCustomerSerializer,
                 description="Merchant: the person is asked by email; the link is pending "
                 "(for a new and a known address alike).",
             ),
@@ -206,7 +209,10 @@ class CustomerDetailView(CustomerScopedView):
 
     @extend_schema(
         parameters=GET_HEADERS,
-        responses={200: CustomerSerializer, **error_responses(*ANY_REQUEST, "not_found")},
+        responses={
+            200: CUSTOMER_OR_PENDING,
+            **error_responses(*ANY_REQUEST, "not_found"),
+        },
     )
     def get(self, request, customer_id):
         return Response(customer_representation(self.get_customer()))

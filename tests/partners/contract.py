@@ -38,9 +38,9 @@ def partner_openapi() -> OpenAPI:
 
 def _path_template(response) -> str | None:
     match = getattr(response.wsgi_request, "resolver_match", None)
-    if match is None or match.route.startswith("^"):
+    if match is None:
         return None
-    return "/api/v1/" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", match.route)
+    return "/" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", match.route)
 
 
 def documented_operation(response) -> dict | None:
@@ -54,7 +54,8 @@ def documented_operation(response) -> dict | None:
 def validate_api_response(response) -> None:
     """Raise if the answer does not keep to its operation in the schema."""
     operation = documented_operation(response)
-    if operation is None:
+    # A 500 is a crash a test provokes on purpose (and asserts), not an answer of the API.
+    if operation is None or response.status_code == 500:
         return
     request = response.wsgi_request
     server = partner_schema()["servers"][0]["url"]
@@ -78,7 +79,7 @@ def validate_api_response(response) -> None:
         ),
     )
     if response.status_code >= 400 and content_type.startswith("application/json"):
-        body = response.json()
+        body = json.loads(response.content)
         if isinstance(body, dict) and isinstance(body.get("code"), str):
             listed = error_codes_of(operation["responses"][str(response.status_code)])
             assert body["code"] in listed, (
