@@ -467,7 +467,9 @@ class ReviewPublishedDataSerializer(serializers.Serializer):
     verified_purchase = serializers.BooleanField()
 
 
-def _event_serializer(name: str, event_type: str, data, description: str):
+def _event_serializer(
+    name: str, event_type: str, data: type[serializers.Serializer], description: str
+):
     """The envelope of one event type, `type` fixed to it, `data` its shape."""
 
     @extend_schema_field({"type": "string", "enum": [event_type]})
@@ -485,7 +487,7 @@ def _event_serializer(name: str, event_type: str, data, description: str):
             help_text="When the change happened (written with it): order a customer's "
             "events by it, since deliveries may arrive out of order."
         ),
-        "data": data,
+        "data": data(),
     }
     return extend_schema_serializer(component_name=name)(
         type(f"{name}Serializer", (serializers.Serializer,), fields)
@@ -495,47 +497,47 @@ def _event_serializer(name: str, event_type: str, data, description: str):
 CustomerLinkedEventSerializer = _event_serializer(
     "CustomerLinkedEvent",
     "customer.linked",
-    CustomerLinkDataSerializer(),
+    CustomerLinkDataSerializer,
     "The person said yes to your (a merchant's) link: you now see the whole customer.",
 )
 CustomerLinkEndedEventSerializer = _event_serializer(
     "CustomerLinkEndedEvent",
     "customer.link_ended",
-    CustomerLinkEndedDataSerializer(),
+    CustomerLinkEndedDataSerializer,
     "Your (a merchant's) link to the customer ended; they now answer 404.",
 )
 ReferralQualifiedEventSerializer = _event_serializer(
     "ReferralQualifiedEvent",
     "referral.qualified",
-    ReferralQualifiedDataSerializer(),
+    ReferralQualifiedDataSerializer,
     "A purchase qualified a referral; sent once to a partner linked to either side.",
 )
 RewardSettledEventSerializer = _event_serializer(
     "RewardSettledEvent",
     "reward.settled",
-    PointsChangeDataSerializer(),
+    PointsChangeDataSerializer,
     "Held points settled and can be spent.",
 )
 RewardVoidedEventSerializer = _event_serializer(
     "RewardVoidedEvent",
     "reward.voided",
-    PointsChangeDataSerializer(),
+    PointsChangeDataSerializer,
     "Held points were voided (a refund before they settled, a declined link).",
 )
 RewardReversedEventSerializer = _event_serializer(
     "RewardReversedEvent",
     "reward.reversed",
-    PointsChangeDataSerializer(),
+    PointsChangeDataSerializer,
     "Settled points were taken back (a refund after they settled, a staff correction); "
     "`points` is negative.",
 )
 VoucherIssuedEventSerializer = _event_serializer(
     "VoucherIssuedEvent",
     "voucher.issued",
-    VoucherIssuedDataSerializer(),
+    VoucherIssuedDataSerializer,
     "A voucher was issued to a customer.",
 )
 ReviewPublishedEventSerializer = _event_serializer(
-    "ReviewPublishedEvent", "review.published", ReviewPublishedDataSerializer(),
+    "ReviewPublishedEvent", "review.published", ReviewPublishedDataSerializer,
     "A customer's review was published.",
 )  # fmt: skip
