@@ -13,7 +13,11 @@ from loyalty.ledger import InsufficientPoints
 from loyalty.vouchers import RewardUnavailable, VoucherExpired, VoucherUsed, VoucherVoid
 from partners.models import WebhookEvent
 from partners.schema import ERROR_CODES, error_codes_of
-from tests.partners.contract import partner_openapi, validate_api_response
+from tests.partners.contract import (
+    partner_openapi,
+    validate_api_response,
+    validate_webhook_body,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -183,3 +187,20 @@ def test_the_validator_refuses_a_null_the_schema_does_not_allow(api, linked_cust
     response.content = json.dumps(body).encode()
     with pytest.raises(OpenAPIError):
         validate_api_response(response)
+
+
+def test_the_validator_refuses_a_webhook_body_off_the_schema():
+    envelope = {
+        "id": "603fc096-0521-497d-b89c-3752914e025b",
+        "type": "customer.linked",
+        "created_at": "2026-12-06T03:03:20.583502Z",
+        "data": {"customer": "b48394f7-d2b0-4509-b8ed-3ec9a8f20064", "external_id": "m-1"},
+    }
+    validate_webhook_body(json.dumps(envelope).encode())
+    for broken in (
+        {**envelope, "data": {"external_id": "m-1"}},
+        {**envelope, "created_at": "yesterday"},
+        {key: value for key, value in envelope.items() if key != "id"},
+    ):
+        with pytest.raises(OpenAPIError):
+            validate_webhook_body(json.dumps(broken).encode())
