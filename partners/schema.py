@@ -7,6 +7,7 @@ give are added by `ANY_REQUEST` and `ANY_POST`.
 
 from __future__ import annotations
 
+import inspect
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -57,7 +58,7 @@ class FieldErrorsScheme(OpenApiSerializerExtension):
     def map_serializer(self, auto_schema, direction):
         return {
             "type": "object",
-            "description": FieldErrorsSerializer.__doc__,
+            "description": inspect.cleandoc(FieldErrorsSerializer.__doc__ or ""),
             "additionalProperties": {"type": "array", "items": {"type": "string"}},
             "example": {"email": ["Enter a valid email address."]},
         }
@@ -200,16 +201,6 @@ def error_responses(*codes: str, fields: str = "") -> dict[int, OpenApiResponse]
     return responses
 
 
-def error_codes_of(response: dict) -> set[str]:
-    """The machine codes an error response of the schema names (its examples)."""
-    examples = response.get("content", {}).get("application/json", {}).get("examples", {})
-    return {
-        example["value"]["code"]
-        for example in examples.values()
-        if isinstance(example.get("value", {}).get("code"), str)
-    }
-
-
 IDEMPOTENCY_KEY = OpenApiParameter(
     HEADER,
     str,
@@ -224,7 +215,7 @@ IDEMPOTENT_REPLAYED = OpenApiParameter(
     str,
     OpenApiParameter.HEADER,
     enum=["true"],
-    response=[200, 201, 202, 400, 404, 409],
+    response=[200, 201, 202, 400, 404, 409, 415],
     description="`true` when this answer is the stored answer to an earlier request with the "
     "same Idempotency-Key; absent otherwise.",
 )

@@ -20,7 +20,15 @@ from openapi_core.datatypes import RequestParameters
 from openapi_core.testing import MockRequest, MockResponse
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
-from partners.schema import error_codes_of
+
+def error_codes_of(response: dict) -> set[str]:
+    """The machine codes an error response of the schema names (its examples)."""
+    examples = response.get("content", {}).get("application/json", {}).get("examples", {})
+    return {
+        example["value"]["code"]
+        for example in examples.values()
+        if isinstance(example.get("value", {}).get("code"), str)
+    }
 
 
 @cache

@@ -12,8 +12,9 @@ import partners
 from loyalty.ledger import InsufficientPoints
 from loyalty.vouchers import RewardUnavailable, VoucherExpired, VoucherUsed, VoucherVoid
 from partners.models import WebhookEvent
-from partners.schema import ERROR_CODES, error_codes_of
+from partners.schema import ERROR_CODES
 from tests.partners.contract import (
+    error_codes_of,
     partner_openapi,
     validate_api_response,
     validate_webhook_body,
