@@ -14,16 +14,20 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from customers.models import Customer
 from loyalty import ledger
 from loyalty.models import Transaction
 from loyalty.vouchers import reward_redeem
 from partners import tasks, webhooks
+from partners.links import link_answer
 from partners.models import WebhookDelivery, WebhookEvent
 from partners.services import partner_customer_upsert
+from reviews.services import review_publish
 from tests.factories import CustomerFactory
 from tests.loyalty.factories import RewardFactory, settled_points
 from tests.partners.contract import validate_webhook_body
 from tests.partners.factories import PartnerFactory
+from tests.reviews.factories import ReviewFactory
 from tests.support import CeleryWorker, free_port, wait_for
 
 pytestmark = pytest.mark.django_db
@@ -465,3 +469,49 @@ def test_times_have_one_shape_in_the_api_the_envelope_and_the_data(api, linked_c
     voucher_event = WebhookEvent.objects.get(type="voucher.issued")
     assert shape.match(voucher_event.data["expires_at"])
     assert voucher_event.data["expires_at"] == redemption_expiry.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def test_every_event_type_is_written_as_the_schema_describes_it(api, monkeypatch, admin_user):
+    """One real event of each type, from the code that writes it, checked against the
+    schema's `webhooks` section."""
+    monkeypatch.setattr(tasks.webhook_deliver, "delay", lambda pk: None)
+    own = api.partner
+    own.webhook_url = "http://127.0.0.1:9/hooks"
+    own.save()
+    merchant = PartnerFactory(kind="merchant", webhook_url="http://127.0.0.1:9/hooks")
+    referrer = api.post("/api/v1/customers/", {"external_id": "r", "email": "rita@example.com"})
+    friend = api.post(
+        "/api/v1/customers/",
+        {"external_id": "f", "email": "fred@example.com",
+         "referral_code": referrer.json()["referral_code"]},
+    ).json()  # fmt: skip
+    customer = Customer.objects.get(public_id=friend["id"])
+    api.post(
+        "/api/v1/conversions/",
+        {"customer": friend["id"], "order_id": "A-1", "amount": "10.00", "currency": "EUR"},
+    )
+    pending = ledger.points_award(
+        customer=customer, points=5, kind="earn", memo="x", settles_at=timezone.now()
+    )
+    ledger.void(transaction=pending, reason="Refund")
+    ledger.points_award(
+        customer=customer, points=200, kind="earn", memo="x", settles_at=timezone.now()
+    )
+    ledger.settle_due()
+    ledger.reverse(transaction=settled_points(customer, 50), reason="Correction", points=10)
+    reward_redeem(customer=customer, reward=RewardFactory(points_cost=100))
+    review_publish(review=ReviewFactory(author=customer, status="pending"), by=admin_user)
+    _customer, said_yes, _created = partner_customer_upsert(
+        partner=merchant, external_id="m-1", email="fred@example.com"
+    )
+    link_answer(link_id=said_yes.pk, accept=True)
+    _customer, said_no, _created = partner_customer_upsert(
+        partner=merchant, external_id="m-2", email="rita@example.com"
+    )
+    link_answer(link_id=said_no.pk, accept=False)
+
+    written = set()
+    for event in WebhookEvent.objects.all():
+        validate_webhook_body(webhooks.webhook_body(event))
+        written.add(event.type)
+    assert written == set(WebhookEvent.Type.values)
