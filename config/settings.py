@@ -457,9 +457,41 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Kindred partner API",
     "VERSION": "1.0.0",
-    "DESCRIPTION": "The contract partner sites build against: docs/partner-api.md.",
+    "DESCRIPTION": (
+        "The API a partner site (a shop, a booking site, a merchant) uses to create and "
+        "link customers, report purchases and refunds, and spend points on rewards; and "
+        "the signed webhooks Kindred sends it. Ask the staff of the business for an API key "
+        "and your webhook secret."
+    ),
+    # 3.1: a null next to a component is `oneOf: [$ref, {type: null}]`, which strict
+    # validators and generated clients read as nullable; and 3.1 describes webhooks.
+    "OAS_VERSION": "3.1.0",
+    "SERVERS": [{"url": SITE_URL, "description": "This Kindred"}],
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
+    "ENUM_NAME_OVERRIDES": {
+        "ActiveLink": ["active"],
+        "PendingLink": ["pending"],
+        "VoucherStatus": ["active", "used", "expired", "void"],
+        "TransactionStatus": ["pending", "posted", "voided"],
+        "RewardKind": ["discount_percent", "discount_amount", "free_product", "gift_card"],
+        "LinkEndReason": ["declined", "unanswered", "redacted"],
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "partners.schema.describe_components",
+    ],
+    "WEBHOOKS": [
+        "partners.schema.CUSTOMER_LINKED_WEBHOOK",
+        "partners.schema.CUSTOMER_LINK_ENDED_WEBHOOK",
+        "partners.schema.REFERRAL_QUALIFIED_WEBHOOK",
+        "partners.schema.REWARD_SETTLED_WEBHOOK",
+        "partners.schema.REWARD_VOIDED_WEBHOOK",
+        "partners.schema.REWARD_REVERSED_WEBHOOK",
+        "partners.schema.VOUCHER_ISSUED_WEBHOOK",
+        "partners.schema.REVIEW_PUBLISHED_WEBHOOK",
+    ],
     # The reference page's script comes from our static files, pinned with the package, so
     # it works offline and loads nothing from a CDN.
     "REDOC_DIST": "SIDECAR",
@@ -470,6 +502,8 @@ PARTNER_API_MAX_BODY_BYTES = env.int("PARTNER_API_MAX_BODY_BYTES", default=64 * 
 # Webhooks: seconds to wait for the partner's answer; first retry delay (doubles each time).
 PARTNER_WEBHOOK_TIMEOUT = env.int("PARTNER_WEBHOOK_TIMEOUT", default=10)
 PARTNER_WEBHOOK_RETRY_BASE_SECONDS = env.int("PARTNER_WEBHOOK_RETRY_BASE_SECONDS", default=30)
+# After staff rotate a partner's webhook secret, the old one keeps signing this long.
+PARTNER_WEBHOOK_SECRET_OVERLAP_HOURS = env.int("PARTNER_WEBHOOK_SECRET_OVERLAP_HOURS", default=72)
 
 # --- Operations: request ids, JSON request and task logs, metrics, Sentry ------------------
 # (config/observability.py, config/logs.py, config/metrics.py, config/sentry.py;

@@ -28,7 +28,7 @@ from core.process_cache import cached_rows
 from core.sql import column, copy_rows, insert_rows, insert_unless_taken, row_update, table
 from customers.models import Customer, User
 from loyalty.models import Account, Entry, Transaction
-from loyalty.signals import transaction_voided, transactions_settled
+from loyalty.signals import transaction_reversed, transaction_voided, transactions_settled
 
 if TYPE_CHECKING:
     from loyalty.tiers import Placement
@@ -479,7 +479,7 @@ def reverse(
             reversal_entries.append((credit.account, -taken))
         if amount - taken:
             reversal_entries.append((system_account(Account.System.WRITE_OFF), taken - amount))
-        return post(
+        reversal = post(
             kind=Transaction.Kind.REVERSAL,
             entries=reversal_entries,
             memo=f"Reversal: {original.memo}",
@@ -490,6 +490,9 @@ def reverse(
             reason=reason,
             reverses=original,
         )
+        if reversal.entries_written is not None:  # written now, not found under its key
+            transaction_reversed.send(sender=Transaction, reversal=reversal)
+        return reversal
 
 
 def points_share(points: int, share: Fraction | Decimal | int) -> int:

@@ -13,6 +13,11 @@ transactions_settled = Signal()
 # A pending transaction was voided. Arguments: `transaction` (Transaction).
 transaction_voided = Signal()
 
+# A posted transaction was taken back, wholly or in part (a refund after settlement, a
+# staff correction). Arguments: `reversal` (Transaction, kind reversal, `reverses` the
+# original). Sent once per reversal written, not for a repeat of its idempotency key.
+transaction_reversed = Signal()
+
 # A voucher was issued to a customer. Arguments: `voucher` (Voucher).
 voucher_issued = Signal()
 

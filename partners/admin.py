@@ -30,7 +30,7 @@ from partners.models import (
     WebhookDelivery,
     WebhookEvent,
 )
-from partners.webhooks import webhook_resend
+from partners.webhooks import webhook_resend, webhook_secret_rotate
 
 # Partners authenticate with PartnerAPIKey; the library's own key model is unused.
 admin.site.unregister(APIKey)
@@ -53,9 +53,34 @@ class PartnerAdmin(admin.ModelAdmin):
     list_display = ["name", "kind", "active", "webhook_url", "contact_name", "created_at"]
     list_filter = ["kind", "active"]
     search_fields = ["name", "contact_name", "contact_email"]
-    readonly_fields = ["public_id", "webhook_secret", "created_at"]
+    readonly_fields = ["public_id", "webhook_secret", "previous_webhook_secret",
+                       "previous_webhook_secret_expires_at", "webhook_secret_rotated_at",
+                       "webhook_secret_rotated_by", "created_at"]  # fmt: skip
     inlines = [PartnerAPIKeyInline]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    actions = ["rotate_webhook_secret"]
+
+    @admin.action(
+        description=_("Rotate the webhook secret (the old one signs too until it expires)"),
+        permissions=["change"],
+    )
+    def rotate_webhook_secret(self, request, queryset):
+        for partner in queryset:
+            webhook_secret_rotate(partner=partner, actor=request.user)
+            self.log_change(request, partner, _("Rotated the webhook secret."))
+        count = len(queryset)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d partner has a new webhook secret; the old one signs too for "
+                "%(hours)d hours. Give the partner the new one.",
+                "%(count)d partners have a new webhook secret; the old ones sign too for "
+                "%(hours)d hours. Give each partner the new one.",
+                count,
+            )
+            % {"count": count, "hours": settings.PARTNER_WEBHOOK_SECRET_OVERLAP_HOURS},
+            messages.SUCCESS,
+        )
 
 
 @admin.register(PartnerAPIKey)

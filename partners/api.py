@@ -21,6 +21,21 @@ class Pagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
 
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        """Every page has all four keys; `next` and `previous` are URLs or null (OpenAPI
+        3.1's form of null, which strict validators and generated clients read)."""
+        link = {"type": ["string", "null"], "format": "uri"}
+        return {
+            "type": "object",
+            "required": ["count", "next", "previous", "results"],
+            "properties": {
+                "count": {"type": "integer", "example": 123},
+                "next": {**link, "example": f"{settings.SITE_URL}/api/v1/customers/?page=3"},
+                "previous": {**link, "example": f"{settings.SITE_URL}/api/v1/customers/?page=1"},
+                "results": schema,
+            },
+        }
+
 
 # No request of the contract nests deeper than a few levels.
 MAX_JSON_DEPTH = 32

@@ -3,13 +3,15 @@
 A request is claimed by inserting an `IdempotencyRecord` in its own committed
 transaction before the view runs; the unique (partner, key) constraint decides
 who runs it. The response is stored when the view answers (2xx-4xx) and
-replayed to later requests with the same key, path and body. A 5xx or an
+replayed to later requests with the same key, path and body (a JSON body compared
+parsed, so a client that serialises it again on retry still replays). A 5xx or an
 exception releases the key, so the partner's retry runs the request afresh.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from datetime import timedelta
 
@@ -39,9 +41,18 @@ class Replay(Exception):
         self.record = record
 
 
+def canonical_body(body: bytes) -> bytes:
+    """A JSON body with sorted keys and no spacing; anything else as sent."""
+    try:
+        parsed = json.loads(body)
+    except (ValueError, RecursionError):
+        return body
+    return json.dumps(parsed, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
 def request_hash(*, method: str, path: str, body: bytes) -> str:
     digest = hashlib.sha256()
-    for part in (method.encode(), path.encode(), body):
+    for part in (method.encode(), path.encode(), canonical_body(body)):
         digest.update(len(part).to_bytes(8, "big"))
         digest.update(part)
     return digest.hexdigest()

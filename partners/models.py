@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import uuid
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -50,6 +51,26 @@ class Partner(models.Model):
         max_length=100,
         default=webhook_secret_generate,
         help_text=_("Signs every webhook (Kindred-Signature header); share it with the partner."),
+    )
+    # After a rotation the old secret signs too (a second v1= in the header) until it
+    # expires, so the partner can switch over without refusing a genuine webhook.
+    previous_webhook_secret = models.CharField(
+        _("previous webhook secret"), max_length=100, blank=True, editable=False
+    )
+    previous_webhook_secret_expires_at = models.DateTimeField(
+        _("previous webhook secret signs until"), null=True, blank=True, editable=False
+    )
+    webhook_secret_rotated_at = models.DateTimeField(
+        _("webhook secret rotated"), null=True, blank=True, editable=False
+    )
+    webhook_secret_rotated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("webhook secret rotated by"),
     )
     contact_name = models.CharField(_("contact name"), max_length=150, blank=True)
     contact_email = models.EmailField(_("contact email"), blank=True)
@@ -171,6 +192,7 @@ class WebhookEvent(models.Model):
         REWARD_SETTLED = "reward.settled", "reward.settled"
         REWARD_VOIDED = "reward.voided", "reward.voided"
         VOUCHER_ISSUED = "voucher.issued", "voucher.issued"
+        REWARD_REVERSED = "reward.reversed", "reward.reversed"
         REVIEW_PUBLISHED = "review.published", "review.published"
         CUSTOMER_LINKED = "customer.linked", "customer.linked"
         CUSTOMER_LINK_ENDED = "customer.link_ended", "customer.link_ended"

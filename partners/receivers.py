@@ -13,19 +13,29 @@ from django.dispatch import receiver
 
 from loyalty.ledger import credited_points
 from loyalty.models import Entry, Transaction
-from loyalty.signals import transaction_voided, transactions_settled, voucher_issued
+from loyalty.signals import (
+    transaction_reversed,
+    transaction_voided,
+    transactions_settled,
+    voucher_issued,
+)
 from partners.models import PartnerCustomer, WebhookEvent
+from partners.serializers import timestamp
 from partners.webhooks import webhook_emit
 from referrals.signals import referral_qualified
 from reviews.signals import review_published
 
 
-def _reward_items(transactions: QuerySet[Transaction]) -> list[tuple[int, dict]]:
-    """The customer's credit in each transaction, as event data, for customers a partner
-    with webhooks knows (settlement batches are large; most customers have no partner)."""
-    credits = Entry.objects.filter(
-        transaction__in=transactions,
-        amount__gt=0,
+def _reward_items(
+    transactions: QuerySet[Transaction], *, credits_only: bool = True
+) -> list[tuple[int, dict]]:
+    """The customer's credit in each transaction (with `credits_only=False`, every customer's
+    entry: a reversal takes points), as event data, for customers a partner with webhooks
+    knows (settlement batches are large; most customers have no partner)."""
+    entries = Entry.objects.filter(transaction__in=transactions)
+    if credits_only:
+        entries = entries.filter(amount__gt=0)
+    credits = entries.filter(
         account__customer__in=PartnerCustomer.objects.filter(
             partner__active=True, partner__webhook_url__gt=""
         ).values("customer"),
@@ -50,8 +60,8 @@ def _reward_items(transactions: QuerySet[Transaction]) -> list[tuple[int, dict]]
                 "status": credit["transaction__status"],
                 "points": credit["amount"],
                 "memo": credit["transaction__memo"],
-                "settled_at": credit["transaction__posted_at"],
-                "voided_at": credit["transaction__voided_at"],
+                "settled_at": timestamp(credit["transaction__posted_at"]),
+                "voided_at": timestamp(credit["transaction__voided_at"]),
             },
         )
         for credit in credits
@@ -74,6 +84,14 @@ def reward_voided(sender, *, transaction: Transaction, **kwargs) -> None:
     )
 
 
+@receiver(transaction_reversed, dispatch_uid="partners.reward_reversed")
+def reward_reversed(sender, *, reversal: Transaction, **kwargs) -> None:
+    webhook_emit(
+        type=WebhookEvent.Type.REWARD_REVERSED,
+        items=_reward_items(Transaction.objects.filter(pk=reversal.pk), credits_only=False),
+    )
+
+
 @receiver(voucher_issued, dispatch_uid="partners.voucher_issued")
 def voucher_issued_event(sender, *, voucher, **kwargs) -> None:
     data = {
@@ -81,7 +99,7 @@ def voucher_issued_event(sender, *, voucher, **kwargs) -> None:
         "status": voucher.status,
         "reward": str(voucher.reward.public_id),
         "customer": str(voucher.customer.public_id),
-        "expires_at": voucher.expires_at,
+        "expires_at": timestamp(voucher.expires_at),
     }
     webhook_emit(type=WebhookEvent.Type.VOUCHER_ISSUED, items=[(voucher.customer_id, data)])
 
@@ -98,7 +116,7 @@ def referral_qualified_event(sender, *, referral, **kwargs) -> None:
         "reward": {
             "points": credited_points(reward),
             "status": reward.status,
-            "settles_at": reward.settles_at,
+            "settles_at": timestamp(reward.settles_at),
         }
         if reward
         else None,

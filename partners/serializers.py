@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from django.conf import settings
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from core.validators import validate_printable
@@ -20,14 +21,37 @@ from partners.selectors import ConversionOutcome
 PENDING = PartnerCustomer.Status.PENDING
 
 
-class ErrorSerializer(serializers.Serializer):
-    """Every error except validation: a human message and a machine code."""
+# Every time the API and its webhooks send: UTC, microseconds, "Z".
+TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
-    detail = serializers.CharField()
-    code = serializers.CharField()
+
+def timestamp(value: datetime | None) -> str | None:
+    """`value` in the one shape of the API's and the webhooks' times."""
+    return None if value is None else value.astimezone(UTC).strftime(TIMESTAMP_FORMAT)
+
+
+class TimestampField(serializers.DateTimeField):
+    """A time as the API sends it: UTC with microseconds, `2026-12-06T03:02:45.622955Z`."""
+
+    def to_representation(self, value: datetime | None) -> str | None:
+        return timestamp(value)
+
+
+class ErrorSerializer(serializers.Serializer):
+    """An error: a human message in `detail` (it may change) and a machine `code` to match on."""
+
+    detail = serializers.CharField(help_text="For people; the wording may change.")
+    code = serializers.CharField(help_text="For programs: match on this.")
+
+
+class FieldErrorsSerializer(serializers.Serializer):
+    """Invalid fields: each field's name maps to its messages (`non_field_errors` for the
+    request as a whole)."""
 
 
 class PointsSerializer(serializers.Serializer):
+    """A customer's points: settled (spendable) and pending (held)."""
+
     balance = serializers.IntegerField(
         source="points_balance", help_text="Settled points the customer can spend."
     )
@@ -37,6 +61,8 @@ class PointsSerializer(serializers.Serializer):
 
 
 class CustomerInSerializer(serializers.Serializer):
+    """A customer to create, or to link if the email belongs to a member."""
+
     # Shown to staff in the admin and searched on: printable text only, like names.
     external_id = serializers.CharField(max_length=255, validators=[validate_printable])
     email = serializers.EmailField(max_length=254)
@@ -64,11 +90,12 @@ class PendingCustomerSerializer(serializers.Serializer):
 
     id = serializers.UUIDField(source="public_id")
     external_id = serializers.CharField()
-    link = serializers.ChoiceField(choices=["pending", "active"])
+    link = serializers.ChoiceField(choices=["pending"])
 
 
 class CustomerSerializer(serializers.Serializer):
-    """A customer as one partner sees it (`external_id` is that partner's own id)."""
+    """A customer as you see them once the link is active (`external_id` is your own id
+    for them)."""
 
     id = serializers.UUIDField(source="public_id")
     external_id = serializers.CharField()
@@ -83,11 +110,11 @@ class CustomerSerializer(serializers.Serializer):
     tier = serializers.SerializerMethodField(help_text="The name of the customer's tier.")
     points = PointsSerializer(source="*")
     link = serializers.ChoiceField(
-        choices=["pending", "active"],
+        choices=["active"],
         help_text="A merchant's link is pending until the person says yes; meanwhile only "
-        "`id`, `external_id` and `link` are shown.",
+        "`id`, `external_id` and `link` are shown (PendingCustomer).",
     )
-    created_at = serializers.DateTimeField()
+    created_at = TimestampField()
 
     def get_referral_url(self, customer: Customer) -> str:
         return referral_url(customer=customer)
@@ -112,6 +139,8 @@ def customer_representation(customer: Customer) -> dict:
 
 
 class CustomerLookupSerializer(serializers.Serializer):
+    """Look a customer up by email or by your external id."""
+
     email = serializers.EmailField(required=False)
     external_id = serializers.CharField(
         required=False, max_length=255, validators=[validate_printable]
@@ -119,7 +148,8 @@ class CustomerLookupSerializer(serializers.Serializer):
 
 
 class TransactionSerializer(serializers.Serializer):
-    """One ledger transaction from the customer's side (`points` signed for them)."""
+    """A movement of the customer's points, from their side: `points` is negative when
+    points were taken (a redemption, a reversal)."""
 
     id = serializers.UUIDField(source="transaction.public_id")
     kind = serializers.CharField(source="transaction.kind")
@@ -128,26 +158,38 @@ class TransactionSerializer(serializers.Serializer):
     memo = serializers.CharField(
         source="shown_memo", help_text="Empty for a merchant's view of others' movements."
     )
-    created_at = serializers.DateTimeField(source="transaction.created_at")
-    settles_at = serializers.DateTimeField(source="transaction.settles_at", allow_null=True)
+    created_at = TimestampField(source="transaction.created_at")
+    settles_at = TimestampField(
+        source="transaction.settles_at",
+        allow_null=True,
+        help_text="When held points settle (null for points posted at once).",
+    )
 
 
 class PointsAwardSerializer(serializers.Serializer):
+    """Points to give a customer at once, with the reason they see as the memo."""
+
     points = serializers.IntegerField(min_value=1, max_value=1_000_000)
     reason = serializers.CharField(max_length=255)
 
 
 class ReferrerSerializer(serializers.Serializer):
+    """Who owns a referral code: their first name only."""
+
     first_name = serializers.CharField()
 
 
 class ReferralCodeSerializer(serializers.Serializer):
+    """A referral code, its owner and what a friend who uses it is offered."""
+
     code = serializers.CharField()
     referrer = ReferrerSerializer()
     offer = serializers.CharField(help_text="The text of the friend's welcome gift.")
 
 
 class ConversionInSerializer(serializers.Serializer):
+    """A purchase to report."""
+
     customer = serializers.UUIDField(help_text="The customer's id.")
     order_id = serializers.CharField(max_length=255)
     amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
@@ -162,6 +204,8 @@ class ConversionInSerializer(serializers.Serializer):
 
 
 class RefundInSerializer(serializers.Serializer):
+    """How much of a purchase to refund; empty: all that is left."""
+
     amount = serializers.DecimalField(
         max_digits=12,
         decimal_places=2,
@@ -172,16 +216,20 @@ class RefundInSerializer(serializers.Serializer):
 
 
 class ReferralRewardSerializer(serializers.Serializer):
+    """The referrer's reward for this purchase, held until `settles_at`."""
+
     referrer = serializers.UUIDField(source="referrer.public_id")
     points = serializers.SerializerMethodField()
     status = serializers.CharField(source="reward_transaction.status")
-    settles_at = serializers.DateTimeField(source="reward_transaction.settles_at", allow_null=True)
+    settles_at = TimestampField(source="reward_transaction.settles_at", allow_null=True)
 
     def get_points(self, referral) -> int:
         return credited_points(referral.reward_transaction)
 
 
 class ConversionSerializer(serializers.Serializer):
+    """A reported purchase, what it earned, and the referral reward it qualified, if any."""
+
     id = serializers.UUIDField(source="conversion.public_id")
     customer = serializers.UUIDField(source="conversion.customer.public_id")
     order_id = serializers.CharField(source="conversion.order_id")
@@ -190,7 +238,7 @@ class ConversionSerializer(serializers.Serializer):
     status = serializers.CharField(source="conversion.status")
     points_earned = serializers.IntegerField()
     referral_reward = serializers.SerializerMethodField()
-    created_at = serializers.DateTimeField(source="conversion.created_at")
+    created_at = TimestampField(source="conversion.created_at")
 
     @extend_schema_field(ReferralRewardSerializer(allow_null=True))
     def get_referral_reward(self, outcome: ConversionOutcome) -> dict | None:
@@ -201,6 +249,8 @@ class ConversionSerializer(serializers.Serializer):
 
 
 class RewardSerializer(serializers.Serializer):
+    """A reward of the catalogue and its cost in points."""
+
     id = serializers.UUIDField(source="public_id")
     name = serializers.CharField()
     description = serializers.CharField()
@@ -211,6 +261,8 @@ class RewardSerializer(serializers.Serializer):
 
 
 class RedemptionInSerializer(serializers.Serializer):
+    """A customer and the reward they spend settled points on."""
+
     customer = serializers.UUIDField(help_text="The customer's id.")
     reward = serializers.UUIDField(help_text="The reward's id.")
 
@@ -228,12 +280,16 @@ class VoucherStatusField(serializers.ChoiceField):
 
 
 class RedemptionVoucherSerializer(serializers.Serializer):
+    """The voucher a redemption issued."""
+
     code = serializers.CharField()
     status = VoucherStatusField()
-    expires_at = serializers.DateTimeField()
+    expires_at = TimestampField()
 
 
 class RedemptionSerializer(serializers.Serializer):
+    """Points spent on a reward, and the voucher issued for it."""
+
     id = serializers.UUIDField(source="public_id")
     customer = serializers.UUIDField(source="customer.public_id")
     reward = serializers.UUIDField(source="reward.public_id")
@@ -242,33 +298,45 @@ class RedemptionSerializer(serializers.Serializer):
 
 
 class VoucherSerializer(serializers.Serializer):
+    """A voucher: its reward, its customer and whether it can still be used."""
+
     code = serializers.CharField()
     status = VoucherStatusField()
     reward = serializers.UUIDField(source="reward.public_id")
     customer = serializers.UUIDField(source="customer.public_id")
-    expires_at = serializers.DateTimeField()
+    expires_at = TimestampField()
 
 
 class VoucherUseSerializer(serializers.Serializer):
+    """The order a voucher is used for."""
+
     order_id = serializers.CharField(max_length=255)
 
 
 class ReviewQuerySerializer(serializers.Serializer):
+    """Filters of the reviews feed."""
+
     subject = serializers.SlugField(required=False, help_text="Only reviews of this subject.")
     min_rating = serializers.IntegerField(required=False, min_value=1, max_value=5)
 
 
 class ReviewSummaryQuerySerializer(serializers.Serializer):
+    """The subject to summarise."""
+
     subject = serializers.SlugField()
 
 
 class ReviewReplySerializer(serializers.Serializer):
+    """The business's public reply to a review."""
+
     body = serializers.CharField()
     author = serializers.CharField(source="author_name")
-    created_at = serializers.DateTimeField()
+    created_at = TimestampField()
 
 
 class ReviewSerializer(serializers.Serializer):
+    """A published review, with its photos and the business's reply (null if none)."""
+
     id = serializers.UUIDField(source="public_id")
     subject = serializers.SlugField(source="subject.slug")
     rating = serializers.IntegerField()
@@ -281,7 +349,7 @@ class ReviewSerializer(serializers.Serializer):
     photos = serializers.SerializerMethodField()
     reply = ReviewReplySerializer(source="public_reply", allow_null=True)
     helpful_count = serializers.IntegerField()
-    created_at = serializers.DateTimeField()
+    created_at = TimestampField()
 
     def get_photos(self, review) -> list[str]:
         """Absolute URLs: the widget shows them on the partner's own site."""
@@ -289,10 +357,14 @@ class ReviewSerializer(serializers.Serializer):
 
 
 class QuestionQuerySerializer(serializers.Serializer):
+    """Filters of the questions feed."""
+
     subject = serializers.SlugField(required=False, help_text="Only questions about this subject.")
 
 
 class AnswerSerializer(serializers.Serializer):
+    """A published answer to a customer's question, with who gave it."""
+
     id = serializers.UUIDField(source="public_id")
     body = serializers.CharField()
     author = serializers.CharField(
@@ -303,7 +375,7 @@ class AnswerSerializer(serializers.Serializer):
     )
     incentivised = serializers.BooleanField(help_text="The author received points for it.")
     helpful_count = serializers.IntegerField()
-    created_at = serializers.DateTimeField()
+    created_at = TimestampField()
 
     def get_label(self, answer) -> str | None:
         if answer.by_staff:
@@ -312,6 +384,8 @@ class AnswerSerializer(serializers.Serializer):
 
 
 class QuestionSerializer(serializers.Serializer):
+    """A published question about a subject, with its published answers."""
+
     id = serializers.UUIDField(source="public_id")
     subject = serializers.SlugField(source="subject.slug")
     body = serializers.CharField()
@@ -323,7 +397,7 @@ class QuestionSerializer(serializers.Serializer):
         many=True,
         help_text="Published answers: staff first, then the most helpful.",
     )
-    created_at = serializers.DateTimeField()
+    created_at = TimestampField()
 
 
 class ReviewDistributionSerializer(serializers.Serializer):
@@ -334,6 +408,8 @@ class ReviewDistributionSerializer(serializers.Serializer):
 
 
 class ReviewSummarySerializer(serializers.Serializer):
+    """A subject's published reviews in numbers."""
+
     subject = serializers.SlugField()
     count = serializers.IntegerField()
     average = serializers.FloatField(allow_null=True, help_text="2 decimals; null if none.")
@@ -341,14 +417,171 @@ class ReviewSummarySerializer(serializers.Serializer):
 
 
 class DataRequestSerializer(serializers.Serializer):
+    """A request for an archive of a customer's data; it is emailed to the customer."""
+
     id = serializers.UUIDField(source="public_id")
     status = serializers.CharField(
         help_text="queued, building, ready or failed; the archive is emailed to the customer."
     )
     progress = serializers.IntegerField(help_text="Percent done.")
-    created_at = serializers.DateTimeField()
+    created_at = TimestampField()
 
 
 class RedactionSerializer(serializers.Serializer):
+    """A customer was erased (own site) or your link to them ended (merchant)."""
+
     id = serializers.UUIDField()
     redacted = serializers.BooleanField()
+
+
+# Webhooks: the body of every event is an envelope around the event's `data`.
+
+
+class CustomerLinkDataSerializer(serializers.Serializer):
+    """The customer whose link to you changed, and your id for them."""
+
+    customer = serializers.UUIDField(help_text="The customer's id (GET /customers/{id}/).")
+    external_id = serializers.CharField()
+
+
+class CustomerLinkEndedDataSerializer(CustomerLinkDataSerializer):
+    """The customer whose link to you ended, and why."""
+
+    reason = serializers.ChoiceField(
+        choices=["declined", "unanswered", "redacted"],
+        help_text="declined: the person said no; unanswered: no answer within 30 days; "
+        "redacted: you erased them.",
+    )
+
+
+class ReferralHoldSerializer(serializers.Serializer):
+    """The referrer's reward, held until `settles_at`."""
+
+    points = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=["pending", "posted", "voided"])
+    settles_at = TimestampField(allow_null=True)
+
+
+class ReferralQualifiedDataSerializer(serializers.Serializer):
+    """A purchase of the friend qualified their referral."""
+
+    referral = serializers.UUIDField()
+    referrer = serializers.UUIDField(help_text="The referrer's customer id.")
+    customer = serializers.UUIDField(help_text="The friend's customer id.")
+    conversion = serializers.UUIDField(allow_null=True, help_text="The qualifying purchase.")
+    reward = ReferralHoldSerializer(allow_null=True)
+
+
+class PointsChangeDataSerializer(serializers.Serializer):
+    """A change of the customer's points that you did not make yourself: fetch the
+    customer (GET /customers/{id}/) for the balance after it."""
+
+    transaction = serializers.UUIDField(
+        help_text="The transaction's id, as in GET /customers/{id}/transactions/."
+    )
+    customer = serializers.UUIDField()
+    kind = serializers.CharField(help_text="The transaction's kind (earn, referral_reward, ...).")
+    status = serializers.ChoiceField(choices=["pending", "posted", "voided"])
+    points = serializers.IntegerField(
+        help_text="Signed, from the customer's side: negative when points were taken back."
+    )
+    memo = serializers.CharField(allow_blank=True, help_text="Empty for a merchant.")
+    settled_at = TimestampField(allow_null=True, help_text="When the points were posted.")
+    voided_at = TimestampField(allow_null=True, help_text="When held points were voided.")
+
+
+class VoucherIssuedDataSerializer(serializers.Serializer):
+    """A voucher issued to a customer (a redemption in the portal, a gift)."""
+
+    code = serializers.CharField()
+    status = serializers.ChoiceField(choices=["active", "used", "expired", "void"])
+    reward = serializers.UUIDField()
+    customer = serializers.UUIDField()
+    expires_at = TimestampField()
+
+
+class ReviewPublishedDataSerializer(serializers.Serializer):
+    """A customer's review that was published."""
+
+    review = serializers.UUIDField()
+    subject = serializers.SlugField()
+    customer = serializers.UUIDField()
+    rating = serializers.IntegerField(min_value=1, max_value=5)
+    title = serializers.CharField(allow_blank=True)
+    verified_purchase = serializers.BooleanField()
+
+
+def _event_serializer(
+    name: str, event_type: str, data: type[serializers.Serializer], description: str
+):
+    """The envelope of one event type, `type` fixed to it, `data` its shape."""
+
+    @extend_schema_field({"type": "string", "enum": [event_type]})
+    class EventTypeField(serializers.CharField):
+        pass
+
+    fields = {
+        "__doc__": description,
+        "event_type": event_type,
+        "id": serializers.UUIDField(
+            help_text="The event's id: the same on every attempt; drop duplicates by it."
+        ),
+        "type": EventTypeField(),
+        "created_at": TimestampField(
+            help_text="When the change happened (written with it): order a customer's "
+            "events by it, since deliveries may arrive out of order."
+        ),
+        "data": data(),
+    }
+    return extend_schema_serializer(component_name=name)(
+        type(f"{name}Serializer", (serializers.Serializer,), fields)
+    )
+
+
+CustomerLinkedEventSerializer = _event_serializer(
+    "CustomerLinkedEvent",
+    "customer.linked",
+    CustomerLinkDataSerializer,
+    "The person said yes to your (a merchant's) link: you now see the whole customer.",
+)
+CustomerLinkEndedEventSerializer = _event_serializer(
+    "CustomerLinkEndedEvent",
+    "customer.link_ended",
+    CustomerLinkEndedDataSerializer,
+    "Your (a merchant's) link to the customer ended; they now answer 404.",
+)
+ReferralQualifiedEventSerializer = _event_serializer(
+    "ReferralQualifiedEvent",
+    "referral.qualified",
+    ReferralQualifiedDataSerializer,
+    "A purchase qualified a referral; sent once to a partner linked to either side.",
+)
+RewardSettledEventSerializer = _event_serializer(
+    "RewardSettledEvent",
+    "reward.settled",
+    PointsChangeDataSerializer,
+    "Held points settled and can be spent.",
+)
+RewardVoidedEventSerializer = _event_serializer(
+    "RewardVoidedEvent",
+    "reward.voided",
+    PointsChangeDataSerializer,
+    "Held points were voided (a refund before they settled, a declined link).",
+)
+RewardReversedEventSerializer = _event_serializer(
+    "RewardReversedEvent",
+    "reward.reversed",
+    PointsChangeDataSerializer,
+    "Settled points were taken back (a refund after they settled, a staff correction); "
+    "`points` is negative.",
+)
+VoucherIssuedEventSerializer = _event_serializer(
+    "VoucherIssuedEvent",
+    "voucher.issued",
+    VoucherIssuedDataSerializer,
+    "A voucher was issued to a customer.",
+)
+ReviewPublishedEventSerializer = _event_serializer(
+    "ReviewPublishedEvent", "review.published", ReviewPublishedDataSerializer,
+    "A customer's review was published.",
+)  # fmt: skip

@@ -22,16 +22,15 @@ from partners.idempotency import HEADER
 from partners.links import ExternalIdTaken
 from partners.models import PartnerCustomer
 from partners.schema import (
-    BAD_QUERY,
-    COMMON_ERRORS,
+    ANY_POST,
+    ANY_REQUEST,
     CONVERSION_EXAMPLES,
     CUSTOMER_EXAMPLES,
-    IDEMPOTENCY_KEY,
-    LINK_PENDING,
-    LIST_ERRORS,
-    NOT_FOUND,
-    POST_ERRORS,
-    error,
+    CUSTOMER_OR_PENDING,
+    CUSTOMERS_OR_PENDING,
+    GET_HEADERS,
+    POST_HEADERS,
+    error_responses,
 )
 from partners.selectors import (
     partner_conversions,
@@ -48,6 +47,7 @@ from partners.serializers import (
     CustomerLookupSerializer,
     CustomerSerializer,
     DataRequestSerializer,
+    PendingCustomerSerializer,
     PointsAwardSerializer,
     QuestionQuerySerializer,
     QuestionSerializer,
@@ -127,8 +127,11 @@ class CustomerListView(CustomerScopedView):
 
     @extend_schema(
         operation_id="customers_list",
-        parameters=[CustomerLookupSerializer],
-        responses={200: CustomerSerializer(many=True), **LIST_ERRORS},
+        parameters=[CustomerLookupSerializer, *GET_HEADERS],
+        responses={
+            200: CUSTOMERS_OR_PENDING,
+            **error_responses(*ANY_REQUEST, "not_found", fields="an invalid filter"),
+        },
     )
     def get(self, request):
         """Customers linked to this partner; `email` or `external_id` look one up."""
@@ -146,7 +149,7 @@ class CustomerListView(CustomerScopedView):
     @extend_schema(
         operation_id="customers_create",
         request=CustomerInSerializer,
-        parameters=[IDEMPOTENCY_KEY],
+        parameters=POST_HEADERS,
         examples=CUSTOMER_EXAMPLES,
         responses={
             201: OpenApiResponse(
@@ -158,11 +161,15 @@ class CustomerListView(CustomerScopedView):
                 "its link to this person was active already.",
             ),
             202: OpenApiResponse(
-                CustomerSerializer,
+                PendingCustomerSerializer,
                 description="Merchant: the person is asked by email; the link is pending "
                 "(for a new and a known address alike).",
             ),
-            **POST_ERRORS,
+            **error_responses(
+                *ANY_POST,
+                "external_id_taken",
+                fields="invalid fields; `referral_code` that no customer has",
+            ),
         },
     )
     def post(self, request):
@@ -202,7 +209,13 @@ class CustomerListView(CustomerScopedView):
 class CustomerDetailView(CustomerScopedView):
     serializer_class = CustomerSerializer
 
-    @extend_schema(responses={200: CustomerSerializer, **NOT_FOUND, **COMMON_ERRORS})
+    @extend_schema(
+        parameters=GET_HEADERS,
+        responses={
+            200: CUSTOMER_OR_PENDING,
+            **error_responses(*ANY_REQUEST, "not_found"),
+        },
+    )
     def get(self, request, customer_id):
         return Response(customer_representation(self.get_customer()))
 
@@ -211,12 +224,11 @@ class CustomerTransactionsView(CustomerScopedView):
     serializer_class = TransactionSerializer
 
     @extend_schema(
+        parameters=GET_HEADERS,
         responses={
             200: TransactionSerializer(many=True),
-            **LIST_ERRORS,
-            **NOT_FOUND,
-            **LINK_PENDING,
-        }
+            **error_responses(*ANY_REQUEST, "not_found", "link_pending"),
+        },
     )
     def get(self, request, customer_id):
         """The customer's ledger history, newest first (a merchant reads others' movements
@@ -233,8 +245,11 @@ class CustomerPointsView(CustomerScopedView):
 
     @extend_schema(
         request=PointsAwardSerializer,
-        parameters=[IDEMPOTENCY_KEY],
-        responses={201: TransactionSerializer, **NOT_FOUND, **POST_ERRORS, **LINK_PENDING},
+        parameters=POST_HEADERS,
+        responses={
+            201: TransactionSerializer,
+            **error_responses(*ANY_POST, "not_found", "link_pending", fields="invalid fields"),
+        },
     )
     def post(self, request, customer_id):
         """Award points to the customer, posted at once."""
@@ -255,8 +270,11 @@ class CustomerDataRequestView(CustomerScopedView):
 
     @extend_schema(
         request=None,
-        parameters=[IDEMPOTENCY_KEY],
-        responses={202: DataRequestSerializer, **NOT_FOUND, **POST_ERRORS, **LINK_PENDING},
+        parameters=POST_HEADERS,
+        responses={
+            202: DataRequestSerializer,
+            **error_responses(*ANY_POST, "not_found", "link_pending"),
+        },
     )
     def post(self, request, customer_id):
         """Ask for an archive of everything held about the customer; it is emailed to them."""
@@ -271,15 +289,10 @@ class CustomerRedactView(CustomerScopedView):
 
     @extend_schema(
         request=None,
-        parameters=[IDEMPOTENCY_KEY],
+        parameters=POST_HEADERS,
         responses={
             200: RedactionSerializer,
-            **NOT_FOUND,
-            **POST_ERRORS,
-            409: error(
-                "`staff_account` (a staff member's account is never erased through the API), "
-                "`link_pending` or `request_in_progress`."
-            ),
+            **error_responses(*ANY_POST, "not_found", "link_pending", "staff_account"),
         },
     )
     def post(self, request, customer_id):
@@ -299,7 +312,10 @@ class CustomerRedactView(CustomerScopedView):
 class ReferralCodeView(PartnerAPIView):
     serializer_class = ReferralCodeSerializer
 
-    @extend_schema(responses={200: ReferralCodeSerializer, **NOT_FOUND, **COMMON_ERRORS})
+    @extend_schema(
+        parameters=GET_HEADERS,
+        responses={200: ReferralCodeSerializer, **error_responses(*ANY_REQUEST, "not_found")},
+    )
     def get(self, request, code):
         """Who a referral code belongs to (first name only) and the friend's offer."""
         referrer = referrer_by_code(code=code)
@@ -321,15 +337,18 @@ class ConversionListView(PartnerAPIView):
 
     @extend_schema(
         request=ConversionInSerializer,
-        parameters=[IDEMPOTENCY_KEY],
+        parameters=POST_HEADERS,
         examples=CONVERSION_EXAMPLES,
         responses={
             201: ConversionSerializer,
-            **POST_ERRORS,
-            409: error("`duplicate_order` (this order was reported before) or "
-                       "`request_in_progress`."),
+            **error_responses(
+                *ANY_POST,
+                "duplicate_order",
+                fields="invalid fields; `customer` not linked to you; a `currency` without "
+                "an exchange rate",
+            ),
         },
-    )  # fmt: skip
+    )
     def post(self, request):
         """Report a purchase: it earns points and may qualify the buyer's referral."""
         given = ConversionInSerializer(data=request.data)
@@ -366,11 +385,15 @@ class ConversionRefundView(PublicIdLookupMixin, PartnerAPIView):
 
     @extend_schema(
         request=RefundInSerializer,
-        parameters=[IDEMPOTENCY_KEY],
+        parameters=POST_HEADERS,
         responses={
             200: ConversionSerializer,
-            **NOT_FOUND,
-            **POST_ERRORS,
+            **error_responses(
+                *ANY_POST,
+                "not_found",
+                "already_refunded",
+                fields="an `amount` above what is left to refund",
+            ),
         },
     )
     def post(self, request, conversion_id):
@@ -392,7 +415,13 @@ class ConversionRefundView(PublicIdLookupMixin, PartnerAPIView):
 class RewardListView(PartnerAPIView):
     serializer_class = RewardSerializer
 
-    @extend_schema(responses={200: RewardSerializer(many=True), **LIST_ERRORS})
+    @extend_schema(
+        parameters=GET_HEADERS,
+        responses={
+            200: RewardSerializer(many=True),
+            **error_responses(*ANY_REQUEST, "not_found"),
+        },
+    )
     def get(self, request):
         """The active catalog: rewards in date and in stock."""
         page = self.paginate_queryset(active_rewards())
@@ -404,14 +433,18 @@ class RedemptionListView(PartnerAPIView):
 
     @extend_schema(
         request=RedemptionInSerializer,
-        parameters=[IDEMPOTENCY_KEY],
+        parameters=POST_HEADERS,
         responses={
             201: RedemptionSerializer,
-            **POST_ERRORS,
-            409: error("`insufficient_points` (settled points do not cover the cost), "
-                       "`reward_unavailable`, `link_pending` or `request_in_progress`."),
+            **error_responses(
+                *ANY_POST,
+                "link_pending",
+                "insufficient_points",
+                "reward_unavailable",
+                fields="invalid fields; an unknown `customer` or `reward`",
+            ),
         },
-    )  # fmt: skip
+    )
     def post(self, request):
         """Redeem a customer's settled points for a reward; a voucher is issued."""
         given = RedemptionInSerializer(data=request.data)
@@ -449,7 +482,10 @@ class VoucherScopedView(PartnerAPIView):
 class VoucherDetailView(VoucherScopedView):
     serializer_class = VoucherSerializer
 
-    @extend_schema(responses={200: VoucherSerializer, **NOT_FOUND, **COMMON_ERRORS})
+    @extend_schema(
+        parameters=GET_HEADERS,
+        responses={200: VoucherSerializer, **error_responses(*ANY_REQUEST, "not_found")},
+    )
     def get(self, request, code):
         return Response(VoucherSerializer(self.get_voucher(code)).data)
 
@@ -459,15 +495,19 @@ class VoucherUseView(VoucherScopedView):
 
     @extend_schema(
         request=VoucherUseSerializer,
-        parameters=[IDEMPOTENCY_KEY],
+        parameters=POST_HEADERS,
         responses={
             200: VoucherSerializer,
-            **NOT_FOUND,
-            **POST_ERRORS,
-            409: error("`voucher_used`, `voucher_expired`, `voucher_void` or "
-                       "`request_in_progress`."),
+            **error_responses(
+                *ANY_POST,
+                "not_found",
+                "voucher_used",
+                "voucher_expired",
+                "voucher_void",
+                fields="`order_id` missing",
+            ),
         },
-    )  # fmt: skip
+    )
     def post(self, request, code):
         """Use a voucher for an order, once."""
         voucher = self.get_voucher(code)
@@ -486,8 +526,11 @@ class ReviewListView(PartnerAPIView):
     serializer_class = ReviewSerializer
 
     @extend_schema(
-        parameters=[ReviewQuerySerializer],
-        responses={200: ReviewSerializer(many=True), **LIST_ERRORS},
+        parameters=[ReviewQuerySerializer, *GET_HEADERS],
+        responses={
+            200: ReviewSerializer(many=True),
+            **error_responses(*ANY_REQUEST, "not_found", fields="an invalid filter"),
+        },
     )
     def get(self, request):
         """Published reviews, newest first, for widgets on partner pages."""
@@ -505,8 +548,11 @@ class ReviewSummaryView(PartnerAPIView):
     serializer_class = ReviewSummarySerializer
 
     @extend_schema(
-        parameters=[ReviewSummaryQuerySerializer],
-        responses={200: ReviewSummarySerializer, **NOT_FOUND, **BAD_QUERY, **COMMON_ERRORS},
+        parameters=[ReviewSummaryQuerySerializer, *GET_HEADERS],
+        responses={
+            200: ReviewSummarySerializer,
+            **error_responses(*ANY_REQUEST, "not_found", fields="`subject` missing"),
+        },
     )
     def get(self, request):
         """Count, average and star distribution of a subject's published reviews."""
@@ -523,8 +569,11 @@ class QuestionListView(PartnerAPIView):
     serializer_class = QuestionSerializer
 
     @extend_schema(
-        parameters=[QuestionQuerySerializer],
-        responses={200: QuestionSerializer(many=True), **LIST_ERRORS},
+        parameters=[QuestionQuerySerializer, *GET_HEADERS],
+        responses={
+            200: QuestionSerializer(many=True),
+            **error_responses(*ANY_REQUEST, fields="an invalid filter"),
+        },
     )
     def get(self, request):
         """Published questions with their published answers, newest first, for partner pages."""

@@ -14,8 +14,8 @@ import json
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterable
-from datetime import timedelta
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -24,7 +24,15 @@ from django.utils import timezone
 
 from core.db import enqueue_after_commit
 from core.request_id import REQUEST_ID_HEADER, request_id_get, request_id_new
-from partners.models import Partner, PartnerCustomer, WebhookDelivery, WebhookEvent
+from customers.models import User
+from partners.models import (
+    Partner,
+    PartnerCustomer,
+    WebhookDelivery,
+    WebhookEvent,
+    webhook_secret_generate,
+)
+from partners.serializers import timestamp
 
 SIGNATURE_HEADER = "Kindred-Signature"
 RETRY_WINDOW = timedelta(hours=25)
@@ -33,11 +41,49 @@ MAX_BACKOFF = timedelta(hours=6)
 LEASE = timedelta(minutes=5)
 
 
-def webhook_signature(*, secret: str, timestamp: int, body: bytes) -> str:
-    """The header value: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`."""
+def webhook_signature(*, secrets: Sequence[str], timestamp: int, body: bytes) -> str:
+    """The header value: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`, with
+    one `v1=` for each secret that signs (two while a rotated secret overlaps)."""
     signed = f"{timestamp}.".encode() + body
-    digest = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={digest}"
+    digests = [hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest() for secret in secrets]
+    return ",".join([f"t={timestamp}", *(f"v1={digest}" for digest in digests)])
+
+
+def webhook_signing_secrets(partner: Partner, *, now: datetime | None = None) -> list[str]:
+    """The current secret, and the previous one until its overlap ends."""
+    now = now or timezone.now()
+    expires_at = partner.previous_webhook_secret_expires_at
+    if partner.previous_webhook_secret and expires_at is not None and expires_at > now:
+        return [partner.webhook_secret, partner.previous_webhook_secret]
+    return [partner.webhook_secret]
+
+
+def webhook_secret_rotate(
+    *, partner: Partner, actor: User, overlap: timedelta | None = None
+) -> Partner:
+    """Staff: give the partner a new webhook secret; the old one keeps signing (a second
+    `v1=`) for `overlap` (PARTNER_WEBHOOK_SECRET_OVERLAP_HOURS by default), while the
+    partner moves to the new one."""
+    if overlap is None:
+        overlap = timedelta(hours=settings.PARTNER_WEBHOOK_SECRET_OVERLAP_HOURS)
+    with transaction.atomic():
+        locked = Partner.objects.select_for_update().get(pk=partner.pk)
+        now = timezone.now()
+        locked.previous_webhook_secret = locked.webhook_secret
+        locked.previous_webhook_secret_expires_at = now + overlap
+        locked.webhook_secret = webhook_secret_generate()
+        locked.webhook_secret_rotated_at = now
+        locked.webhook_secret_rotated_by = actor
+        locked.save(
+            update_fields=[
+                "previous_webhook_secret",
+                "previous_webhook_secret_expires_at",
+                "webhook_secret",
+                "webhook_secret_rotated_at",
+                "webhook_secret_rotated_by",
+            ]
+        )
+    return locked
 
 
 def webhook_body(event: WebhookEvent) -> bytes:
@@ -46,7 +92,7 @@ def webhook_body(event: WebhookEvent) -> bytes:
         {
             "id": str(event.public_id),
             "type": event.type,
-            "created_at": event.created_at.isoformat(),
+            "created_at": timestamp(event.created_at),
             "data": event.data,
         },
         cls=DjangoJSONEncoder,
@@ -175,7 +221,7 @@ def _post(event: WebhookEvent) -> tuple[int | None, str, int]:
             # queued; retries from the beat carry an id of their own. A partner quotes it.
             REQUEST_ID_HEADER: request_id_get() or request_id_new(),
             SIGNATURE_HEADER: webhook_signature(
-                secret=partner.webhook_secret, timestamp=int(time.time()), body=body
+                secrets=webhook_signing_secrets(partner), timestamp=int(time.time()), body=body
             ),
         },
     )

@@ -21,9 +21,10 @@ from partners.webhooks import webhook_signature
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "partner-api.md"
 SECRET = "whsec_docs-example-secret"
+OLD_SECRET = "whsec_docs-example-old-secret"
 BODY = (
     b'{"id":"603fc096-0521-497d-b89c-3752914e025b","type":"customer.linked",'
-    b'"created_at":"2026-12-06T03:03:20.583502+00:00",'
+    b'"created_at":"2026-12-06T03:03:20.583502Z",'
     b'"data":{"customer":"b48394f7-d2b0-4509-b8ed-3ec9a8f20064","external_id":"m-\xc3\xa9"}}'
 )
 
@@ -43,18 +44,24 @@ def example(name: str, language: str) -> str:
 def cases() -> list[tuple[str, str, bytes, bool]]:
     """(secret, header, body, whether it must verify)."""
     now = int(time.time())
-    good = webhook_signature(secret=SECRET, timestamp=now, body=BODY)
+    good = webhook_signature(secrets=[SECRET], timestamp=now, body=BODY)
     digest = good.split("v1=", 1)[1]
+    rotating = webhook_signature(secrets=[SECRET, OLD_SECRET], timestamp=now, body=BODY)
     return [
         (SECRET, good, BODY, True),
-        (SECRET, webhook_signature(secret=SECRET, timestamp=now - 60, body=BODY), BODY, True),
+        (SECRET, webhook_signature(secrets=[SECRET], timestamp=now - 60, body=BODY), BODY, True),
+        (SECRET, rotating, BODY, True),
+        (OLD_SECRET, rotating, BODY, True),
+        (OLD_SECRET, good, BODY, False),
+        ("whsec_another-secret", rotating, BODY, False),
+        (SECRET, rotating, BODY + b" ", False),
         (SECRET, good.replace(",", ", "), BODY, True),
         (SECRET, good, BODY.replace(b"m-", b"x-"), False),
         (SECRET, good, BODY + b" ", False),
         ("whsec_another-secret", good, BODY, False),
         (SECRET.removeprefix("whsec_"), good, BODY, False),
-        (SECRET, webhook_signature(secret=SECRET, timestamp=now - 3600, body=BODY), BODY, False),
-        (SECRET, webhook_signature(secret=SECRET, timestamp=now + 3600, body=BODY), BODY, False),
+        (SECRET, webhook_signature(secrets=[SECRET], timestamp=now - 3600, body=BODY), BODY, False),
+        (SECRET, webhook_signature(secrets=[SECRET], timestamp=now + 3600, body=BODY), BODY, False),
         (SECRET, f"t={now + 1},v1={digest}", BODY, False),
         (SECRET, f"t={now},v1={digest[:-1]}", BODY, False),
         (SECRET, f"t={now},v1={digest.upper()}0", BODY, False),
@@ -119,5 +126,5 @@ def test_the_sample_request_carries_a_real_signature():
     assert found, "docs/partner-api.md shows a sample webhook request"
     header, timestamp, body = found.groups()
     assert header == webhook_signature(
-        secret="whsec_example", timestamp=int(timestamp), body=body.encode()
+        secrets=["whsec_example"], timestamp=int(timestamp), body=body.encode()
     )

@@ -50,6 +50,49 @@ def test_same_key_with_another_body_or_path_is_422_and_changes_nothing(api, link
 
 
 @pytest.mark.django_db
+def test_the_same_json_serialised_again_replays(api):
+    """A client library that serialises its body again on retry (other key order, other
+    spacing, escaped characters) sends the same request."""
+    first = api.post(
+        URL,
+        '{"external_id": "shop-9", "email": "iris@example.com", "first_name": "Iris"}',
+        format=None,
+        content_type="application/json",
+        idempotency_key="k-json",
+    )
+    again = api.post(
+        URL,
+        '{\n  "first_name":"\\u0049ris",\n  "email":"iris@example.com","external_id":"shop-9"}',
+        format=None,
+        content_type="application/json",
+        idempotency_key="k-json",
+    )
+    assert first.status_code == again.status_code == 201
+    assert again["Idempotent-Replayed"] == "true" and again.json() == first.json()
+    assert Customer.objects.count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "changed",
+    [
+        '{"external_id": "shop-9", "email": "iris@example.com", "first_name": "Iris "}',
+        '{"external_id": "shop-9", "email": "iris@example.com"}',
+        '{"external_id": "shop-9", "email": "iris@example.com", "first_name": ["Iris"]}',
+        '[{"external_id": "shop-9", "email": "iris@example.com", "first_name": "Iris"}]',
+    ],
+)
+def test_another_value_under_the_same_key_is_still_refused(api, changed):
+    body = '{"external_id": "shop-9", "email": "iris@example.com", "first_name": "Iris"}'
+    api.post(URL, body, format=None, content_type="application/json", idempotency_key="k-json")
+    response = api.post(
+        URL, changed, format=None, content_type="application/json", idempotency_key="k-json"
+    )
+    assert response.status_code == 422 and response.json()["code"] == "idempotency_key_reused"
+    assert Customer.objects.count() == 1
+
+
+@pytest.mark.django_db
 def test_keys_are_scoped_per_partner(api, other_api):
     assert api.post(URL, BODY, idempotency_key="shared").status_code == 201
     response = other_api.post(URL, BODY, idempotency_key="shared")

@@ -2,24 +2,32 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import stripe
+from django.contrib.admin.models import LogEntry
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from customers.models import Customer
 from loyalty import ledger
 from loyalty.models import Transaction
 from loyalty.vouchers import reward_redeem
 from partners import tasks, webhooks
+from partners.links import link_answer
 from partners.models import WebhookDelivery, WebhookEvent
 from partners.services import partner_customer_upsert
+from reviews.services import review_publish
 from tests.factories import CustomerFactory
 from tests.loyalty.factories import RewardFactory, settled_points
+from tests.partners.contract import validate_webhook_body
 from tests.partners.factories import PartnerFactory
+from tests.reviews.factories import ReviewFactory
 from tests.support import CeleryWorker, free_port, wait_for
 
 pytestmark = pytest.mark.django_db
@@ -32,12 +40,17 @@ class Receiver:
         self.statuses = list(statuses)
         self.delay = delay
         self.requests: list[tuple[dict, bytes]] = []
+        self.off_schema: list[str] = []
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 receiver.requests.append((dict(self.headers), body))
+                try:
+                    validate_webhook_body(body)
+                except Exception as mismatch:
+                    receiver.off_schema.append(f"{body!r}: {mismatch!r}")
                 time.sleep(receiver.delay)
                 status = receiver.statuses.pop(0) if receiver.statuses else 200
                 self.send_response(status)
@@ -62,6 +75,7 @@ def receiver():
     started = Receiver(statuses=[500, 503])
     yield started
     started.stop()
+    assert not started.off_schema, "webhook bodies the schema does not describe"
 
 
 def _partner_with_customer(url, email="anna@example.com"):
@@ -316,3 +330,188 @@ def test_a_real_worker_delivers_and_the_sweeper_retries(webhook_worker):
     for headers, body in receiver.requests:
         _verify(partner, headers, body)
     assert "webhook_deliver" in webhook_worker.log()
+
+
+def _deliver_settled_points(partner, customer, receiver, points=5):
+    """Settle points for the customer and deliver the event; the request the partner got."""
+    ledger.points_award(
+        customer=customer, points=points, kind="earn", memo="x", settles_at=timezone.now()
+    )
+    ledger.settle_due()
+    event = WebhookEvent.objects.filter(partner=partner).order_by("-id").first()
+    assert webhooks.webhook_deliver(event_id=event.pk) is True
+    return receiver.requests[-1]
+
+
+def test_stripes_sdk_verifies_every_signature(receiver):
+    partner, customer = _partner_with_customer(receiver.url)
+    receiver.statuses = []
+    headers, body = _deliver_settled_points(partner, customer, receiver)
+    header = headers["Kindred-Signature"]
+    assert stripe.WebhookSignature.verify_header(
+        body.decode(), header, partner.webhook_secret, tolerance=300
+    )
+    with pytest.raises(stripe.SignatureVerificationError):
+        stripe.WebhookSignature.verify_header(
+            body.decode(), header, "whsec_not-the-secret", tolerance=300
+        )
+    with pytest.raises(stripe.SignatureVerificationError):
+        stripe.WebhookSignature.verify_header(
+            body.decode().replace('"points":5', '"points":6'), header, partner.webhook_secret
+        )
+
+
+def test_a_rotated_secret_signs_alongside_the_new_one_until_it_expires(receiver, admin_user):
+    partner, customer = _partner_with_customer(receiver.url)
+    receiver.statuses = []
+    old_secret = partner.webhook_secret
+    partner = webhooks.webhook_secret_rotate(partner=partner, actor=admin_user)
+    assert partner.webhook_secret != old_secret and partner.webhook_secret.startswith("whsec_")
+    assert partner.webhook_secret_rotated_by == admin_user
+
+    headers, body = _deliver_settled_points(partner, customer, receiver)
+    header = headers["Kindred-Signature"]
+    assert header.count("v1=") == 2
+    for secret in (partner.webhook_secret, old_secret):
+        assert stripe.WebhookSignature.verify_header(body.decode(), header, secret)
+
+    partner.previous_webhook_secret_expires_at = timezone.now() - dt.timedelta(seconds=1)
+    partner.save()
+    headers, body = _deliver_settled_points(partner, customer, receiver)
+    header = headers["Kindred-Signature"]
+    assert header.count("v1=") == 1
+    assert stripe.WebhookSignature.verify_header(body.decode(), header, partner.webhook_secret)
+    with pytest.raises(stripe.SignatureVerificationError):
+        stripe.WebhookSignature.verify_header(body.decode(), header, old_secret)
+
+
+def test_the_overlap_lasts_as_long_as_the_setting_says(settings, admin_user):
+    settings.PARTNER_WEBHOOK_SECRET_OVERLAP_HOURS = 5
+    partner = PartnerFactory()
+    before = timezone.now()
+    partner = webhooks.webhook_secret_rotate(partner=partner, actor=admin_user)
+    overlap = partner.previous_webhook_secret_expires_at - before
+    assert dt.timedelta(hours=5) <= overlap < dt.timedelta(hours=5, seconds=10)
+    assert webhooks.webhook_signing_secrets(partner, now=before + dt.timedelta(hours=4)) == [
+        partner.webhook_secret, partner.previous_webhook_secret,
+    ]  # fmt: skip
+    assert webhooks.webhook_signing_secrets(partner, now=before + dt.timedelta(hours=6)) == [
+        partner.webhook_secret
+    ]
+
+
+def test_staff_rotate_a_secret_in_the_admin_and_the_change_is_logged(admin_client, admin_user):
+    partner = PartnerFactory()
+    old_secret = partner.webhook_secret
+    response = admin_client.post(
+        reverse("admin:partners_partner_changelist"),
+        {"action": "rotate_webhook_secret", "_selected_action": [partner.pk]},
+    )
+    assert response.status_code == 302
+    partner.refresh_from_db()
+    assert partner.previous_webhook_secret == old_secret != partner.webhook_secret
+    assert partner.previous_webhook_secret_expires_at > timezone.now()
+    entry = LogEntry.objects.get(object_id=str(partner.pk))
+    assert entry.user == admin_user and "webhook secret" in entry.get_change_message()
+    page = admin_client.get(reverse("admin:partners_partner_change", args=[partner.pk]))
+    assert partner.webhook_secret in page.content.decode()
+
+
+def test_a_refund_after_settlement_announces_the_reversal(api, linked_customer, receiver):
+    receiver.statuses = []
+    api.partner.webhook_url = receiver.url
+    api.partner.save()
+    conversion = api.post(
+        "/api/v1/conversions/",
+        {"customer": linked_customer["id"], "order_id": "A-1", "amount": "100.00",
+         "currency": "EUR"},
+    ).json()  # fmt: skip
+    assert conversion["points_earned"] == 100
+    WebhookEvent.objects.all().delete()
+    api.post(f"/api/v1/conversions/{conversion['id']}/refund/", {"amount": "40.00"})
+
+    event = WebhookEvent.objects.get()
+    assert event.type == "reward.reversed" and event.partner == api.partner
+    assert webhooks.webhook_deliver(event_id=event.pk) is True
+    payload = validate_webhook_body(receiver.requests[-1][1])
+    assert payload["data"]["customer"] == linked_customer["id"]
+    assert payload["data"]["points"] == -40 and payload["data"]["kind"] == "reversal"
+    history = api.get(f"/api/v1/customers/{linked_customer['id']}/transactions/").json()
+    assert payload["data"]["transaction"] in {row["id"] for row in history["results"]}
+    assert api.get(f"/api/v1/customers/{linked_customer['id']}/").json()["points"] == {
+        "balance": 60, "pending": 0,
+    }  # fmt: skip
+
+
+def test_a_repeated_reversal_key_announces_nothing_twice(receiver):
+    _partner, customer = _partner_with_customer(receiver.url)
+    earned = ledger.points_award(customer=customer, points=50, kind="earn", memo="x")
+    for _attempt in range(2):
+        ledger.reverse(transaction=earned, reason="Refund", points=10, idempotency_key="r-1")
+    assert WebhookEvent.objects.filter(type="reward.reversed").count() == 1
+
+
+def test_times_have_one_shape_in_the_api_the_envelope_and_the_data(api, linked_customer, receiver):
+    receiver.statuses = []
+    api.partner.webhook_url = receiver.url
+    api.partner.save()
+    shape = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
+    customer = CustomerFactory()
+    partner_customer_upsert(partner=api.partner, external_id="c-2", email=customer.user.email)
+    _headers, body = _deliver_settled_points(api.partner, customer, receiver)
+    payload = json.loads(body)
+    assert shape.match(payload["created_at"]), payload["created_at"]
+    assert shape.match(payload["data"]["settled_at"]), payload["data"]["settled_at"]
+    assert shape.match(linked_customer["created_at"]), linked_customer["created_at"]
+    redemption_expiry = reward_redeem(
+        customer=customer, reward=RewardFactory(points_cost=5)
+    ).voucher.expires_at
+    voucher_event = WebhookEvent.objects.get(type="voucher.issued")
+    assert shape.match(voucher_event.data["expires_at"])
+    assert voucher_event.data["expires_at"] == redemption_expiry.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def test_every_event_type_is_written_as_the_schema_describes_it(api, monkeypatch, admin_user):
+    """One real event of each type, from the code that writes it, checked against the
+    schema's `webhooks` section."""
+    monkeypatch.setattr(tasks.webhook_deliver, "delay", lambda pk: None)
+    own = api.partner
+    own.webhook_url = "http://127.0.0.1:9/hooks"
+    own.save()
+    merchant = PartnerFactory(kind="merchant", webhook_url="http://127.0.0.1:9/hooks")
+    referrer = api.post("/api/v1/customers/", {"external_id": "r", "email": "rita@example.com"})
+    friend = api.post(
+        "/api/v1/customers/",
+        {"external_id": "f", "email": "fred@example.com",
+         "referral_code": referrer.json()["referral_code"]},
+    ).json()  # fmt: skip
+    customer = Customer.objects.get(public_id=friend["id"])
+    api.post(
+        "/api/v1/conversions/",
+        {"customer": friend["id"], "order_id": "A-1", "amount": "10.00", "currency": "EUR"},
+    )
+    pending = ledger.points_award(
+        customer=customer, points=5, kind="earn", memo="x", settles_at=timezone.now()
+    )
+    ledger.void(transaction=pending, reason="Refund")
+    ledger.points_award(
+        customer=customer, points=200, kind="earn", memo="x", settles_at=timezone.now()
+    )
+    ledger.settle_due()
+    ledger.reverse(transaction=settled_points(customer, 50), reason="Correction", points=10)
+    reward_redeem(customer=customer, reward=RewardFactory(points_cost=100))
+    review_publish(review=ReviewFactory(author=customer, status="pending"), by=admin_user)
+    _customer, said_yes, _created = partner_customer_upsert(
+        partner=merchant, external_id="m-1", email="fred@example.com"
+    )
+    link_answer(link_id=said_yes.pk, accept=True)
+    _customer, said_no, _created = partner_customer_upsert(
+        partner=merchant, external_id="m-2", email="rita@example.com"
+    )
+    link_answer(link_id=said_no.pk, accept=False)
+
+    written = set()
+    for event in WebhookEvent.objects.all():
+        validate_webhook_body(webhooks.webhook_body(event))
+        written.add(event.type)
+    assert written == set(WebhookEvent.Type.values)

@@ -733,6 +733,7 @@ ACTION_RULES: dict[str, ActionRule] = {
     ),
     # Partners, logins' addresses and the schedule are the superusers' alone.
     "partners.webhookevent.resend": ActionRule(),
+    "partners.partner.rotate_webhook_secret": ActionRule(),
     "account.emailaddress.make_verified": ActionRule(),
     # A second factor stands between a stolen staff password and the admin.
     "customers.user.reset_second_factor": ActionRule(target=_staff_with_second_factor),
