@@ -18,7 +18,13 @@ from django.utils.translation import gettext_lazy, pgettext
 
 from config.charts import bar_chart, line_chart
 from loyalty.reports import points_by_day, points_outstanding
-from referrals.reports import fraud_queue_size, funnel, link_visits, top_referrers
+from referrals.reports import (
+    fraud_queue_size,
+    funnel,
+    introduction_figures,
+    link_visits,
+    top_referrers,
+)
 from reviews.selectors import nps_by_week
 
 MAX_DAYS = 366
@@ -92,6 +98,7 @@ def staff_dashboard(request):
         # Names are personal data: shown only to staff who may see customers.
         "top_referrers": referrers if request.user.has_perm("customers.view_customer") else None,
         "fraud_queue": fraud_queue_size(),
+        "introductions": introduction_figures(start=start, end=end),
         **_nps(),
     }
     return TemplateResponse(request, "admin/staff_dashboard.html", context)
