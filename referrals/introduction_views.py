@@ -32,10 +32,17 @@ def introductions(request: HttpRequest) -> HttpResponse:
     form = IntroductionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            introduction_create(introducer=customer, **form.cleaned_data)
+            introduction = introduction_create(introducer=customer, **form.cleaned_data)
         except IntroductionError as error:
             form.add_error(error.field, str(error))
         else:
+            if introduction.status == Introduction.Status.WITHHELD:
+                # The same words whatever the cause: the introducer learns nothing more.
+                messages.error(
+                    request,
+                    _("We can't ask %(name)s to meet us.") % {"name": introduction.friend_name},
+                )
+                return redirect("referrals:introductions")
             messages.success(
                 request,
                 _("We asked %(name)s by email; your contact hears from us after their yes.")

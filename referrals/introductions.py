@@ -85,10 +85,11 @@ def introduction_create(
 ) -> Introduction:
     """Introduce a friend to the introducer's contact person; the friend is asked first.
 
-    Refused with a reason: no contact person or no program, one's own address, a friend
-    who cannot be asked (the same words whether they opted out, said no before or use a
-    throwaway address, so the introducer learns nothing of it), the daily cap, or an
-    introduction of the same friend still open.
+    Refused with a reason: no contact person or no program, one's own address, the daily
+    cap, or an introduction of the same friend still open. A friend who cannot be asked
+    (opted out, said no before, or a throwaway address) is not emailed: the introduction
+    is kept as withheld, without the address, and counts against the daily cap like any
+    other, so that the introducer cannot look addresses up for free.
     """
     friend_name, looking_for, note = friend_name.strip(), looking_for.strip(), note.strip()
     friend_email = friend_email.strip().lower()
@@ -113,8 +114,6 @@ def introduction_create(
     if same_mailbox(friend_email, introducer.user.email):
         raise IntroductionError(_("That's your own address."), field="friend_email")
     key = email_key(friend_email)
-    if _friend_blocked(key) or is_disposable(friend_email):
-        raise IntroductionError(_("We can't ask this friend to meet us."), field="friend_email")
     with transaction.atomic():
         # The introducer's row lock serialises their concurrent requests, so the cap holds.
         Customer.objects.select_for_update().filter(pk=introducer.pk).first()
@@ -124,6 +123,7 @@ def introduction_create(
             raise IntroductionError(
                 _("You reached today's limit of introductions; try again tomorrow.")
             )
+        blocked = _friend_blocked(key) or is_disposable(friend_email)
         try:
             with transaction.atomic():
                 introduction = Introduction.objects.create(
@@ -131,18 +131,21 @@ def introduction_create(
                     contact_person=contact,
                     program=program,
                     friend_name=friend_name,
-                    friend_email=friend_email,
+                    friend_email="" if blocked else friend_email,
                     friend_email_key=key,
                     friend_was_customer=User.objects.filter(email__iexact=friend_email).exists(),
                     looking_for=looking_for,
                     note=note,
+                    status=Introduction.Status.WITHHELD if blocked else Introduction.Status.ASKING,
+                    answered_at=timezone.now() if blocked else None,
                 )
         except IntegrityError:
             raise IntroductionError(
                 _("You already introduced this friend; that introduction is still open."),
                 field="friend_email",
             ) from None
-        enqueue_after_commit("referrals.tasks.email_introduction_consent", introduction.pk)
+        if not blocked:
+            enqueue_after_commit("referrals.tasks.email_introduction_consent", introduction.pk)
     return introduction
 
 
@@ -430,6 +433,7 @@ def introduction_move(
             _reward_take_back(
                 introduction, reason=f"Introduction moved back from won to {to_status}: {note}"
             )
+            introduction.reward_reason = ""
         introduction.status = to_status
         introduction.stage_changed_at = now
         introduction.first_reply_at = introduction.first_reply_at or now
