@@ -412,9 +412,12 @@ def introduction_move(
         raise IntroductionError(_("The won value can't be negative."), field="won_value")
     now = timezone.now()
     with transaction.atomic():
+        # The reward's rows are read after the lock, not joined to it: a join would keep
+        # the version from before a concurrent win committed (PostgreSQL re-reads only
+        # the locked row), and a move back would miss the reward it must take back.
         introduction = (
             Introduction.objects.select_for_update(of=("self",))
-            .select_related("introducer__user", "program", "reward_transaction", "reward_voucher")
+            .select_related("introducer__user", "program")
             .get(pk=introduction_id)
         )
         from_status = introduction.status
