@@ -264,6 +264,9 @@ INVITATION_RESEND_COOLDOWN_HOURS = env.int("INVITATION_RESEND_COOLDOWN_HOURS", d
 INVITEE_RETENTION_DAYS = env.int("INVITEE_RETENTION_DAYS", default=30)
 # An invitation still queued after this long is re-enqueued by the sweeper.
 INVITATION_SWEEP_AFTER_SECONDS = env.int("INVITATION_SWEEP_AFTER_SECONDS", default=300)
+# Warm introductions: a friend has this many days to answer; then the link stops working
+# and their address is forgotten (only its hash stays).
+INTRODUCTION_ANSWER_DAYS = env.int("INTRODUCTION_ANSWER_DAYS", default=14)
 
 # --- Languages: English (the default), German and French ---------------------------------
 # Each language is named in itself, so that a reader finds their own in any page's switcher.
@@ -436,6 +439,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "referrals.tasks.invitees_forget",
         "schedule": crontab(hour=4, minute=30),
     },
+    # referrals: introduction emails the broker lost; friends' addresses after no answer.
+    "introductions-sweep": {"task": "referrals.tasks.introductions_sweep", "schedule": 300.0},
     # partners: webhook retries that are due, and events a lost broker message left behind.
     "deliver-due-webhooks": {"task": "partners.tasks.webhook_deliver_due", "schedule": 30.0},
     # partners: merchants' link requests the broker lost, and those unanswered in time.

@@ -18,7 +18,13 @@ from django.utils.translation import gettext_lazy, pgettext
 
 from config.charts import bar_chart, line_chart
 from loyalty.reports import points_by_day, points_outstanding
-from referrals.reports import fraud_queue_size, funnel, link_visits, top_referrers
+from referrals.reports import (
+    fraud_queue_size,
+    funnel,
+    introduction_figures,
+    link_visits,
+    top_referrers,
+)
 from reviews.selectors import nps_by_week
 
 MAX_DAYS = 366
@@ -75,8 +81,9 @@ def staff_dashboard(request):
     visits = link_visits(start=start, end=end)
     days, points = _daily(start, end)
     referrers = top_referrers(start=start, end=end)
+    introductions = introduction_figures(start=start, end=end)
     if request.GET.get("format") == "csv":
-        return _csv(steps, visits, days, points, referrers, start, end)
+        return _csv(steps, visits, days, points, referrers, introductions, start, end)
     context = {
         **admin.site.each_context(request),
         "title": _("Referrals and points at a glance"),
@@ -92,6 +99,7 @@ def staff_dashboard(request):
         # Names are personal data: shown only to staff who may see customers.
         "top_referrers": referrers if request.user.has_perm("customers.view_customer") else None,
         "fraud_queue": fraud_queue_size(),
+        "introductions": introductions,
         **_nps(),
     }
     return TemplateResponse(request, "admin/staff_dashboard.html", context)
@@ -108,7 +116,7 @@ def _nps() -> dict:
     return {"nps_weeks": weeks, "nps_chart": chart if weeks else None}
 
 
-def _csv(steps, visits, days, points, referrers, start, end) -> HttpResponse:
+def _csv(steps, visits, days, points, referrers, introductions, start, end) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (
         f'attachment; filename="kindred-{start:%Y-%m-%d}-{end - timedelta(days=1):%Y-%m-%d}.csv"'
@@ -120,6 +128,14 @@ def _csv(steps, visits, days, points, referrers, start, end) -> HttpResponse:
     writer.writerow(["link_visits", _("Link visits"), visits])
     for customer, friends in referrers:
         writer.writerow(["top_referrer", customer.referral_code, friends])
+    for label, count in introductions.by_stage:
+        writer.writerow(["introductions", label, count])
+    for name, count, won in introductions.by_contact:
+        writer.writerow(["introductions_by_contact", name, count])
+        writer.writerow(["introductions_won_by_contact", name, won])
+    writer.writerow(
+        ["introductions", _("Median hours to first reply"), introductions.first_reply_median_hours]
+    )
     writer.writerow([])
     writer.writerow(["day", *points.keys()])
     for index, day in enumerate(days):

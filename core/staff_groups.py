@@ -31,6 +31,10 @@ STAFF_GROUPS: dict[str, list[str]] = {
         "referrals.change_invitation",
         "referrals.view_referral",
         "referrals.view_suppression",
+        # Contact persons and the staff behind them work the introductions' queue.
+        "referrals.view_introduction",
+        "referrals.view_introductionmove",
+        "referrals.move_introduction",
         "loyalty.view_account",
         "loyalty.view_transaction",
         "loyalty.view_voucher",

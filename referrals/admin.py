@@ -1,10 +1,16 @@
+from django import forms
 from django.contrib import admin, messages
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from core.readonly_admin import ReadOnlyAdmin
+from customers.admin import PersonalDataAdmin
+from referrals.introductions import IntroductionError, introduction_move
 from referrals.models import (
     DisposableDomain,
+    Introduction,
+    IntroductionMove,
     Invitation,
     LinkVisit,
     Referral,
@@ -27,7 +33,7 @@ class ReferralProgramAdmin(admin.ModelAdmin):
         "hold_days",
     ]
     list_filter = ["is_active", "qualifying_event"]
-    autocomplete_fields = ["friend_reward"]
+    autocomplete_fields = ["friend_reward", "introduction_voucher_reward"]
     fieldsets = [
         (None, {"fields": ["name", "is_active", "starts_at", "ends_at"]}),
         (
@@ -47,6 +53,19 @@ class ReferralProgramAdmin(admin.ModelAdmin):
             },
         ),
         (_("Caps"), {"fields": ["max_rewarded_per_month", "max_invitations_per_day"]}),
+        (
+            _("Warm introductions"),
+            {
+                "fields": [
+                    "introduction_reward_kind",
+                    "introduction_points",
+                    "introduction_voucher_reward",
+                    "introduction_points_per_unit",
+                    "max_rewarded_introductions_per_month",
+                    "max_introductions_per_day",
+                ]
+            },
+        ),
     ]
 
 
@@ -147,3 +166,114 @@ class LinkVisitAdmin(ReadOnlyAdmin):
     list_display = ["referrer", "day", "visits"]
     list_select_related = ["referrer__user"]
     date_hierarchy = "day"
+
+
+class IntroductionMoveInline(admin.TabularInline):
+    model = IntroductionMove
+    fields = ["at", "from_status", "to_status", "note", "staff"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class IntroductionQueueFilter(admin.SimpleListFilter):
+    """The staff queue: introductions the friend said yes to, still being worked on."""
+
+    title = _("queue")
+    parameter_name = "queue"
+
+    def lookups(self, request, model_admin):
+        return [("open", _("Said yes, not won or lost yet"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "open":
+            return queryset.filter(
+                status__in=[Introduction.Status.NEW, Introduction.Status.TALKING]
+            )
+        return queryset
+
+
+class MoveForm(forms.Form):
+    stage = forms.ChoiceField(
+        label=_("Move to"),
+        choices=[(stage.value, stage.label) for stage in Introduction.STAGES],
+    )
+    note = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 3}))
+    won_value = forms.DecimalField(
+        label=_("Won value"),
+        required=False,
+        min_value=0,
+        max_digits=12,
+        decimal_places=2,
+        help_text=_("For a win, when the introducer's reward follows the won value."),
+    )
+
+
+@admin.register(Introduction)
+class IntroductionAdmin(PersonalDataAdmin, ReadOnlyAdmin):
+    """The staff queue of introductions; staff move them through the stages with a note."""
+
+    list_display = [
+        "friend_name",
+        "introducer",
+        "contact_person",
+        "looking_for",
+        "status",
+        "answered_at",
+        "first_reply_at",
+        "reward_reason",
+    ]
+    list_filter = [IntroductionQueueFilter, "status", "contact_person"]
+    search_fields = ["friend_name", "introducer__user__email", "public_id"]
+    list_select_related = ["introducer__user", "contact_person"]
+    date_hierarchy = "created_at"
+    exclude = ["friend_email_key"]
+    inlines = [IntroductionMoveInline]
+    actions = ["move_stage"]
+
+    def customer_of(self, obj):
+        return obj.introducer
+
+    def has_move_permission(self, request) -> bool:
+        return request.user.has_perm("referrals.move_introduction")
+
+    @admin.action(description=_("Move to another stage, with a note"), permissions=["move"])
+    def move_stage(self, request, queryset):
+        form = MoveForm(request.POST if "note" in request.POST else None)
+        if not form.is_valid():
+            return TemplateResponse(
+                request,
+                "admin/referrals/introduction_move.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": gettext("Move introductions"),
+                    "objects": queryset,
+                    "form": form,
+                    "opts": self.model._meta,
+                },
+            )
+        moved = 0
+        for introduction in queryset:
+            try:
+                introduction_move(
+                    introduction_id=introduction.pk,
+                    to_status=form.cleaned_data["stage"],
+                    staff=request.user,
+                    note=form.cleaned_data["note"],
+                    won_value=form.cleaned_data["won_value"],
+                    path=request.path,
+                )
+            except IntroductionError as error:
+                self.message_user(request, f"{introduction}: {error}", messages.ERROR)
+            else:
+                moved += 1
+        if moved:
+            self.message_user(
+                request,
+                ngettext("%(count)d introduction moved.", "%(count)d introductions moved.", moved)
+                % {"count": moved},
+            )
+        return None

@@ -1,5 +1,6 @@
-"""Demo referrals for `seed_demo`: Anna referred Elif (who bought), Ben referred Carla, and
-Anna has invitations out, which the worker sends (to the console in `make run`)."""
+"""Demo referrals for `seed_demo`: Anna referred Elif (who bought), Ben referred Carla,
+Anna has invitations out, which the worker sends (to the console in `make run`), and she
+introduced her friend Jonas to her contact person (his yes/no email goes the same way)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from decimal import Decimal
 
 from customers.conversions import DuplicateOrder, conversion_record
 from customers.models import Conversion, Customer
+from referrals.introductions import introduction_create
 from referrals.invitations import invitations_create
 from referrals.models import Referral
 from referrals.services import referral_attribute, referral_conversion_qualify
@@ -40,4 +42,15 @@ def seed() -> str:
             addresses="jonas@example.org, mia@example.org, li@example.org",
             note="You have to try their Ethiopian roast. Coffee on me next week?",
         )
-    return f"{Referral.objects.count()} referrals, {anna.invitations.count()} invitations by Anna"
+    if anna.contact_person is not None and not anna.introductions.exists():
+        introduction_create(
+            introducer=anna,
+            friend_name="Jonas",
+            friend_email="jonas.b@example.org",
+            looking_for="an espresso machine for his café",
+            note="Jonas opens a café in spring.",
+        )
+    return (
+        f"{Referral.objects.count()} referrals, {anna.invitations.count()} invitations and "
+        f"{anna.introductions.count()} introductions by Anna"
+    )

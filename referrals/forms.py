@@ -26,3 +26,19 @@ class InviteForm(forms.Form):
         max_length=500,
         required=False,
     )
+
+
+class IntroductionForm(forms.Form):
+    friend_name = forms.CharField(label=_("Your friend's name"), max_length=150)
+    friend_email = forms.EmailField(label=_("Your friend's email address"), max_length=254)
+    looking_for = forms.CharField(
+        label=_("What they are looking for"),
+        max_length=200,
+        help_text=_("For example: a new kitchen, a family car."),
+    )
+    note = forms.CharField(
+        label=_("A personal note (optional)"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=500,
+        required=False,
+    )

@@ -1,4 +1,5 @@
-"""Referral programs, referrals, invitations, link visits and the do-not-invite list."""
+"""Referral programs, referrals, invitations, warm introductions, link visits and the
+do-not-invite list."""
 
 from __future__ import annotations
 
@@ -12,8 +13,14 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from customers.models import Customer
+from customers.models import ContactPerson, Customer
 from loyalty.models import Reward, Transaction, Voucher
+
+
+class IntroductionRewardKind(models.TextChoices):
+    POINTS = "points", _("Points")
+    VOUCHER = "voucher", _("A voucher for a catalog reward")
+    PER_VALUE = "per_value", _("Points per unit of the won value")
 
 
 class ReferralProgram(models.Model):
@@ -80,6 +87,38 @@ class ReferralProgram(models.Model):
     max_invitations_per_day = models.PositiveIntegerField(
         _("invitations per customer per day"), default=50
     )
+    introduction_reward_kind = models.CharField(
+        _("introducer's reward"),
+        max_length=10,
+        choices=IntroductionRewardKind.choices,
+        default=IntroductionRewardKind.POINTS,
+        help_text=_("What a customer earns when a friend they introduced is won."),
+    )
+    introduction_points = models.PositiveIntegerField(
+        _("introducer's reward (points)"), default=1000
+    )
+    introduction_voucher_reward = models.ForeignKey(
+        Reward,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("introducer's reward (catalog reward)"),
+        help_text=_("The voucher the introducer gets, when the reward is a voucher."),
+    )
+    introduction_points_per_unit = models.DecimalField(
+        _("introducer's points per unit of the won value"),
+        max_digits=8,
+        decimal_places=4,
+        default=Decimal("0"),
+        help_text=_("When the reward follows the won value: e.g. 0.1 gives 1000 points for 10000."),
+    )
+    max_rewarded_introductions_per_month = models.PositiveIntegerField(
+        _("rewarded introductions per introducer per month"), default=5
+    )
+    max_introductions_per_day = models.PositiveIntegerField(
+        _("introductions per customer per day"), default=5
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -106,6 +145,13 @@ class ReferralProgram(models.Model):
         ):
             raise ValidationError(
                 {"is_active": _("Another program is active. Switch it off first.")}
+            )
+        if (
+            self.introduction_reward_kind == IntroductionRewardKind.VOUCHER
+            and self.introduction_voucher_reward_id is None
+        ):
+            raise ValidationError(
+                {"introduction_voucher_reward": _("Choose the reward the voucher is for.")}
             )
 
 
@@ -310,3 +356,117 @@ class LinkVisit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.referrer_id} {self.day}: {self.visits}"
+
+
+class Introduction(models.Model):
+    """A customer introduces a friend who is looking for something to their contact person.
+
+    The friend is asked first: nothing reaches the contact person before their yes. Once
+    they said yes, staff move it through the stages; a won one earns the introducer the
+    program's reward, held for the program's hold days. Of the friend's address only the
+    hash stays once they said no or never answered.
+    """
+
+    class Status(models.TextChoices):
+        ASKING = "asking", _("Waiting for your friend's answer")
+        WITHHELD = "withheld", _("Not sent: we can't ask this friend")
+        DECLINED = "declined", _("Your friend said no thanks")
+        UNANSWERED = "unanswered", _("Your friend did not answer")
+        NEW = "new", pgettext_lazy("introduction stage", "New")
+        TALKING = "talking", pgettext_lazy("introduction stage", "Talking")
+        WON = "won", pgettext_lazy("introduction stage", "Won")
+        LOST = "lost", pgettext_lazy("introduction stage", "Lost")
+
+    # After the friend's yes: the stages staff move it through, in either direction.
+    STAGES = (Status.NEW, Status.TALKING, Status.WON, Status.LOST)
+    # Statuses in which it is outstanding: the same friend is not introduced twice then.
+    OPEN_STATUSES = (Status.ASKING, Status.NEW, Status.TALKING)
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    introducer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="introductions")
+    contact_person = models.ForeignKey(
+        ContactPerson,
+        on_delete=models.PROTECT,
+        related_name="introductions",
+        verbose_name=_("contact person"),
+    )
+    program = models.ForeignKey(
+        ReferralProgram, on_delete=models.PROTECT, related_name="introductions"
+    )
+    friend_name = models.CharField(_("friend's name"), max_length=150)
+    friend_email = models.EmailField(_("friend's email"), blank=True)
+    friend_email_key = models.CharField(
+        max_length=64, db_index=True, help_text=_("Hash of the canonical address.")
+    )
+    friend_was_customer = models.BooleanField(
+        default=False, help_text=_("The friend's address was a customer's when introduced.")
+    )
+    looking_for = models.CharField(_("what they are looking for"), max_length=200)
+    note = models.TextField(_("personal note"), max_length=500, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.ASKING
+    )
+    won_value = models.DecimalField(
+        _("won value"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    # Each move to won is a new reward: the count keeps their idempotency keys apart.
+    won_count = models.PositiveIntegerField(default=0, editable=False)
+    reward_transaction = models.OneToOneField(
+        Transaction, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reward_voucher = models.OneToOneField(
+        Voucher, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reward_reason = models.CharField(
+        _("why no reward"), max_length=255, blank=True, help_text=_("A fraud rule's reason.")
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    consent_sent_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    contact_emailed_at = models.DateTimeField(null=True, blank=True)
+    first_reply_at = models.DateTimeField(
+        _("first reply"), null=True, blank=True, help_text=_("When staff first moved it.")
+    )
+    stage_changed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("introduction")
+        verbose_name_plural = _("introductions")
+        indexes = [
+            models.Index(fields=["introducer", "created_at"], name="introduction_by_introducer"),
+            models.Index(fields=["status", "created_at"], name="introduction_by_status"),
+        ]
+        constraints = [
+            # One outstanding introduction per introducer and friend, also under double submits.
+            models.UniqueConstraint(
+                fields=["introducer", "friend_email_key"],
+                condition=models.Q(status__in=["asking", "new", "talking"]),
+                name="introduction_one_open_per_friend",
+            ),
+        ]
+        permissions = [("move_introduction", "Can move an introduction to another stage")]
+
+    def __str__(self) -> str:
+        return f"{self.introducer} → {self.friend_name or '…'} ({self.get_status_display()})"
+
+
+class IntroductionMove(models.Model):
+    """A staff member moved an introduction from one stage to another, with a note."""
+
+    introduction = models.ForeignKey(Introduction, on_delete=models.CASCADE, related_name="moves")
+    from_status = models.CharField(max_length=10, choices=Introduction.Status.choices)
+    to_status = models.CharField(max_length=10, choices=Introduction.Status.choices)
+    note = models.TextField(_("note"), max_length=1000)
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = _("stage change")
+        verbose_name_plural = _("stage changes")
+
+    def __str__(self) -> str:
+        return f"{self.from_status} → {self.to_status}"

@@ -9,10 +9,17 @@ from django.db.models import Q
 from django.dispatch import receiver
 from django.utils import timezone
 
-from customers.models import Customer
+from customers.models import Customer, Notice
 from customers.privacy import DataSection
 from customers.signals import customer_erased, personal_data_collect
-from referrals.models import Invitation, InvitationRefusal, LinkVisit, Referral
+from referrals.models import (
+    Introduction,
+    IntroductionMove,
+    Invitation,
+    InvitationRefusal,
+    LinkVisit,
+    Referral,
+)
 from referrals.rules import email_key
 
 
@@ -23,7 +30,7 @@ def referrals_section(sender, *, customer: Customer, **kwargs) -> DataSection:
     )
     return DataSection(
         name="referrals",
-        models=(Referral, Invitation, InvitationRefusal, LinkVisit),
+        models=(Referral, Invitation, InvitationRefusal, LinkVisit, Introduction, IntroductionMove),
         records={
             "referred_by": [
                 {"referrer": referral.referrer.name, "created_at": referral.created_at}
@@ -49,6 +56,26 @@ def referrals_section(sender, *, customer: Customer, **kwargs) -> DataSection:
             "link_visits": list(
                 LinkVisit.objects.filter(referrer=customer).values("day", "visits")
             ),
+            "introductions_made": list(
+                customer.introductions.values(
+                    "friend_name",
+                    "friend_email",
+                    "looking_for",
+                    "note",
+                    "status",
+                    "contact_person__name",
+                    "won_value",
+                    "reward_reason",
+                    "created_at",
+                    "answered_at",
+                )
+            ),
+            # Introductions of this customer by someone else, as the friend.
+            "introductions_received": list(
+                Introduction.objects.filter(friend_email_key=email_key(customer.user.email))
+                .exclude(introducer=customer)
+                .values("friend_name", "looking_for", "status", "created_at", "answered_at")
+            ),
         },
     )
 
@@ -68,6 +95,25 @@ def erase(sender, *, customer: Customer, email: str, **kwargs) -> None:
         status=Invitation.Status.CANCELLED, finished_at=timezone.now()
     )
     invitations.update(email="", note="", last_error="")
+    _introductions_erase(customer=customer, email=email)
+
+
+def _introductions_erase(*, customer: Customer, email: str) -> None:
+    """Introductions the customer made, and those of them as the friend, lose the friend's
+    name, address, wishes, the note and staff's notes; open questions end unanswered. The
+    address hash stays (a friend who said no is not asked again), and so do the rows the
+    ledger's rewards point at."""
+    introductions = Introduction.objects.filter(
+        Q(introducer=customer) | Q(friend_email_key=email_key(email))
+    )
+    introductions.filter(status=Introduction.Status.ASKING).update(
+        status=Introduction.Status.UNANSWERED, answered_at=timezone.now()
+    )
+    introductions.update(friend_name="", friend_email="", looking_for="", note="")
+    IntroductionMove.objects.filter(introduction__in=introductions).update(note="")
+    # The introducer's notices name the friend.
+    for public_id in introductions.values_list("public_id", flat=True):
+        Notice.objects.filter(source_key__startswith=f"introduction:{public_id}:").delete()
 
 
 def invitees_forget(*, now: datetime | None = None) -> int:

@@ -1,15 +1,17 @@
-"""Figures for the staff dashboard: the referral funnel, top referrers, the fraud queue."""
+"""Figures for the staff dashboard: the referral funnel, top referrers, the fraud queue,
+introductions by stage and contact person and their time to a first reply."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from statistics import median
 
 from django.db.models import Count, Q, Sum
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer
-from referrals.models import Invitation, LinkVisit, Referral
+from referrals.models import Introduction, Invitation, LinkVisit, Referral
 
 
 @dataclass(frozen=True)
@@ -69,3 +71,47 @@ def top_referrers(*, start: datetime, end: datetime, limit: int = 10) -> list[tu
 
 def fraud_queue_size() -> int:
     return Referral.objects.filter(status=Referral.Status.REVIEW).count()
+
+
+@dataclass(frozen=True)
+class IntroductionFigures:
+    by_stage: list[tuple[str, int]]
+    # (contact person's name, introductions, of which won)
+    by_contact: list[tuple[str, int, int]]
+    # Hours between the friend's yes and the first move by staff: median and the slowest.
+    first_reply_median_hours: float | None
+    first_reply_max_hours: float | None
+    waiting_for_reply: int
+
+
+def introduction_figures(*, start: datetime, end: datetime) -> IntroductionFigures:
+    """Introductions made in [start, end): how many are in each status, per contact
+    person, and how long staff took to first move those the friend said yes to."""
+    made = Introduction.objects.filter(created_at__gte=start, created_at__lt=end)
+    counts = dict(made.values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
+    by_stage = [(label, counts.get(value, 0)) for value, label in Introduction.Status.choices]
+    by_contact = [
+        (row["contact_person__name"], row["n"], row["won"])
+        for row in made.values("contact_person__name")
+        .annotate(n=Count("pk"), won=Count("pk", filter=Q(status=Introduction.Status.WON)))
+        .order_by("-n", "contact_person__name")
+    ]
+    replies = [
+        replied - answered
+        for answered, replied in made.filter(
+            answered_at__isnull=False, first_reply_at__isnull=False
+        ).values_list("answered_at", "first_reply_at")
+    ]
+    return IntroductionFigures(
+        by_stage=by_stage,
+        by_contact=by_contact,
+        first_reply_median_hours=_hours(median(replies)) if replies else None,
+        first_reply_max_hours=_hours(max(replies)) if replies else None,
+        waiting_for_reply=made.filter(
+            status=Introduction.Status.NEW, first_reply_at__isnull=True
+        ).count(),
+    )
+
+
+def _hours(duration: timedelta) -> float:
+    return round(duration.total_seconds() / 3600, 1)

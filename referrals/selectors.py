@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from customers.models import Customer
-from referrals.models import Invitation, LinkVisit, Referral, ReferralProgram
+from referrals.models import Introduction, Invitation, LinkVisit, Referral, ReferralProgram
 
 
 def program_active(*, at: datetime | None = None) -> ReferralProgram | None:
@@ -72,4 +72,14 @@ def referral_funnel(*, customer: Customer) -> Funnel:
         qualified=referrals.filter(
             status__in=[Referral.Status.QUALIFIED, Referral.Status.REWARDED]
         ).count(),
+    )
+
+
+def introductions_of(*, customer: Customer) -> QuerySet[Introduction]:
+    """The customer's introductions, newest first, with what their page shows of each."""
+    return (
+        Introduction.objects.filter(introducer=customer)
+        .select_related("contact_person", "reward_transaction", "reward_voucher__reward")
+        .annotate(reward_points=Max("reward_transaction__entries__amount"))
+        .order_by("-created_at")
     )

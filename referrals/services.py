@@ -266,7 +266,8 @@ def referral_conversion_qualify(*, conversion: Conversion) -> Referral | None:
         return _qualify(referral=referral, conversion=conversion)
 
 
-def _take_back(*, txn: Transaction | None, reason: str, key: str) -> None:
+def reward_take_back(*, txn: Transaction | None, reason: str, key: str) -> None:
+    """Take back a reward: void it while it is held, reverse it once it settled."""
     if txn is None:
         return
     if not ledger.void(transaction=txn, reason=reason):
@@ -297,10 +298,10 @@ def referral_conversion_refund(*, conversion: Conversion) -> None:
             return
         reason = f"Purchase {conversion.order_id} was refunded."
         ref = str(referral.public_id)
-        _take_back(
+        reward_take_back(
             txn=referral.reward_transaction, reason=reason, key=f"referral:{ref}:referrer:refund"
         )
-        _take_back(
+        reward_take_back(
             txn=referral.friend_transaction, reason=reason, key=f"referral:{ref}:friend:refund"
         )
         if referral.friend_voucher is not None:

@@ -17,3 +17,13 @@ referral_qualified = Signal()
 # decided: read `referral.status` (a rejected one is a self-referral).
 # Arguments: `referral` (Referral, with `referrer`, `referee` and `source`).
 referral_attributed = Signal()
+
+# A friend answered an introduction's question (once; a second click sends nothing).
+# Arguments: `introduction` (Introduction, with `introducer`; status `new` for a yes,
+# `declined` for a no).
+introduction_answered = Signal()
+
+# Staff moved an introduction to another stage. Arguments: `introduction` (Introduction,
+# with `introducer`, its new status, and `reward_transaction` when a win posted one) and
+# `from_status`.
+introduction_moved = Signal()

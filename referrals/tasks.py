@@ -8,7 +8,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from customers.tasks import EMAIL_RETRY
-from referrals import invitations, notifications, privacy
+from referrals import introductions, invitations, notifications, privacy
 
 
 @shared_task
@@ -62,3 +62,21 @@ def invitees_forget() -> int:
 @shared_task(**{**EMAIL_RETRY, "max_retries": 5})
 def email_welcome_gift(referral_id: int) -> bool:
     return notifications.welcome_gift_email_send(referral_id=referral_id)
+
+
+@shared_task(**EMAIL_RETRY)
+def email_introduction_consent(introduction_id: int) -> bool:
+    """Ask the introduced friend for their yes."""
+    return introductions.introduction_consent_send(introduction_id=introduction_id)
+
+
+@shared_task(**EMAIL_RETRY)
+def email_introduction_accepted(introduction_id: int) -> bool:
+    """After the friend's yes: tell the contact person and the friend about each other."""
+    return introductions.introduction_accepted_send(introduction_id=introduction_id)
+
+
+@shared_task
+def introductions_sweep() -> dict[str, int]:
+    """Beat: introduction emails the broker lost; friends' addresses after no answer."""
+    return introductions.introductions_sweep()

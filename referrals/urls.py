@@ -1,6 +1,6 @@
 from django.urls import path
 
-from referrals import views
+from referrals import introduction_views, views
 
 app_name = "referrals"
 
@@ -12,4 +12,10 @@ urlpatterns = [
     path("me/invite/qr.png", views.qr_code, name="qr"),
     path("me/invite/<uuid:public_id>/resend/", views.resend, name="resend"),
     path("me/invite/<uuid:public_id>/cancel/", views.cancel, name="cancel"),
+    path("me/introductions/", introduction_views.introductions, name="introductions"),
+    path(
+        "introductions/<str:token>/",
+        introduction_views.introduction_answer_page,
+        name="introduction_answer",
+    ),
 ]

@@ -15,8 +15,9 @@ from loyalty.models import Transaction
 from tests.browser.accessibility import assert_accessible
 from tests.browser.conftest import log_in
 from tests.config.test_translations import po_entries
-from tests.factories import PASSWORD, CustomerFactory
+from tests.factories import PASSWORD, ContactPersonFactory, CustomerFactory
 from tests.loyalty.factories import RewardFactory
+from tests.referrals.factories import active_program, introduction_said_yes
 from tests.reviews.factories import ReviewFactory, SubjectFactory
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -25,6 +26,7 @@ PAGES = [
     "/me/dashboard/",
     "/me/friends/",
     "/me/invite/",
+    "/me/introductions/",
     "/me/rewards/",
     "/me/rewards/catalog/",
     "/me/rewards/history/",
@@ -57,13 +59,18 @@ def english_phrases(language: str) -> list[str]:
 
 @pytest.fixture
 def busy_customer(customer):
-    """A customer with something on every page: points, a friend, a review, a reward."""
+    """A customer with something on every page: points, a friend, a review, a reward, a
+    contact person and a friend introduced to them."""
+    active_program()
     points_award(customer=customer, points=20000, kind=Transaction.Kind.EARN, memo="Kaffee")
     connection_befriend(customer=customer, other=CustomerFactory(first_name="Ben"))
     RewardFactory(name="Gratis Espresso", points_cost=150)
     espresso = SubjectFactory(name="Espresso", slug="espresso")
     ReviewFactory(subject=SubjectFactory(name="Latte", slug="latte"), author=customer)
     ReviewFactory(subject=espresso, title="Sehr gut", body="Sehr guter Kaffee.")
+    customer.contact_person = ContactPersonFactory(name="Maria Rossi", role="Beraterin")
+    customer.save(update_fields=["contact_person"])
+    introduction_said_yes(customer)
     return customer
 
 

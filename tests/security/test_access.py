@@ -34,6 +34,7 @@ from loyalty.vouchers import reward_redeem
 from partners.links import link_consent_token
 from partners.models import Partner
 from partners.services import partner_conversion_record, partner_customer_upsert
+from referrals.introductions import introduction_consent_token, introduction_create
 from referrals.invitations import invitation_token, invitations_create, suppress_url
 from referrals.models import DisposableDomain
 from referrals.services import referral_attribute
@@ -44,7 +45,7 @@ from tests.factories import PASSWORD, CustomerFactory, purchase
 from tests.imports_support import import_file, semicolon_export
 from tests.loyalty.factories import RewardFactory, settled_points
 from tests.partners.factories import PartnerFactory
-from tests.referrals.factories import active_program
+from tests.referrals.factories import active_program, introducer, introduction_said_yes
 from tests.reviews.factories import QuestionFactory, ReviewFactory, SubjectFactory
 from tests.support import login_with_second_factor, second_factor_add
 
@@ -109,6 +110,13 @@ def _world() -> World:
         partner=merchant, external_id="m-bob", email=bob.user.email
     )
     customer_import = import_file(semicolon_export(["imported@example.com;;;;;;;;;;;"]))
+    # Someone introduces a friend: the friend's yes/no page is public, reached from the email.
+    introduction = introduction_create(
+        introducer=introducer(),
+        friend_name="Eve",
+        friend_email="eve@example.org",
+        looking_for="a kitchen",
+    )
     return World(
         alice=alice,
         bob=bob,
@@ -133,6 +141,7 @@ def _world() -> World:
             "survey_answered": answered,
             "merchant_link": merchant_link,
             "customer_import": customer_import,
+            "introduction": introduction,
         },
     )
 
@@ -299,6 +308,14 @@ RULES: dict[str, Rule] = {
         ALICES_POST,
         lambda w: reverse("referrals:cancel", args=[w.objects["invitation"].public_id]),
         "post",
+    ),
+    "me/introductions/": Rule(MINE),
+    "introductions/<str:token>/": Rule(
+        PUBLIC,
+        lambda w: reverse(
+            "referrals:introduction_answer",
+            args=[introduction_consent_token(w.objects["introduction"])],
+        ),
     ),
     "favicon.ico": Rule(_everyone("redirect")),
     "reviews/": Rule(PUBLIC),
@@ -715,6 +732,13 @@ ACTION_RULES: dict[str, ActionRule] = {
         frozenset({"Marketing"}),
         _held_referral,
         done=lambda referral, _: _refreshed(referral).status == "rejected",
+    ),
+    # Support, behind the contact persons, works the introductions' queue.
+    "referrals.introduction.move_stage": ActionRule(
+        frozenset({"Support"}),
+        lambda: introduction_said_yes(friend_email=f"friend-{next(_serial)}@example.org"),
+        {"stage": "talking", "note": REASON},
+        lambda introduction, _: _refreshed(introduction).status == "talking",
     ),
     # Marketing moderates reviews; the export carries authors' emails.
     "reviews.review.publish_selected": ActionRule(
