@@ -180,9 +180,8 @@
   }
 
   function member(s, c) {
-    body.append(
-      h("p", null, h("span", {"class": "big", text: num(c.points.settled)}), " " + s.points),
-      c.points.pending ? h("p", {"class": "muted", text: "+" + num(c.points.pending) + " " + s.pending}) : null);
+    body.append(h("p", null, h("span", {"class": "big", text: num(c.points.settled)}), " " + s.points));
+    if (c.points.pending) body.append(h("p", {"class": "muted", text: "+" + num(c.points.pending) + " " + s.pending}));
     if (c.tier.name || c.tier.next) {
       body.append(h("h3", {text: s.tier + (c.tier.name ? ": " + c.tier.name : "")}));
       if (c.tier.next) {

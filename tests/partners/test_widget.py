@@ -163,9 +163,7 @@ def test_a_preflight_is_answered_for_allowed_origins_only(partner):
 
 @pytest.mark.parametrize("body", [b"not json", b"[1, 2]", b"x" * 9000])
 def test_a_malformed_body_is_a_clear_error(partner, body):
-    response = Client().post(
-        "/widget/v1/panel/", body, content_type="text/plain", HTTP_ORIGIN=SHOP
-    )
+    response = Client().post("/widget/v1/panel/", body, content_type="text/plain", HTTP_ORIGIN=SHOP)
     assert response.status_code in (400, 413)
     assert response.json()["error"] in ("bad_json", "too_large")
 
