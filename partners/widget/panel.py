@@ -6,16 +6,23 @@ program's public offer; the signed-in one only the customer a valid token names.
 
 from __future__ import annotations
 
+import functools
+
 from django.conf import settings
 from django.core.paginator import Paginator
+from django.template.defaultfilters import floatformat
 from django.urls import reverse
+from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from core.process_cache import cached_rows, forget_on_change
 from customers.models import Customer
 from customers.selectors import referral_url
 from loyalty.selectors import active_rewards, customer_history
 from loyalty.tiers import tier_progress_placed
+from referrals.models import ReferralProgram
 from referrals.selectors import program_active, referrer_by_code
 from referrals.sharing import share_links
 from reviews.models import Review, Subject
@@ -28,6 +35,12 @@ REVIEWS_PER_PAGE = 5
 
 def _strings() -> dict[str, str]:
     """The panel's words in the active language (the script carries none of its own)."""
+    return _strings_in(translation.get_language())
+
+
+@functools.lru_cache(maxsize=len(settings.LANGUAGES))
+def _strings_in(language: str) -> dict[str, str]:
+    # Every panel asks for the same forty words: made once per language and process.
     return {
         "open": _("Rewards"),
         "close": _("Close"),
@@ -60,9 +73,7 @@ def _strings() -> dict[str, str]:
             "Nothing yet: your points appear here after your first purchase or a friend's."
         ),
         "reviews": _("Reviews"),
-        "average": _("%(average)s out of 5 from %(count)s reviews"),
         "no_reviews": _("No reviews yet."),
-        "stars": _("%(stars)s stars"),
         "incentivised": _("Received a reward for this review"),
         "verified": _("Verified purchase"),
         "reply": _("Reply from %(name)s"),
@@ -71,11 +82,22 @@ def _strings() -> dict[str, str]:
     }
 
 
-def _offer() -> dict:
+OFFER_KEY = "widget:offer"
+# Every panel shows the program's offer: a staff change to it shows within this many seconds
+# in other processes (at once in the one that saved it), and a program's start or end too.
+OFFER_CACHE_SECONDS = 10
+forget_on_change(ReferralProgram, OFFER_KEY)
+
+
+def _read_offer() -> dict:
     program = program_active()
     if program is None:
         return {"referrer_points": 0, "friend": ""}
     return {"referrer_points": program.referrer_points, "friend": program.friend_offer}
+
+
+def _offer() -> dict:
+    return cached_rows(OFFER_KEY, _read_offer, seconds=OFFER_CACHE_SECONDS)
 
 
 def _referral(code: str, offer: dict) -> dict | None:
@@ -199,9 +221,22 @@ def reviews_block(*, subject_slug: str, page: int) -> dict:
                 "worstRating": 1,
             },
         }
+    average = floatformat(summary["average"], 1) if summary["count"] else ""
     return {
         "subject": {"slug": subject.slug, "name": subject.name},
         "summary": summary,
+        "summary_text": ngettext(
+            "%(average)s out of 5 from %(counter)s review",
+            "%(average)s out of 5 from %(counter)s reviews",
+            summary["count"],
+        )
+        % {"average": average, "counter": summary["count"]},
+        "average_text": average,
+        "star_labels": {
+            str(stars): ngettext("%(counter)s star", "%(counter)s stars", stars)
+            % {"counter": stars}
+            for stars in range(1, 6)
+        },
         "reviews": [_review(review) for review in shown],
         "page": shown.number,
         "pages": pages.num_pages,

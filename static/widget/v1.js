@@ -277,13 +277,13 @@
           section.append(title);
           if (!sum.count) section.append(h("p", {text: s.no_reviews}));
           else {
-            section.append(h("p", null, h("span", {"class": "stars", text: "★ " + sum.average}), " ",
-              h("span", {text: fill(s.average, {average: sum.average, count: sum.count})})));
+            section.append(h("p", null, h("span", {"class": "stars", text: "★ " + d.average_text, "aria-hidden": "true"}), " ",
+              h("span", {text: d.summary_text})));
             var bars = h("ul", {"class": "bars"});
             ["5", "4", "3", "2", "1"].forEach(function (stars) {
               var fillBar = h("span");
               fillBar.style.width = (sum.distribution[stars] * 100 / sum.count) + "%";
-              bars.append(h("li", null, h("span", {text: fill(s.stars, {stars: stars})}),
+              bars.append(h("li", null, h("span", {text: d.star_labels[stars]}),
                 h("span", {"class": "bar", "aria-hidden": "true"}, fillBar),
                 h("span", {text: String(sum.distribution[stars])})));
             });
@@ -295,7 +295,7 @@
         }
         d.reviews.forEach(function (r) {
           var item = h("li", null,
-            h("p", null, h("span", {"class": "stars", text: "★".repeat(r.rating) + "☆".repeat(5 - r.rating), role: "img", "aria-label": fill(s.stars, {stars: r.rating})})),
+            h("p", null, h("span", {"class": "stars", text: "★".repeat(r.rating) + "☆".repeat(5 - r.rating), role: "img", "aria-label": d.star_labels[r.rating]})),
             h("h3", {text: r.title}),
             h("p", {"class": "muted"}, r.author + " · " + r.date + " ",
               r.verified_purchase ? h("span", {"class": "label", text: s.verified}) : null,

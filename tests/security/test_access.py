@@ -367,10 +367,11 @@ RULES: dict[str, Rule] = {
     ),
     "api/v1/^.*$": Rule({**API, "partner_a": 404, "partner_b": 404}, "/api/v1/nothing-here/"),
     # The widget: its script is public; its endpoints answer a publishable key from an
-    # allowed origin only (these clients send neither), whoever is signed in.
+    # allowed origin only, whoever is signed in (a session counts for nothing there): a
+    # form body is no JSON (400), a read without key or origin is refused (403).
     "widget/v1.js": Rule(PUBLIC),
-    "widget/v1/panel/": Rule(_everyone(403), None, "post"),
-    "widget/v1/redeem/": Rule(_everyone(403), None, "post"),
+    "widget/v1/panel/": Rule(_everyone(400), None, "post"),
+    "widget/v1/redeem/": Rule(_everyone(400), None, "post"),
     "widget/v1/reviews/<slug:slug>/": Rule(
         _everyone(403), lambda w: f"/widget/v1/reviews/{w.objects['subject'].slug}/"
     ),
