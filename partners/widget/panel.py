@@ -20,6 +20,7 @@ from django.utils.translation import ngettext
 from core.process_cache import cached_rows, forget_on_change
 from customers.models import Customer
 from customers.selectors import referral_url
+from loyalty.models import Reward
 from loyalty.selectors import active_rewards, customer_history
 from loyalty.tiers import tier_progress_placed
 from referrals.models import ReferralProgram
@@ -112,13 +113,29 @@ def _referral(code: str, offer: dict) -> dict | None:
     }
 
 
+CATALOG_KEY = "widget:catalog"
+# The catalog is the same for every panel: a reward sold out meanwhile is refused at
+# redemption (409 reward_unavailable), and staff edits show at once in the saving process.
+CATALOG_CACHE_SECONDS = 10
+forget_on_change(Reward, CATALOG_KEY)
+
+
+def _catalog() -> list[Reward]:
+    """The active catalog, cheapest first."""
+    return cached_rows(
+        CATALOG_KEY,
+        lambda: list(active_rewards().order_by("points_cost", "pk")),
+        seconds=CATALOG_CACHE_SECONDS,
+    )
+
+
 def _member(customer: Customer, offer: dict) -> dict:
     account = getattr(customer, "points_account", None)
     settled = account.settled_balance if account else 0
     pending = account.pending_balance if account else 0
     progress = tier_progress_placed(customer=customer, account=account)
     url = referral_url(customer=customer)
-    rewards = active_rewards().filter(points_cost__lte=settled).order_by("points_cost", "pk")
+    rewards = [reward for reward in _catalog() if reward.points_cost <= settled]
     activity = customer_history(customer=customer)[:LATEST_ACTIVITY]
     return {
         "first_name": customer.first_name,

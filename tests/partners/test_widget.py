@@ -227,7 +227,7 @@ def test_the_panel_of_a_signed_in_customer_takes_a_fixed_number_of_queries(
     # The first places the tier; the key and tier list stay in the process once committed.
     with django_capture_on_commit_callbacks(execute=True):
         panel(partner, token)
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(2):
         assert panel(partner, token).status_code == 200
 
 
