@@ -88,6 +88,15 @@ def queries_per_panel(body: str) -> int:
     return len(queries)
 
 
+def place_tiers(customers: list) -> None:
+    """Place each customer's tier as their last purchase left it to be placed again: a
+    shop's customers have been placed by earlier page views (placements last an hour)."""
+    from loyalty.tiers import customer_tier_placed
+
+    for customer in customers:
+        customer_tier_placed(customer=customer)
+
+
 def rewards() -> None:
     from loyalty.models import Reward
 
@@ -106,6 +115,7 @@ def main() -> None:
     with scratch_database("widget"):
         _api_key, customers, partner = seed(args.customers, args.history)
         rewards()
+        place_tiers(customers)
         key = widget_partner(partner)
         external_ids = [f"ext-{number}" for number in range(args.customers)]
         queries = queries_per_panel(panel_bodies(partner, key, external_ids[:1])[0])

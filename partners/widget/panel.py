@@ -20,7 +20,7 @@ from django.utils.translation import ngettext
 from core.process_cache import cached_rows, forget_on_change
 from customers.models import Customer
 from customers.selectors import referral_url
-from loyalty.models import Reward
+from loyalty.models import Reward, Transaction
 from loyalty.selectors import active_rewards, customer_history
 from loyalty.tiers import tier_progress_placed
 from referrals.models import ReferralProgram
@@ -113,6 +113,12 @@ def _referral(code: str, offer: dict) -> dict | None:
     }
 
 
+@functools.lru_cache(maxsize=len(settings.LANGUAGES))
+def _kind_labels(language: str) -> dict[str, str]:
+    # `get_kind_display` hashes every lazy label on each call: once per language instead.
+    return {kind: str(label) for kind, label in Transaction.Kind.choices}
+
+
 CATALOG_KEY = "widget:catalog"
 # The catalog is the same for every panel: a reward sold out meanwhile is refused at
 # redemption (409 reward_unavailable), and staff edits show at once in the saving process.
@@ -136,7 +142,9 @@ def _member(customer: Customer, offer: dict) -> dict:
     progress = tier_progress_placed(customer=customer, account=account)
     url = referral_url(customer=customer)
     rewards = [reward for reward in _catalog() if reward.points_cost <= settled]
-    activity = customer_history(customer=customer)[:LATEST_ACTIVITY]
+    activity = customer_history(customer=customer).only(
+        "amount", "transaction__kind", "transaction__status", "transaction__created_at"
+    )[:LATEST_ACTIVITY]
     return {
         "first_name": customer.first_name,
         "points": {"settled": settled, "pending": pending},
@@ -167,7 +175,7 @@ def _member(customer: Customer, offer: dict) -> dict:
         "activity": [
             {
                 "date": date_format(entry.transaction.created_at, "DATE_FORMAT"),
-                "what": entry.transaction.get_kind_display(),
+                "what": _kind_labels(translation.get_language())[entry.transaction.kind],
                 "points": entry.amount,
                 "pending": entry.transaction.status == entry.transaction.Status.PENDING,
             }

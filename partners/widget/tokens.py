@@ -55,15 +55,41 @@ def token_external_id(*, partner: Partner, token: str) -> str | None:
     return subject if isinstance(subject, str) and subject else None
 
 
+SHOWN = (
+    "public_id",
+    "referral_code",
+    "language",
+    "display_name",
+    "erased_at",
+    "user__email",
+    "user__first_name",
+    "user__last_name",
+    "user__is_active",
+    "points_account__settled_balance",
+    "points_account__pending_balance",
+    "points_account__tier",
+    "points_account__tier_fresh_until",
+    "points_account__tier_points",
+    "points_account__tier_referrals",
+    "points_account__tier_list_version",
+)
+
+
 def _actively_linked(partner: Partner, external_id: str) -> QuerySet[Customer]:
     # A merchant sees a member only after their yes: a pending or ended link is no one.
-    return Customer.objects.filter(
-        partner_links__partner=partner,
-        partner_links__external_id=external_id,
-        partner_links__status=PartnerCustomer.Status.ACTIVE,
-        user__is_active=True,
-        erased_at__isnull=True,
-    ).select_related("user", "points_account")
+    # Only what the panel shows and the tier needs: every page view of the shop reads it.
+    return (
+        Customer.objects.filter(
+            partner_links__partner=partner,
+            partner_links__external_id=external_id,
+            partner_links__status=PartnerCustomer.Status.ACTIVE,
+            user__is_active=True,
+            erased_at__isnull=True,
+        )
+        .select_related("user", "points_account")
+        .only(*SHOWN)
+        .order_by()
+    )
 
 
 def token_customer(*, partner: Partner, token: str) -> Customer | None:
@@ -72,4 +98,5 @@ def token_customer(*, partner: Partner, token: str) -> Customer | None:
     external_id = token_external_id(partner=partner, token=token)
     if external_id is None:
         return None
-    return _actively_linked(partner, external_id).first()
+    # (partner, external_id) is unique: one row at most, so no order to compile.
+    return next(iter(_actively_linked(partner, external_id)[:1]), None)
