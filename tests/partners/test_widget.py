@@ -319,3 +319,14 @@ def test_the_script_is_javascript_cached_and_small():
     assert b"Kindred" in gzip.decompress(response.content)
     again = Client().get("/widget/v1.js", HTTP_IF_NONE_MATCH=response["ETag"])
     assert again.status_code == 304
+
+
+def test_the_demo_partner_allows_the_demo_shop_on_the_next_port(settings):
+    from partners import demo
+    from partners.demo_shop import DEMO_PUBLISHABLE_KEY
+
+    settings.SITE_URL = "http://127.0.0.1:8000"
+    demo.seed()
+    demo.seed()
+    partner = Partner.objects.get(publishable_key=DEMO_PUBLISHABLE_KEY)
+    assert partner.widget_origin_list == ["http://127.0.0.1:8001"]
