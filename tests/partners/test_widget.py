@@ -330,3 +330,23 @@ def test_the_demo_partner_allows_the_demo_shop_on_the_next_port(settings):
     demo.seed()
     partner = Partner.objects.get(publishable_key=DEMO_PUBLISHABLE_KEY)
     assert partner.widget_origin_list == ["http://127.0.0.1:8001"]
+
+
+def test_staff_see_the_widget_keys_beside_the_api_keys_and_rotate_them(partner, settings):
+    from tests.support import login_with_second_factor
+
+    root = get_user_model().objects.create_superuser(email="root@example.com", password="x")
+    client = Client()
+    login_with_second_factor(client, root)
+    page = client.get(f"/admin/partners/partner/{partner.pk}/change/")
+    assert partner.publishable_key in page.content.decode()
+    assert "https://shop.example.com" in page.content.decode()
+    old_key = partner.publishable_key
+    response = client.post(
+        "/admin/partners/partner/",
+        {"action": "rotate_widget_keys", "_selected_action": [partner.pk]},
+    )
+    assert response.status_code == 302
+    partner.refresh_from_db()
+    assert partner.publishable_key != old_key
+    assert StaffAccess.objects.filter(staff=root, action="widget_key").exists()
