@@ -7,6 +7,8 @@ export PORT
 # The address links carry (emails, the referral link, the API). honcho hands each process
 # a port of its own (the worker's is PORT+100), so the worker is told the web server's.
 SITE_URL ?= http://127.0.0.1:$(PORT)
+# The demo shop that embeds the widget (partners/demo_shop.py), on the next port.
+SHOP_PORT := $(shell echo $$(($(PORT) + 1)))
 
 # Compiled catalogues are build output (.gitignore'd): built from the committed .po files.
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/django.po))
@@ -44,9 +46,10 @@ run: install
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput
 	DEBUG=1 $(BIN)/python manage.py seed_demo
 	@echo
-	@echo "Kindred is starting on http://127.0.0.1:$(PORT)/ (Ctrl-C stops the web server and the worker)"
+	@echo "Kindred is starting on http://127.0.0.1:$(PORT)/ (Ctrl-C stops the web server, the worker and the demo shop)"
+	@echo "The demo shop with the widget: http://127.0.0.1:$(SHOP_PORT)/"
 	@echo
-	DEBUG=1 SITE_URL="$(SITE_URL)" PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f Procfile.dev start
+	DEBUG=1 SITE_URL="$(SITE_URL)" SHOP_PORT=$(SHOP_PORT) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f Procfile.dev start
 
 # The Procfile with production settings on PostgreSQL and Redis: started, checked ready
 # (/health/, workers, beat), stopped (config/prod_check.py). The database is created if missing.

@@ -59,6 +59,8 @@ SITE_URL = (
     else env.str("SITE_URL")
 ).rstrip("/")
 BUSINESS_NAME = env.str("BUSINESS_NAME", default="Kindred Coffee Roasters")
+# The widget's launcher and buttons on partner sites wear it (a CSS colour).
+BUSINESS_COLOUR = env.str("BUSINESS_COLOUR", default="#1f6f61")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -18,6 +18,7 @@ admin.site.login = admin_login_guard(admin.site.login)
 # The partner API first: Django tries patterns in order, and its requests are the most frequent.
 urlpatterns = [
     path("api/v1/", include("partners.urls")),
+    path("widget/", include("partners.widget.urls")),
     path("", home, name="home"),
     path("health/", health, name="health"),
     path("health/live/", liveness, name="liveness"),

@@ -372,6 +372,7 @@ class StaffAccess(models.Model):
         EXPORT = "export", _("Exported")
         ERASE = "erase", _("Erased")
         RESET_SECOND_FACTOR = "reset_2fa", _("Reset second factor")
+        ROTATE_WIDGET_KEYS = "widget_key", _("Rotated a partner's widget keys")
 
     staff = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")

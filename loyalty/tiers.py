@@ -323,9 +323,7 @@ def _tiers_changed(sender, **kwargs) -> None:
     TierListVersion.objects.filter(pk=_VERSION_PK).update(version=F("version") + 1)
 
 
-def tier_progress(*, customer: Customer) -> TierProgress:
-    """The customer's tier, the next one, and how far along they are (for a progress bar)."""
-    current, following, standing = _placement(customer)
+def _progress(current: Tier | None, following: Tier | None, standing: TierStanding) -> TierProgress:
     if following is None:
         return TierProgress(current, None, standing.points, standing.referrals, 0, None, 100)
     points_to_next = max(following.min_points - standing.points, 0)
@@ -343,3 +341,26 @@ def tier_progress(*, customer: Customer) -> TierProgress:
         referrals_to_next=referrals_to_next,
         percent=min(percent, 99),
     )
+
+
+def tier_progress(*, customer: Customer) -> TierProgress:
+    """The customer's tier, the next one, and how far along they are (for a progress bar)."""
+    return _progress(*_placement(customer))
+
+
+def tier_progress_placed(*, customer: Customer, account: Account | None) -> TierProgress:
+    """`tier_progress` from the standing stored on the customer's `account` (read along by
+    the caller) while its placement is fresh, so a frequent read adds no ledger aggregate;
+    placed again otherwise."""
+    fresh = (
+        account is not None
+        and account.tier_fresh_until is not None
+        and account.tier_fresh_until > timezone.now()
+    )
+    listed = tier_list()
+    if fresh and account.tier_list_version == listed.version:
+        standing = TierStanding(points=account.tier_points, referrals=account.tier_referrals)
+        return _progress(*_reached(standing, listed.tiers), standing)
+    with db_transaction.atomic():
+        standing = tier_placement_for_update(customer=customer).standing
+    return _progress(*_reached(standing, tiers()), standing)

@@ -31,6 +31,7 @@ from partners.models import (
     WebhookEvent,
 )
 from partners.webhooks import webhook_resend, webhook_secret_rotate
+from partners.widget.services import widget_keys_rotate
 
 # Partners authenticate with PartnerAPIKey; the library's own key model is unused.
 admin.site.unregister(APIKey)
@@ -55,10 +56,30 @@ class PartnerAdmin(admin.ModelAdmin):
     search_fields = ["name", "contact_name", "contact_email"]
     readonly_fields = ["public_id", "webhook_secret", "previous_webhook_secret",
                        "previous_webhook_secret_expires_at", "webhook_secret_rotated_at",
-                       "webhook_secret_rotated_by", "created_at"]  # fmt: skip
+                       "webhook_secret_rotated_by", "publishable_key", "widget_secret",
+                       "created_at"]  # fmt: skip
+    fieldsets = [
+        (None, {"fields": ["public_id", "name", "kind", "active", "contact_name",
+                           "contact_email", "created_at"]}),
+        (_("Webhooks"), {"fields": ["webhook_url", "webhook_secret", "previous_webhook_secret",
+                                     "previous_webhook_secret_expires_at",
+                                     "webhook_secret_rotated_at",
+                                     "webhook_secret_rotated_by"]}),
+        (
+            _("Widget"),
+            {
+                "fields": ["publishable_key", "widget_secret", "widget_origins"],
+                "description": _(
+                    "The snippet for the partner's pages carries the publishable key; its "
+                    "server signs customer tokens with the secret (docs/widget.md). "
+                    "Rotate both with the action on the partner list."
+                ),
+            },
+        ),
+    ]  # fmt: skip
     inlines = [PartnerAPIKeyInline]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
-    actions = ["rotate_webhook_secret"]
+    actions = ["rotate_webhook_secret", "rotate_widget_keys"]
 
     @admin.action(
         description=_("Rotate the webhook secret (the old one signs too until it expires)"),
@@ -79,6 +100,24 @@ class PartnerAdmin(admin.ModelAdmin):
                 count,
             )
             % {"count": count, "hours": settings.PARTNER_WEBHOOK_SECRET_OVERLAP_HOURS},
+            messages.SUCCESS,
+        )
+
+    @admin.action(
+        description=_("Rotate the widget keys (the old ones stop working)"),
+        permissions=["change"],
+    )
+    def rotate_widget_keys(self, request, queryset):
+        for partner in queryset:
+            widget_keys_rotate(partner=partner, staff=request.user, path=request.path)
+        self.message_user(
+            request,
+            ngettext(
+                "New widget keys for %d partner: give them the new snippet and secret.",
+                "New widget keys for %d partners: give them the new snippet and secret.",
+                len(queryset),
+            )
+            % len(queryset),
             messages.SUCCESS,
         )
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -16,6 +18,31 @@ from customers.models import Customer
 
 def webhook_secret_generate() -> str:
     return f"whsec_{secrets.token_urlsafe(32)}"
+
+
+def publishable_key_generate() -> str:
+    return f"pk_{secrets.token_urlsafe(24)}"
+
+
+def widget_secret_generate() -> str:
+    return f"wsec_{secrets.token_urlsafe(32)}"
+
+
+def validate_origins(value: str) -> None:
+    """One origin a line, as a browser sends it: scheme, host and port, no path."""
+    wrong = [
+        line
+        for line in value.split()
+        if urlsplit(line).scheme not in ("http", "https")
+        or not urlsplit(line).hostname
+        or urlsplit(line).path.strip("/")
+        or urlsplit(line).query
+    ]
+    if wrong:
+        raise ValidationError(
+            _("Not an origin (https://shop.example.com, without a path): %(lines)s"),
+            params={"lines": ", ".join(wrong)},
+        )
 
 
 class Partner(models.Model):
@@ -74,6 +101,31 @@ class Partner(models.Model):
     )
     contact_name = models.CharField(_("contact name"), max_length=150, blank=True)
     contact_email = models.EmailField(_("contact email"), blank=True)
+    publishable_key = models.CharField(
+        _("widget publishable key"),
+        max_length=64,
+        unique=True,
+        default=publishable_key_generate,
+        help_text=_(
+            "Goes in the widget's snippet on the partner's pages: it reads public data and "
+            "starts the widget, never writes."
+        ),
+    )
+    widget_secret = models.CharField(
+        _("widget signing secret"),
+        max_length=100,
+        default=widget_secret_generate,
+        help_text=_("The partner's server signs customer tokens with it; it never goes on a page."),
+    )
+    widget_origins = models.TextField(
+        _("widget origins"),
+        blank=True,
+        validators=[validate_origins],
+        help_text=_(
+            "The partner's sites that may show the widget, one origin a line "
+            "(https://shop.example.com); no other site gets an answer."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -83,6 +135,10 @@ class Partner(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def widget_origin_list(self) -> list[str]:
+        return [line.strip().rstrip("/") for line in self.widget_origins.split() if line.strip()]
 
 
 class PartnerAPIKey(AbstractAPIKey):

@@ -29,15 +29,16 @@ BODY = (
 )
 
 
-def example(name: str, language: str) -> str:
-    """The code of one marked example: a single fenced block between its markers."""
-    text = DOC.read_text(encoding="utf-8")
+def example(name: str, language: str, doc: str = DOC.name) -> str:
+    """The code of one marked example in `doc` (under docs/): a single fenced block between
+    its markers."""
+    text = (DOC.parent / doc).read_text(encoding="utf-8")
     found = re.findall(
         rf"<!-- {name}:begin -->\s*```{language}\n(.*?)```\s*<!-- {name}:end -->",
         text,
         flags=re.DOTALL,
     )
-    assert len(found) == 1, f"docs/partner-api.md needs exactly one marked {name} example"
+    assert len(found) == 1, f"docs/{doc} needs exactly one marked {name} example"
     return found[0]
 
 

@@ -410,6 +410,15 @@ RULES: dict[str, Rule] = {
         API, lambda w: f"/api/v1/reviews/summary/?subject={w.objects['subject'].slug}"
     ),
     "api/v1/^.*$": Rule({**API, "partner_a": 404, "partner_b": 404}, "/api/v1/nothing-here/"),
+    # The widget: its script is public; its endpoints answer a publishable key from an
+    # allowed origin only, whoever is signed in (a session counts for nothing there): a
+    # form body is no JSON (400), a read without key or origin is refused (403).
+    "widget/v1.js": Rule(PUBLIC),
+    "widget/v1/panel/": Rule(_everyone(400), None, "post"),
+    "widget/v1/redeem/": Rule(_everyone(400), None, "post"),
+    "widget/v1/reviews/<slug:slug>/": Rule(
+        _everyone(403), lambda w: f"/widget/v1/reviews/{w.objects['subject'].slug}/"
+    ),
     "admin/dashboard/": Rule(ADMIN_OPEN),
     "admin/": Rule(ADMIN_OPEN),
     "admin/login/": Rule({**_everyone("page"), "staff": "redirect", "superuser": "redirect"}),
@@ -758,6 +767,7 @@ ACTION_RULES: dict[str, ActionRule] = {
     # Partners, logins' addresses and the schedule are the superusers' alone.
     "partners.webhookevent.resend": ActionRule(),
     "partners.partner.rotate_webhook_secret": ActionRule(),
+    "partners.partner.rotate_widget_keys": ActionRule(),
     "account.emailaddress.make_verified": ActionRule(),
     # A second factor stands between a stolen staff password and the admin.
     "customers.user.reset_second_factor": ActionRule(target=_staff_with_second_factor),
