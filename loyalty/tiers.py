@@ -323,9 +323,24 @@ def _tiers_changed(sender, **kwargs) -> None:
     TierListVersion.objects.filter(pk=_VERSION_PK).update(version=F("version") + 1)
 
 
+def _standing_placed(customer: Customer) -> TierStanding:
+    """The standing the customer's stored placement was made from while it is fresh (one
+    indexed read instead of a year of ledger aggregates), placed and stored again otherwise."""
+    stored = (
+        Account.objects.filter(_fresh_placement(), customer=customer)
+        .values_list("tier_points", "tier_referrals")
+        .first()
+    )
+    if stored is not None:
+        return TierStanding(points=stored[0], referrals=stored[1])
+    with db_transaction.atomic():
+        return tier_placement_for_update(customer=customer).standing
+
+
 def tier_progress(*, customer: Customer) -> TierProgress:
     """The customer's tier, the next one, and how far along they are (for a progress bar)."""
-    current, following, standing = _placement(customer)
+    standing = _standing_placed(customer)
+    current, following = _reached(standing, tiers())
     if following is None:
         return TierProgress(current, None, standing.points, standing.referrals, 0, None, 100)
     points_to_next = max(following.min_points - standing.points, 0)
