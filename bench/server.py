@@ -96,17 +96,41 @@ def _cpu_seconds(pid: str) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def cpu_seconds(master: subprocess.Popen) -> dict[str, float]:
-    """Processor time used so far by the gunicorn workers and by PostgreSQL's processes
-    (this machine's server; the bench is its only client while it runs)."""
+def _backends_of(database: str) -> list[str]:
+    """The PostgreSQL server processes connected to `database` (the workers keep theirs)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [database])
+        return [str(pid) for (pid,) in cursor.fetchall()]
+
+
+def cpu_seconds(master: subprocess.Popen, *, database: str | None = None) -> dict[str, float]:
+    """Processor time used so far by the gunicorn workers and by PostgreSQL's processes:
+    those serving `database` when it is given (on a machine other clients share), else all
+    of this machine's server (the bench is then taken to be its only client)."""
+    if database is not None:
+        pids = _backends_of(database)
+    else:
+        pids = [
+            entry.name
+            for entry in Path("/proc").iterdir()
+            if entry.name.isdigit() and _command(entry) == "postgres"
+        ]
     postgres = 0.0
-    for entry in Path("/proc").iterdir():
+    for pid in pids:
         try:
-            if entry.name.isdigit() and (entry / "comm").read_text().strip() == "postgres":
-                postgres += _cpu_seconds(entry.name)
+            postgres += _cpu_seconds(pid)
         except OSError:
             continue  # a process that ended meanwhile
     return {"app": sum(map(_cpu_seconds, _workers(master))), "database": postgres}
+
+
+def _command(entry: Path) -> str:
+    try:
+        return (entry / "comm").read_text().strip()
+    except OSError:
+        return ""  # a process that ended meanwhile
 
 
 @dataclass

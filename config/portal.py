@@ -12,16 +12,25 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import cache_control
+from django.views.decorators.http import etag
 
+from core.fragments import anonymous_page_etag
 from customers.models import Customer
 from customers.selectors import friends_list, referral_url
 from customers.services import customer_for_user
-from loyalty.selectors import active_rewards, balance_with_next_settlement, customer_history
-from loyalty.tiers import tier_progress
+from loyalty.selectors import (
+    LEDGER_FRAGMENT_SECONDS,
+    active_rewards,
+    balance_with_next_settlement,
+    customer_history,
+)
+from loyalty.tiers import tier_list, tier_progress
 from referrals.selectors import friend_offer, invitations_of
 from referrals.sharing import share_links
+from reviews.fragments import PUBLISHED_FRAGMENT_SECONDS, published_version
 from reviews.selectors import published_reviews, reviews_by
 
 RECENT_REVIEWS = 3
@@ -41,11 +50,23 @@ def favicon(request):
     return redirect(static("img/favicon.svg"))
 
 
+@etag(
+    # The offer, set by staff, sends no signal: it shows within the period, as a subject does.
+    lambda request: anonymous_page_etag(
+        request, published_version(), seconds=PUBLISHED_FRAGMENT_SECONDS
+    )
+)
 def home(request):
     return render(
         request,
         "portal/home.html",
-        {"offer": friend_offer(), "reviews": published_reviews()[:RECENT_REVIEWS]},
+        {
+            "offer": friend_offer(),
+            # Read when the cached section is built afresh (see reviews/fragments.py).
+            "reviews": published_reviews()[:RECENT_REVIEWS],
+            "reviews_version": published_version(),
+            "reviews_seconds": PUBLISHED_FRAGMENT_SECONDS,
+        },
     )
 
 
@@ -90,7 +111,12 @@ def dashboard(request):
             "referral_url": url,
             "share_links": share_links(url=url, first_name=customer.first_name),
             "balance": balance,
-            "progress": tier_progress(customer=customer),
+            # The points and activity cards are cached under the version of the customer's
+            # ledger and of the tier list; what they show is read only to build them afresh
+            # (on first use).
+            "ledger_version": f"{balance.version}:{tier_list().version}",
+            "ledger_seconds": LEDGER_FRAGMENT_SECONDS,
+            "progress": SimpleLazyObject(lambda: tier_progress(customer=customer)),
             "activity": customer_history(customer=customer)[:LATEST_ACTIVITY],
             "friends": friends_list(customer=customer),
             "nudge": _nudge(customer, balance.settled),

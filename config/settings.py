@@ -249,6 +249,21 @@ ACCOUNT_RATE_LIMITS["reauthenticate"] = "10/m/user"
 ADMIN_SESSION_IDLE_MINUTES = env.int("ADMIN_SESSION_IDLE_MINUTES", default=30)
 # -------------------------------------------------------------------------------------
 
+# --- Page speed: sessions, compressed pages, conditional GETs (docs/operations.md) --------
+# A session is read from the cache and written through to the database: no query per page,
+# and sessions outlive a restart or a cleared cache (the database holds every one).
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Pages compressed (static files come compressed from whitenoise, which answers before
+# these). Django's gzip adds random bytes to each response against BREACH, and the CSRF
+# token is masked afresh per response, so no secret repeats byte for byte across pages.
+# ConditionalGetMiddleware gives every page an ETag and answers a matching If-None-Match
+# with 304 (its ETag is taken before compression: it sits inside GZipMiddleware).
+MIDDLEWARE[MIDDLEWARE.index("whitenoise.middleware.WhiteNoiseMiddleware") + 1 : 0] = [
+    "django.middleware.gzip.GZipMiddleware",
+    "django.middleware.http.ConditionalGetMiddleware",
+]
+# -------------------------------------------------------------------------------------
+
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"{BUSINESS_NAME} <hello@example.com>")

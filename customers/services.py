@@ -82,10 +82,10 @@ def customer_create(*, user: User, **profile) -> Customer:
     raise RuntimeError("Could not find a free referral code after 10 attempts.")
 
 
-@transaction.atomic
 def customer_for_user(*, user: User) -> Customer:
     """The signed-in user's customer profile; users made outside signup (createsuperuser)
-    get theirs on first visit."""
+    get theirs on first visit (`customer_create` is safe against a concurrent first visit,
+    so the read, on every page, needs no transaction of its own)."""
     try:
         customer = Customer.objects.select_related("user", "contact_person").get(user=user)
     except Customer.DoesNotExist:

@@ -5,11 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Min, Q, QuerySet
+from django.db.models import Case, OuterRef, Q, QuerySet, Subquery, When
 from django.utils import timezone
 
 from customers.models import Customer
 from loyalty.models import Account, Entry, Reward, Transaction, Voucher
+
+# Pages cache what they show of a customer's ledger under `Balance.version`, so a change
+# shows at once; this bounds what changes with time alone (the tier's twelve months, names).
+LEDGER_FRAGMENT_SECONDS = 3600
 
 
 @dataclass(frozen=True)
@@ -17,6 +21,18 @@ class Balance:
     settled: int
     pending: int
     next_settles_at: datetime | None = None
+    # When a posting last changed the account: with the two balances, a version of the
+    # customer's ledger that pages key their cached fragments on.
+    changed_at: datetime | None = None
+
+    @property
+    def version(self) -> str:
+        """Changes whenever a posting, settlement, void or new settlement date does."""
+        stamps = (self.changed_at, self.next_settles_at)
+        return ":".join(
+            [str(self.settled), str(self.pending)]
+            + [stamp.isoformat() if stamp else "" for stamp in stamps]
+        )
 
 
 def balance(*, customer: Customer) -> Balance:
@@ -29,14 +45,27 @@ def balance(*, customer: Customer) -> Balance:
 
 
 def balance_with_next_settlement(*, customer: Customer) -> Balance:
-    """The balance and when the earliest pending points settle (for the customer's page)."""
-    current = balance(customer=customer)
-    if not current.pending:
-        return current
-    next_at = Transaction.objects.filter(
-        status=Transaction.Status.PENDING, entries__account__customer=customer
-    ).aggregate(first=Min("settles_at"))["first"]
-    return Balance(settled=current.settled, pending=current.pending, next_settles_at=next_at)
+    """The balance and when the earliest pending points settle (for the customer's pages),
+    in one read of the account row."""
+    pending = Transaction.objects.filter(
+        status=Transaction.Status.PENDING, entries__account=OuterRef("pk")
+    )
+    first_due = Subquery(pending.order_by("settles_at").values("settles_at")[:1])
+    found = (
+        Account.objects.filter(customer=customer)
+        .values("settled_balance", "pending_balance", "last_activity_at")
+        # Asked only of an account with pending points (CASE skips the subquery otherwise).
+        .annotate(next_settles_at=Case(When(pending_balance__gt=0, then=first_due)))
+        .first()
+    )
+    if found is None:
+        return Balance(settled=0, pending=0)
+    return Balance(
+        settled=found["settled_balance"],
+        pending=found["pending_balance"],
+        next_settles_at=found["next_settles_at"],
+        changed_at=found["last_activity_at"],
+    )
 
 
 def customer_history(*, customer: Customer) -> QuerySet[Entry]:

@@ -323,6 +323,20 @@ def _tiers_changed(sender, **kwargs) -> None:
     TierListVersion.objects.filter(pk=_VERSION_PK).update(version=F("version") + 1)
 
 
+def _standing_placed(customer: Customer) -> TierStanding:
+    """The standing the customer's stored placement was made from while it is fresh (one
+    indexed read instead of a year of ledger aggregates), placed and stored again otherwise."""
+    stored = (
+        Account.objects.filter(_fresh_placement(), customer=customer)
+        .values_list("tier_points", "tier_referrals")
+        .first()
+    )
+    if stored is not None:
+        return TierStanding(points=stored[0], referrals=stored[1])
+    with db_transaction.atomic():
+        return tier_placement_for_update(customer=customer).standing
+
+
 def _progress(current: Tier | None, following: Tier | None, standing: TierStanding) -> TierProgress:
     if following is None:
         return TierProgress(current, None, standing.points, standing.referrals, 0, None, 100)
@@ -345,7 +359,8 @@ def _progress(current: Tier | None, following: Tier | None, standing: TierStandi
 
 def tier_progress(*, customer: Customer) -> TierProgress:
     """The customer's tier, the next one, and how far along they are (for a progress bar)."""
-    return _progress(*_placement(customer))
+    standing = _standing_placed(customer)
+    return _progress(*_reached(standing, tiers()), standing)
 
 
 def tier_progress_placed(*, customer: Customer, account: Account | None) -> TierProgress:
@@ -361,6 +376,4 @@ def tier_progress_placed(*, customer: Customer, account: Account | None) -> Tier
     if fresh and account.tier_list_version == listed.version:
         standing = TierStanding(points=account.tier_points, referrals=account.tier_referrals)
         return _progress(*_reached(standing, listed.tiers), standing)
-    with db_transaction.atomic():
-        standing = tier_placement_for_update(customer=customer).standing
-    return _progress(*_reached(standing, tiers()), standing)
+    return tier_progress(customer=customer)

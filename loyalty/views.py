@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 
 from customers.selectors import friends_of
@@ -14,6 +15,7 @@ from loyalty.forms import GiftForm
 from loyalty.gifts import gift_to_friend
 from loyalty.ledger import LedgerError
 from loyalty.selectors import (
+    LEDGER_FRAGMENT_SECONDS,
     active_rewards,
     balance_with_next_settlement,
     customer_history,
@@ -41,11 +43,24 @@ def overview(request):
 
 @login_required
 def history(request):
-    entries = customer_history(customer=customer_for_user(user=request.user)).select_related(
+    customer = customer_for_user(user=request.user)
+    entries = customer_history(customer=customer).select_related(
         "transaction__gift__sender__user", "transaction__gift__recipient__user"
     )
-    page = Paginator(entries, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "loyalty/history.html", {"page": page})
+    asked = request.GET.get("page", "")
+    return render(
+        request,
+        "loyalty/history.html",
+        {
+            # The table is cached under the version of the customer's ledger; the page of
+            # entries is read only to build it afresh.
+            "customer": customer,
+            "ledger_version": balance_with_next_settlement(customer=customer).version,
+            "ledger_seconds": LEDGER_FRAGMENT_SECONDS,
+            "page_asked": asked[:12],
+            "page": SimpleLazyObject(lambda: Paginator(entries, HISTORY_PAGE_SIZE).get_page(asked)),
+        },
+    )
 
 
 @login_required

@@ -6,4 +6,4 @@ class ReviewsConfig(AppConfig):
     name = "reviews"
 
     def ready(self) -> None:
-        from reviews import notices, privacy  # noqa: F401  (connect their receivers)
+        from reviews import fragments, notices, privacy  # noqa: F401  (connect their receivers)

@@ -9,11 +9,13 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import etag, require_POST
 
+from core.fragments import anonymous_page_etag
 from customers.selectors import referral_url
 from customers.services import customer_for_user
 from reviews.forms import QuestionForm, ReviewForm, SurveyCommentForm, SurveyScoreForm
+from reviews.fragments import PUBLISHED_FRAGMENT_SECONDS, published_version
 from reviews.models import Review, Subject, Survey
 from reviews.selectors import (
     SORTS,
@@ -44,8 +46,22 @@ SORT_LABELS = {
 }
 
 
+@etag(
+    lambda request: anonymous_page_etag(
+        request, published_version(), seconds=PUBLISHED_FRAGMENT_SECONDS
+    )
+)
 def subject_list(request):
-    return render(request, "reviews/subject_list.html", {"subjects": subjects_with_ratings()})
+    return render(
+        request,
+        "reviews/subject_list.html",
+        {
+            # Read when the cached list is built afresh (see reviews/fragments.py).
+            "subjects": subjects_with_ratings(),
+            "subjects_version": published_version(),
+            "subjects_seconds": PUBLISHED_FRAGMENT_SECONDS,
+        },
+    )
 
 
 def subject_detail(request, slug: str):

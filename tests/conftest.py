@@ -37,8 +37,10 @@ def _default_language():
 
 @pytest.fixture(autouse=True)
 def _process_cache():
-    """The per-process cache may hold rows a previous test's rollback or flush removed."""
+    """The caches may hold rows (and page fragments built from rows) that a previous test's
+    rollback or flush removed."""
     caches["local"].clear()
+    caches["default"].clear()
 
 
 @pytest.fixture

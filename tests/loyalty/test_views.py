@@ -136,3 +136,15 @@ def test_gift_form_errors_change_nothing(client, anna, form, error):
     response = client.post(reverse("loyalty:gift"), form)
     assert response.status_code == 200 and error in response.content.decode()
     assert balance(customer=anna).settled == 100 and not Gift.objects.exists()
+
+
+def test_history_shows_a_new_posting_and_a_settlement_at_once(client, anna):
+    settles_at = timezone.now() + timedelta(days=14)
+    ledger.points_award(
+        customer=anna, points=40, kind="earn", memo="Order A-1", settles_at=settles_at
+    )
+    assert "Pending until" in client.get(reverse("loyalty:history")).content.decode()
+    ledger.settle_due(as_of=settles_at + timedelta(seconds=1))
+    ledger.points_award(customer=anna, points=7, kind="earn", memo="Order A-2")
+    page = client.get(reverse("loyalty:history")).content.decode()
+    assert "Order A-2" in page and "Pending until" not in page
