@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from core.db import enqueue_after_commit
 from core.emails import email_send
+from core.models import OutboxEmail
 from customers.languages import language_for_recipient
 from customers.models import (
     Connection,
@@ -314,6 +315,8 @@ def customer_erase(*, customer: Customer, source: str, actor: User | None = None
         user.set_unusable_password()
         user.save()
         EmailAddress.objects.filter(user=user).delete()
+        # Emails to them, sent or waiting: nothing is sent to an erased person any more.
+        OutboxEmail.objects.filter(to__iexact=old_email).delete()
         customer.display_name = customer.phone = customer.interests = ""
         customer.birthday = None
         customer.avatar = customer.avatar_thumbnail = ""

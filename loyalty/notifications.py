@@ -1,7 +1,7 @@
 """Emails that tell customers about their points: rewards that settled, vouchers they redeemed.
 
-Sent at least once (a retried task may repeat an email, never a posting): they change
-nothing in the ledger.
+Stored in the outbox in the transaction that posts, settles or issues what they announce,
+so none is lost to a broker outage; they change nothing in the ledger.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import uuid
 from django.db.models import Sum
 from django.dispatch import receiver
 
-from core.db import enqueue_after_commit
 from customers.models import ConsentRecord, Customer
 from customers.privacy import customer_email_send
 from loyalty.models import Entry, Transaction, Voucher
@@ -61,7 +60,8 @@ def voucher_email_send(*, voucher_id: int) -> bool:
 
 @receiver(transactions_settled, dispatch_uid="loyalty.rewards_settled_email")
 def _rewards_settled(sender, *, batch: uuid.UUID, **kwargs) -> None:
-    enqueue_after_commit("loyalty.tasks.email_rewards_settled", str(batch))
+    """In the batch's transaction: the emails are stored with the postings they announce."""
+    rewards_settled_notify(batch=batch)
 
 
 @receiver(voucher_issued, dispatch_uid="loyalty.voucher_email")
@@ -69,4 +69,4 @@ def _voucher_issued(sender, *, voucher: Voucher, **kwargs) -> None:
     """Redeemed vouchers only: a gifted reward or a welcome voucher has its own email."""
     redemption = voucher.redemption
     if redemption is not None and redemption.customer_id == voucher.customer_id:
-        enqueue_after_commit("loyalty.tasks.email_voucher_issued", voucher.pk)
+        voucher_email_send(voucher_id=voucher.pk)

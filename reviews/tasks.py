@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from customers.tasks import EMAIL_RETRY
-from reviews.alerts import feedback_alert_send
 from reviews.points import review_bonus_grant, review_bonuses_sweep
 from reviews.surveys import survey_send, surveys_enqueue_due
 
@@ -16,14 +14,9 @@ def email_surveys_due() -> int:
     return surveys_enqueue_due()
 
 
-@shared_task(**EMAIL_RETRY)
+@shared_task
 def email_survey(survey_id: int) -> bool:
     return survey_send(survey_id=survey_id)
-
-
-@shared_task(**EMAIL_RETRY)
-def email_feedback_alert(alert_id: int) -> bool:
-    return feedback_alert_send(alert_id=alert_id)
 
 
 @shared_task

@@ -52,13 +52,23 @@ class SmtpSink:
     """A real SMTP server on loopback that keeps what it receives.
 
     `refuse_first` makes it answer 451 (try again later) to that many attempts,
-    and `refuse_always` to every one, to exercise retries and failures. `delay`
+    and `refuse_always` to every one, to exercise retries and failures (`refuse_code`
+    550 refuses for good); `tried` keeps every message offered, refused or not. `delay`
     keeps a received message waiting that long before the 250 answer, so that a
     sender can be killed (or outlive a broker's timeout) while it waits.
     """
 
-    def __init__(self, *, refuse_first: int = 0, refuse_always: bool = False, delay: float = 0):
+    def __init__(
+        self,
+        *,
+        refuse_first: int = 0,
+        refuse_always: bool = False,
+        refuse_code: int = 451,
+        delay: float = 0,
+    ):
         self.messages: list[Message] = []
+        self.tried: list[Message] = []
+        self.refuse_code = refuse_code
         self.attempts = 0
         self.refuse_first = refuse_first
         self.refuse_always = refuse_always
@@ -70,8 +80,11 @@ class SmtpSink:
     async def handle_DATA(self, server: SMTP, session, envelope) -> str:
         with self._lock:
             self.attempts += 1
+            self.tried.append(message_from_bytes(envelope.content))
             if self.refuse_always or self.attempts <= self.refuse_first:
-                return "451 Try again later"
+                if self.refuse_code >= 500:
+                    return f"{self.refuse_code} Mailbox unavailable"
+                return f"{self.refuse_code} Try again later"
             self.messages.append(message_from_bytes(envelope.content))
         await asyncio.sleep(self.delay)
         return "250 Message accepted for delivery"
