@@ -315,7 +315,7 @@ def customer_erase(*, customer: Customer, source: str, actor: User | None = None
         user.set_unusable_password()
         user.save()
         EmailAddress.objects.filter(user=user).delete()
-        # Emails to them, sent or waiting: nothing is sent to an erased person any more.
+        # Emails to them, sent or waiting: nothing more goes to an erased person.
         OutboxEmail.objects.filter(to__iexact=old_email).delete()
         customer.display_name = customer.phone = customer.interests = ""
         customer.birthday = None
@@ -330,6 +330,13 @@ def customer_erase(*, customer: Customer, source: str, actor: User | None = None
         for text in [old_email, *names]:
             LogEntry.objects.filter(object_repr__icontains=text).update(object_repr="[erased]")
             LogEntry.objects.filter(change_message__icontains=text).update(change_message="")
+            # Sent emails that named them to others (a gift, an alert). A waiting one stays:
+            # a short name may match an unrelated email, which must not be lost.
+            OutboxEmail.objects.exclude(status=OutboxEmail.Status.PENDING).filter(
+                models.Q(subject__icontains=text)
+                | models.Q(body__icontains=text)
+                | models.Q(html__icontains=text)
+            ).delete()
         if actor is not None and actor.is_staff:
             staff_access_record(staff=actor, customer=customer, action=StaffAccess.Action.ERASE)
         customer_erased.send(sender=Customer, customer=customer, email=old_email)

@@ -118,7 +118,8 @@ def database_url() -> str:
 
 
 class CeleryWorker:
-    """A real `celery worker` process on the suite's broker and test database."""
+    """A real `celery worker` process on the suite's broker and test database (with the
+    beat inside it if `beat`)."""
 
     def __init__(
         self,
@@ -127,8 +128,10 @@ class CeleryWorker:
         env: dict | None = None,
         include: str = "",
         concurrency: int = 2,
+        beat: bool = False,
     ):
         self.queues = queues
+        self.beat = beat
         self.extra_env = env or {}
         self.include = include
         self.concurrency = concurrency
@@ -151,6 +154,9 @@ class CeleryWorker:
         ]  # fmt: skip
         if purge:
             command.append("--purge")
+        if self.beat:
+            # The production schedule (CELERY_BEAT_SCHEDULE), kept in the test database.
+            command.append("--beat")
         if self.include:
             command.append(f"--include={self.include}")
         self.log_path.parent.mkdir(exist_ok=True)
@@ -164,6 +170,9 @@ class CeleryWorker:
 
     def _died(self) -> bool:
         return self.process is not None and self.process.poll() is not None
+
+    def alive(self) -> bool:
+        return self.process is not None and not self._died()
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
