@@ -156,8 +156,11 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Serves from the process while Redis is away, instead of raising (core/cache.py).
+            "BACKEND": "core.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
+            # A Redis that does not answer costs a request one second at most.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
 else:
@@ -271,6 +274,14 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 # First retry delay (seconds) after an SMTP failure; doubles on each attempt.
 EMAIL_RETRY_BACKOFF = env.int("EMAIL_RETRY_BACKOFF", default=30)
+# The email outbox (core/outbox.py): attempts per email before it ends failed, how long an
+# email may wait past its time before the sweeper queues it again, and how long sent ones
+# are kept (they hold addresses and personal messages).
+EMAIL_SEND_ATTEMPTS = env.int("EMAIL_SEND_ATTEMPTS", default=8)
+EMAIL_OUTBOX_SWEEP_AFTER_SECONDS = env.int("EMAIL_OUTBOX_SWEEP_AFTER_SECONDS", default=20)
+EMAIL_OUTBOX_KEEP_DAYS = env.int("EMAIL_OUTBOX_KEEP_DAYS", default=7)
+# Tests only (config/settings_test.py): send in the asking process at once.
+EMAIL_OUTBOX_SEND_AT_ONCE = False
 
 # Friend invitations (referrals app).
 INVITATION_SEND_ATTEMPTS = env.int("INVITATION_SEND_ATTEMPTS", default=6)
@@ -280,7 +291,7 @@ INVITATION_RESEND_COOLDOWN_HOURS = env.int("INVITATION_RESEND_COOLDOWN_HOURS", d
 # Addresses of people who never joined are forgotten this long after their invitation ended.
 INVITEE_RETENTION_DAYS = env.int("INVITEE_RETENTION_DAYS", default=30)
 # An invitation still queued after this long is re-enqueued by the sweeper.
-INVITATION_SWEEP_AFTER_SECONDS = env.int("INVITATION_SWEEP_AFTER_SECONDS", default=300)
+INVITATION_SWEEP_AFTER_SECONDS = env.int("INVITATION_SWEEP_AFTER_SECONDS", default=20)
 # Warm introductions: a friend has this many days to answer; then the link stops working
 # and their address is forgotten (only its hash stays).
 INTRODUCTION_ANSWER_DAYS = env.int("INTRODUCTION_ANSWER_DAYS", default=14)
@@ -388,6 +399,16 @@ if REDIS_URL:
         # kombu's default sweep (about every 100 s) would make a short timeout moot.
         "unacked_restore_interval": max(1, min(10, _visibility_timeout)),
         "unacked_restore_throttle": 1,
+        # A broker that does not answer costs a request a few seconds at most: enqueueing
+        # gives up (core.db.enqueue_after_commit logs it) and the sweepers hand the work on.
+        "socket_connect_timeout": 2,
+        "socket_timeout": 5,
+    }
+    CELERY_TASK_PUBLISH_RETRY_POLICY = {
+        "max_retries": 1,
+        "interval_start": 0,
+        "interval_step": 0.5,
+        "interval_max": 0.5,
     }
 else:
     # The transport ignores the host, but kombu warns on every connection that names none.
@@ -421,8 +442,15 @@ CELERY_TASK_ROUTES = {
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "settle-due-rewards": {"task": "loyalty.tasks.ledger_settle_due", "schedule": 300.0},
+    # loyalty: settled batches whose "reward settled" emails the broker lost.
+    "sweep-settled-batch-emails": {
+        "task": "loyalty.tasks.email_rewards_settled_sweep",
+        "schedule": 15.0,
+    },
     # referrals: invitations the broker lost, reminders, expiry
-    "invitations-sweep": {"task": "referrals.tasks.invitations_sweep", "schedule": 60.0},
+    # What a broker outage left behind goes out within a minute of its return: sweepers
+    # run every 15 s and take what waited 20 s past its time (`*_SWEEP_AFTER_SECONDS`).
+    "invitations-sweep": {"task": "referrals.tasks.invitations_sweep", "schedule": 15.0},
     "invitations-remind": {"task": "referrals.tasks.invitations_remind", "schedule": 3600.0},
     "invitations-expire": {"task": "referrals.tasks.invitations_expire", "schedule": 3600.0},
     # partners: forget idempotency keys after their replay window.
@@ -447,7 +475,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # reviews: review bonuses whose task a broker outage lost.
     "sweep-review-bonuses": {
         "task": "reviews.tasks.ledger_review_bonuses_sweep",
-        "schedule": 600.0,
+        "schedule": 15.0,
     },
     # reviews: NPS survey emails whose send_after has passed.
     "send-due-surveys": {"task": "reviews.tasks.email_surveys_due", "schedule": 300.0},
@@ -459,12 +487,22 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # referrals: introduction emails the broker lost; friends' addresses after no answer.
     "introductions-sweep": {"task": "referrals.tasks.introductions_sweep", "schedule": 300.0},
     # partners: webhook retries that are due, and events a lost broker message left behind.
-    "deliver-due-webhooks": {"task": "partners.tasks.webhook_deliver_due", "schedule": 30.0},
+    "deliver-due-webhooks": {"task": "partners.tasks.webhook_deliver_due", "schedule": 15.0},
     # partners: merchants' link requests the broker lost, and those unanswered in time.
     "sweep-partner-links": {"task": "partners.tasks.partner_links_sweep", "schedule": 300.0},
     # partners: customer imports whose worker died or whose message the broker lost.
     "sweep-customer-imports": {"task": "partners.tasks.customer_imports_sweep", "schedule": 120.0},
 }
+CELERY_BEAT_SCHEDULE.update(
+    {
+        # core: emails the broker lost or a dead worker left, and sent ones past keeping.
+        "sweep-email-outbox": {"task": "core.tasks.outbox_emails_sweep", "schedule": 15.0},
+        "prune-email-outbox": {
+            "task": "core.tasks.outbox_emails_prune",
+            "schedule": crontab(hour=4, minute=45),
+        },
+    }
+)
 CELERY_TIMEZONE = TIME_ZONE
 
 # Loyalty: staff adjustments of more points than this (either way) need a second staff member.

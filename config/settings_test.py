@@ -19,8 +19,11 @@ from .settings import CACHES, STORAGES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 if "EMAIL_URL" not in os.environ:
-    # A worker process started by a test is given a real SMTP server instead.
+    # A worker process started by a test is given a real SMTP server instead. The test's
+    # own process sends what it stores in the outbox at once, so a test reads
+    # `mail.outbox` right after an action; tests of the outbox's worker turn this off.
     EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    EMAIL_OUTBOX_SEND_AT_ONCE = True
 CACHES = {**CACHES, "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 HTTPS = False

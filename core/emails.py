@@ -1,4 +1,9 @@
-"""Sending the portal's emails: one layout, an HTML and a text part, always."""
+"""Sending the portal's emails: one layout, an HTML and a text part, always.
+
+`email_send` stores the rendered email in the outbox (`core.outbox`) in the caller's
+transaction; a worker delivers it. `email_deliver` talks to the SMTP server at once: for
+the outbox's worker and for invitations, whose own row is their outbox.
+"""
 
 from __future__ import annotations
 
@@ -84,17 +89,24 @@ class _Message(EmailMultiAlternatives):
 
 
 def email_deliver(
-    *, to: str, email: Email, headers: dict[str, str] | None = None, connection=None
+    *,
+    to: str,
+    email: Email,
+    headers: dict[str, str] | None = None,
+    from_email: str | None = None,
+    connection=None,
 ) -> None:
-    """Send a rendered email, text with an HTML alternative, to one address."""
+    """Send a rendered email, text with an HTML alternative, to one address, now."""
     message = _Message(
         subject=email.subject,
         body=email.body,
+        from_email=from_email,
         to=[to],
         headers=headers or {},
         connection=connection,
     )
-    message.attach_alternative(email.html, "text/html")
+    if email.html:
+        message.attach_alternative(email.html, "text/html")
     message.send()
 
 
@@ -105,12 +117,12 @@ def email_send(
     context: dict,
     language: str | None = None,
     headers: dict[str, str] | None = None,
-    connection=None,
 ) -> None:
-    """Render an email in the recipient's `language` (see `email_render`) and send it."""
-    email_deliver(
-        to=to,
-        email=email_render(template=template, context=context, language=language),
-        headers=headers,
-        connection=connection,
+    """Render an email in the recipient's `language` (see `email_render`) and store it in
+    the outbox, in the current transaction: it is sent once that commits."""
+    from core.outbox import outbox_email_store  # the outbox sends through email_deliver
+
+    email = email_render(template=template, context=context, language=language)
+    outbox_email_store(
+        to=to, subject=email.subject, body=email.body, html=email.html, headers=headers
     )

@@ -1,6 +1,6 @@
 """allauth customisation: every user who signs up gets a customer profile, links in
 allauth's emails point at SITE_URL, and its emails are in the portal's layout and in the
-recipient's language."""
+recipient's language, through the email outbox."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
+from core.outbox import outbox_email_store
 from customers.languages import language_for_address
 from customers.models import Customer
 from customers.services import customer_create, customer_welcome
@@ -107,7 +108,21 @@ class AccountAdapter(DefaultAccountAdapter):
         # The recipient's language: their profile's if the address is a customer's, else
         # the page's (a sign-up in German is confirmed in German).
         with translation.override(language_for_address(email)):
-            super().send_mail(template_prefix, email, context)
+            message = self.render_mail(template_prefix, email, context)
+        # Through the outbox like every other email: stored with the request's changes (a
+        # new address, a reset key) and sent by a worker, retried if the server is away.
+        html = next(
+            (content for content, mimetype in message.alternatives if mimetype == "text/html"),
+            "",
+        )
+        outbox_email_store(
+            to=email,
+            subject=message.subject,
+            body=message.body,
+            html=html,
+            headers=message.extra_headers,
+            from_email=message.from_email,
+        )
 
 
 class MFAAdapter(DefaultMFAAdapter):

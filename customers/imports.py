@@ -33,6 +33,7 @@ from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.exceptions import ValidationError
 from django.core.files.base import File
 from django.core.validators import validate_email
+from django.db import transaction
 from django.db.models import Count, Q
 from django.db.models.functions import Upper
 from django.urls import reverse
@@ -635,8 +636,8 @@ def password_set_url(user: User) -> str:
 def import_welcomes_send(*, customer_import_id: int, limit: int) -> int:
     """Welcome up to `limit` of an import's new customers; returns how many still wait.
 
-    Each customer is claimed (`welcomed_at`, compare-and-swap) before sending, so two runs
-    never welcome one person twice; a failed send gives the claim back for the retry.
+    Each customer is claimed (`welcomed_at`, compare-and-swap) in the transaction that
+    stores their email in the outbox, so two runs never welcome one person twice.
     """
     from customers.privacy import customer_email_send
 
@@ -644,20 +645,17 @@ def import_welcomes_send(*, customer_import_id: int, limit: int) -> int:
         "user", "contact_person"
     )
     for customer in recipients.order_by("pk")[:limit]:
-        if not Customer.objects.filter(pk=customer.pk, welcomed_at__isnull=True).update(
-            welcomed_at=timezone.now()
-        ):
-            continue
-        try:
+        with transaction.atomic():
+            if not Customer.objects.filter(pk=customer.pk, welcomed_at__isnull=True).update(
+                welcomed_at=timezone.now()
+            ):
+                continue
             customer_email_send(
                 customer=customer,
                 template="import_welcome",
                 context={"password_url": password_set_url(customer.user)},
                 topic=ConsentRecord.Topic.MARKETING,
             )
-        except OSError:
-            Customer.objects.filter(pk=customer.pk).update(welcomed_at=None)
-            raise
     return import_welcome_recipients(customer_import_id).count()
 
 

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from core.db import enqueue_after_commit
 from core.emails import email_send
+from core.models import OutboxEmail
 from customers.languages import language_for_recipient
 from customers.models import (
     Connection,
@@ -51,6 +52,7 @@ EXPORT_EXEMPT = {
         "a staff member's upload, not a customer's record; its file, preview and rejected "
         "rows are deleted CUSTOMER_IMPORT_KEEP_DAYS after it ends (`import_files_forget`)"
     ),
+    "partners.Partner": "names the staff member who rotated its webhook secret, a staff record",
 }
 
 
@@ -316,6 +318,8 @@ def customer_erase(*, customer: Customer, source: str, actor: User | None = None
         user.set_unusable_password()
         user.save()
         EmailAddress.objects.filter(user=user).delete()
+        # Emails to them, sent or waiting: nothing more goes to an erased person.
+        OutboxEmail.objects.filter(to__iexact=old_email).delete()
         customer.display_name = customer.phone = customer.interests = ""
         customer.birthday = None
         customer.avatar = customer.avatar_thumbnail = ""
@@ -330,6 +334,13 @@ def customer_erase(*, customer: Customer, source: str, actor: User | None = None
         for text in [old_email, *names]:
             LogEntry.objects.filter(object_repr__icontains=text).update(object_repr="[erased]")
             LogEntry.objects.filter(change_message__icontains=text).update(change_message="")
+            # Sent emails that named them to others (a gift, an alert). A waiting one stays:
+            # a short name may match an unrelated email, which must not be lost.
+            OutboxEmail.objects.exclude(status=OutboxEmail.Status.PENDING).filter(
+                models.Q(subject__icontains=text)
+                | models.Q(body__icontains=text)
+                | models.Q(html__icontains=text)
+            ).delete()
         if actor is not None and actor.is_staff:
             staff_access_record(staff=actor, customer=customer, action=StaffAccess.Action.ERASE)
         customer_erased.send(sender=Customer, customer=customer, email=old_email)

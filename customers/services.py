@@ -11,7 +11,6 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.db import enqueue_after_commit
 from core.emails import email_send
 from core.images import ProcessedImage
 from customers.languages import language_for_recipient
@@ -107,22 +106,25 @@ def user_create(
 
 
 def customer_welcome(*, customer: Customer) -> None:
-    """Queue the welcome email (which introduces their contact person) once the row is committed."""
-    enqueue_after_commit("customers.tasks.email_welcome", customer.pk)
+    """Store the welcome email (which introduces their contact person) in the outbox, in
+    the caller's transaction."""
+    customer_welcome_send(customer_id=customer.pk)
 
 
 def customer_welcome_send(*, customer_id: int) -> bool:
-    """Send the welcome email unless it went already; returns whether it was sent now."""
-    customer = Customer.objects.select_related("user", "contact_person").get(pk=customer_id)
-    if customer.welcomed_at is not None:
-        return False
-    email_send(
-        to=customer.user.email,
-        template="welcome",
-        context={"customer": customer, "contact": customer.contact_person},
-        language=language_for_recipient(customer),
-    )
-    Customer.objects.filter(pk=customer.pk).update(welcomed_at=timezone.now())
+    """Store the welcome email unless it was asked for already; returns whether it was now."""
+    with transaction.atomic():
+        if not Customer.objects.filter(pk=customer_id, welcomed_at__isnull=True).update(
+            welcomed_at=timezone.now()
+        ):
+            return False
+        customer = Customer.objects.select_related("user", "contact_person").get(pk=customer_id)
+        email_send(
+            to=customer.user.email,
+            template="welcome",
+            context={"customer": customer, "contact": customer.contact_person},
+            language=language_for_recipient(customer),
+        )
     return True
 
 

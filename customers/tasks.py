@@ -6,20 +6,6 @@ from django.conf import settings
 from customers.imports import import_welcomes_send
 from customers.notices import notices_prune
 from customers.privacy import data_export_build
-from customers.services import customer_welcome_send
-
-# Every app's email tasks: an SMTP failure (an OSError) is retried with exponential backoff.
-EMAIL_RETRY = {
-    "autoretry_for": (OSError,),
-    "retry_backoff": settings.EMAIL_RETRY_BACKOFF,
-    "retry_backoff_max": 3600,
-    "max_retries": 8,
-}
-
-
-@shared_task(**EMAIL_RETRY)
-def email_welcome(customer_id: int) -> None:
-    customer_welcome_send(customer_id=customer_id)
 
 
 @shared_task(acks_late=True)
@@ -33,7 +19,7 @@ def notices_prune_old() -> int:
     return notices_prune()
 
 
-@shared_task(**EMAIL_RETRY)
+@shared_task
 def email_import_welcomes(customer_import_id: int) -> None:
     """A batch of an import's welcomes, then the next batch a minute later: a bounded rate,
     however many customers the file brought."""

@@ -14,7 +14,6 @@ from django.db import IntegrityError
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
-from core.db import enqueue_after_commit
 from customers.models import ConsentRecord
 from customers.privacy import customer_email_send
 from loyalty.earning import earn_rule
@@ -93,7 +92,7 @@ def expiry_reminders_queue(*, now: datetime | None = None) -> int:
                     expires_at=max(add_months(account.last_activity_at, months), now),
                     points=account.settled_balance,
                 )
-                enqueue_after_commit("loyalty.tasks.email_points_expiring", notice.pk)
+                expiry_reminder_send(notice_id=notice.pk)
                 points_expiring.send(sender=ExpiryNotice, reminder=notice)
         except IntegrityError:
             continue  # reminded already for this stretch of inactivity

@@ -29,8 +29,9 @@ class GiftError(LedgerError):
 
 
 def _gift_announce(gift: Gift) -> None:
-    """Email the recipient after commit, and tell the apps that listen (inside the transaction)."""
-    enqueue_after_commit("loyalty.tasks.email_gift_received", gift.pk)
+    """Email the recipient (through the outbox) and tell the apps that listen, inside the
+    gift's transaction."""
+    gift_email_send(gift_id=gift.pk)
     gift_given.send(sender=Gift, gift=gift)
 
 

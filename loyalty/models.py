@@ -11,6 +11,7 @@ from datetime import datetime
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -530,6 +531,27 @@ class ExpiryNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account}: {self.points} points expire {self.expires_at:%Y-%m-%d}"
+
+
+class SettledBatchEmails(models.Model):
+    """A settlement batch whose "reward settled" emails are still to be written.
+
+    Stored in the batch's transaction, so the emails survive a broker outage without
+    rendering thousands of them while the batch holds its rows; a worker writes them into
+    the outbox and marks the batch, in one transaction (once), and the beat's sweeper
+    hands on batches whose message the broker lost.
+    """
+
+    batch = models.UUIDField(unique=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("settled batch's emails")
+        verbose_name_plural = _("settled batches' emails")
+
+    def __str__(self) -> str:
+        return str(self.batch)
 
 
 class AdjustmentRequest(models.Model):

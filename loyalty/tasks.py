@@ -1,10 +1,9 @@
 from celery import shared_task
 
-from customers.tasks import EMAIL_RETRY
-from loyalty.expiry import expiry_reminder_send, expiry_reminders_queue, points_expire_due
-from loyalty.gifts import birthday_gifts_award, gift_campaign_run, gift_email_send
+from loyalty.expiry import expiry_reminders_queue, points_expire_due
+from loyalty.gifts import birthday_gifts_award, gift_campaign_run
 from loyalty.ledger import settle_due
-from loyalty.notifications import rewards_settled_notify, voucher_email_send
+from loyalty.notifications import settled_batch_emails_sweep, settled_batch_emails_write
 from loyalty.vouchers import vouchers_expire
 
 
@@ -36,21 +35,13 @@ def ledger_gift_campaign_run(campaign_id: int) -> None:
     gift_campaign_run(campaign_id=campaign_id)
 
 
-@shared_task(**EMAIL_RETRY)
-def email_gift_received(gift_id: int) -> None:
-    gift_email_send(gift_id=gift_id)
-
-
-@shared_task(**EMAIL_RETRY)
-def email_points_expiring(notice_id: int) -> None:
-    expiry_reminder_send(notice_id=notice_id)
-
-
-@shared_task(**EMAIL_RETRY)
+@shared_task
 def email_rewards_settled(batch: str) -> int:
-    return rewards_settled_notify(batch=batch)
+    """The "reward settled" emails of one settlement batch, into the outbox (once)."""
+    return settled_batch_emails_write(batch=batch)
 
 
-@shared_task(**EMAIL_RETRY)
-def email_voucher_issued(voucher_id: int) -> bool:
-    return voucher_email_send(voucher_id=voucher_id)
+@shared_task
+def email_rewards_settled_sweep() -> int:
+    """Beat: settlement batches whose emails the broker lost."""
+    return settled_batch_emails_sweep()

@@ -19,7 +19,6 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from core.db import enqueue_after_commit
 from core.emails import email_send
 from customers.languages import language_for_recipient
 from customers.models import Conversion, Customer
@@ -87,7 +86,7 @@ def _link_request(*, link: PartnerCustomer) -> None:
     link.save(
         update_fields=["status", "requested_at", "request_sent_at", "answered_at", "ended_at"]
     )
-    enqueue_after_commit("partners.tasks.email_link_request_send", link.pk)
+    link_request_send(link_id=link.pk)
 
 
 def link_consent_token(link: PartnerCustomer) -> str:
@@ -119,30 +118,28 @@ def link_consent_url(link: PartnerCustomer) -> str:
 
 
 def link_request_send(*, link_id: int) -> bool:
-    """Email the person the merchant's request; False if it is no longer pending or was
-    sent already. Marked sent only after the server took it, so a lost attempt is sent
-    again (at least once)."""
-    link = (
-        PartnerCustomer.objects.select_related("partner", "customer__user")
-        .filter(pk=link_id, status=PartnerCustomer.Status.PENDING, request_sent_at__isnull=True)
-        .first()
-    )
-    if link is None:
-        return False
-    email_send(
-        to=link.customer.user.email,
-        template="partners/link_request",
-        language=language_for_recipient(link.customer),
-        context={
-            "merchant": link.partner.name,
-            "new_member": link.created_customer,
-            "consent_url": link_consent_url(link),
-            "days": LINK_REQUEST_DAYS,
-        },
-    )
-    PartnerCustomer.objects.filter(pk=link.pk, request_sent_at__isnull=True).update(
-        request_sent_at=timezone.now()
-    )
+    """Email the person the merchant's request (through the outbox, in the caller's
+    transaction); False if it is no longer pending or was asked for already."""
+    with transaction.atomic():
+        link = (
+            PartnerCustomer.objects.select_related("partner", "customer__user")
+            .filter(pk=link_id, status=PartnerCustomer.Status.PENDING, request_sent_at__isnull=True)
+            .first()
+        )
+        if link is None:
+            return False
+        email_send(
+            to=link.customer.user.email,
+            template="partners/link_request",
+            language=language_for_recipient(link.customer),
+            context={
+                "merchant": link.partner.name,
+                "new_member": link.created_customer,
+                "consent_url": link_consent_url(link),
+                "days": LINK_REQUEST_DAYS,
+            },
+        )
+        PartnerCustomer.objects.filter(pk=link.pk).update(request_sent_at=timezone.now())
     return True
 
 
@@ -241,12 +238,10 @@ def link_end(*, link: PartnerCustomer, reason: str, forget: bool = False) -> Non
 
 
 def links_sweep() -> tuple[int, int]:
-    """Hand on requests the broker lost, and end those unanswered in time.
+    """Email requests left unsent, and end those unanswered in time.
 
-    Returns (requests handed on, links ended).
+    Returns (requests emailed, links ended).
     """
-    from partners.tasks import email_link_request_send
-
     now = timezone.now()
     unsent = list(
         PartnerCustomer.objects.filter(
@@ -256,7 +251,7 @@ def links_sweep() -> tuple[int, int]:
         ).values_list("pk", flat=True)[:1000]
     )
     for pk in unsent:
-        email_link_request_send.delay(pk)
+        link_request_send(link_id=pk)
     ended = 0
     for pk in PartnerCustomer.objects.filter(
         status=PartnerCustomer.Status.PENDING,

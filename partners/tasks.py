@@ -3,7 +3,6 @@ from django.conf import settings
 from django.db import IntegrityError, OperationalError
 
 from customers.imports import import_files_forget
-from customers.tasks import EMAIL_RETRY
 from partners import imports, links, webhooks
 from partners.idempotency import idempotency_purge
 
@@ -27,12 +26,6 @@ def webhook_deliver_due() -> int:
     for event_id in due:
         webhook_deliver.delay(event_id)
     return len(due)
-
-
-@shared_task(**EMAIL_RETRY)
-def email_link_request_send(link_id: int) -> bool:
-    """Ask a person for their yes to a merchant's link."""
-    return links.link_request_send(link_id=link_id)
 
 
 @shared_task

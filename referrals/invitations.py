@@ -16,6 +16,7 @@ import smtplib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import signing
@@ -34,6 +35,7 @@ from django.utils.translation import gettext as _
 
 from core.db import enqueue_after_commit
 from core.emails import Email, email_deliver, email_render
+from core.outbox import outbox_email_store
 from core.sql import row_update
 from customers.languages import language_for_recipient, languages_by_address
 from customers.models import Customer
@@ -377,15 +379,22 @@ def _merged_mail(
     return _MergedMail(email=email, accept_marker=accept, suppress_marker=stop)
 
 
+def _unsubscribe_headers(url: str) -> dict[str, str]:
+    return {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+
+
+def invitation_message_id(invitation: Invitation) -> str:
+    """The Message-ID of an invitation's email, the same on every attempt: the row is the
+    invitation's outbox, so a copy sent twice is recognisable."""
+    return f"<invitation.{invitation.public_id}@{urlsplit(settings.SITE_URL).hostname}>"
+
+
 def _deliver(invitation: Invitation, *, mail: _MergedMail, smtp=None) -> None:
     stop = suppress_url(invitation.email)
     email_deliver(
         to=invitation.email,
         email=mail.email_for(accept_url=invitation_accept_url(invitation), suppress_url=stop),
-        headers={
-            "List-Unsubscribe": f"<{stop}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        },
+        headers={**_unsubscribe_headers(stop), "Message-ID": invitation_message_id(invitation)},
         connection=smtp,
     )
 
@@ -504,14 +513,14 @@ def invitations_remind_due() -> int:
         reminded_at__isnull=True,
         sent_at__lte=now - timedelta(days=settings.INVITATION_REMINDER_DAYS),
     ).values_list("pk", flat=True)[:5000]
-    claimed = [
-        pk
-        for pk in list(due)
-        if Invitation.objects.filter(pk=pk, reminded_at__isnull=True).update(reminded_at=now)
-    ]
-    for pk in claimed:
-        enqueue_after_commit("referrals.tasks.email_invitation_remind", pk)
-    return len(claimed)
+    reminded = 0
+    for pk in list(due):
+        # The claim and the reminder in the outbox commit together: neither without the other.
+        with transaction.atomic():
+            if Invitation.objects.filter(pk=pk, reminded_at__isnull=True).update(reminded_at=now):
+                invitation_remind_send(invitation_id=pk)
+                reminded += 1
+    return reminded
 
 
 def invitation_remind_send(*, invitation_id: int) -> bool:
@@ -525,7 +534,15 @@ def invitation_remind_send(*, invitation_id: int) -> bool:
     mail = _merged_mail(
         invitation, template="referrals/reminder", offer=friend_offer(), language=language
     )
-    _deliver(invitation, mail=mail)
+    stop = suppress_url(invitation.email)
+    email = mail.email_for(accept_url=invitation_accept_url(invitation), suppress_url=stop)
+    outbox_email_store(
+        to=invitation.email,
+        subject=email.subject,
+        body=email.body,
+        html=email.html,
+        headers=_unsubscribe_headers(stop),
+    )
     return True
 
 

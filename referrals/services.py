@@ -17,7 +17,6 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from core.db import enqueue_after_commit
 from core.sql import row_locked
 from customers.models import Conversion, Customer, User
 from customers.services import connection_befriend
@@ -31,6 +30,7 @@ from loyalty.vouchers import (
     voucher_void,
 )
 from referrals.models import Invitation, LinkVisit, Referral, ReferralProgram
+from referrals.notifications import welcome_gift_email_send
 from referrals.rules import email_key, is_disposable, same_mailbox
 from referrals.selectors import program_active, referrer_by_code
 from referrals.signals import referral_attributed, referral_qualified
@@ -194,7 +194,7 @@ def _qualify(
         )
     referral_qualified.send(sender=Referral, referral=referral)
     if referral.friend_transaction or referral.friend_voucher:
-        enqueue_after_commit("referrals.tasks.email_welcome_gift", referral.pk)
+        welcome_gift_email_send(referral_id=referral.pk)
     return referral
 
 

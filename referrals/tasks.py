@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from customers.tasks import EMAIL_RETRY
-from referrals import introductions, invitations, notifications, privacy
+from referrals import introductions, invitations, privacy
 
 
 @shared_task
@@ -28,11 +27,6 @@ def email_invitations_send(invitation_ids: list[int]) -> dict[int, str]:
     for retry_in, ids in retries.items():
         email_invitations_send.apply_async((ids,), countdown=retry_in)
     return {invitation_id: outcome.status for invitation_id, outcome in outcomes.items()}
-
-
-@shared_task(**{**EMAIL_RETRY, "max_retries": 5})
-def email_invitation_remind(invitation_id: int) -> bool:
-    return invitations.invitation_remind_send(invitation_id=invitation_id)
 
 
 @shared_task
@@ -59,18 +53,13 @@ def invitees_forget() -> int:
     return privacy.invitees_forget()
 
 
-@shared_task(**{**EMAIL_RETRY, "max_retries": 5})
-def email_welcome_gift(referral_id: int) -> bool:
-    return notifications.welcome_gift_email_send(referral_id=referral_id)
-
-
-@shared_task(**EMAIL_RETRY)
+@shared_task
 def email_introduction_consent(introduction_id: int) -> bool:
     """Ask the introduced friend for their yes."""
     return introductions.introduction_consent_send(introduction_id=introduction_id)
 
 
-@shared_task(**EMAIL_RETRY)
+@shared_task
 def email_introduction_accepted(introduction_id: int) -> bool:
     """After the friend's yes: tell the contact person and the friend about each other."""
     return introductions.introduction_accepted_send(introduction_id=introduction_id)

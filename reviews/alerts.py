@@ -7,7 +7,6 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from core.db import enqueue_after_commit
 from core.emails import email_send
 from customers.languages import language_for_address
 from customers.models import Customer, User
@@ -26,7 +25,8 @@ def alert_raise(
     review: Review | None = None,
     survey: Survey | None = None,
 ) -> FeedbackAlert | None:
-    """Queue one alert per review or survey and email it after commit; None if it exists."""
+    """Raise one alert per review or survey and email it (through the outbox, in the
+    caller's transaction); None if it exists."""
     try:
         with transaction.atomic():
             alert = FeedbackAlert.objects.create(
@@ -34,7 +34,7 @@ def alert_raise(
             )
     except IntegrityError:
         return None
-    enqueue_after_commit("reviews.tasks.email_feedback_alert", alert.pk)
+    feedback_alert_send(alert_id=alert.pk)
     return alert
 
 
@@ -55,18 +55,18 @@ def _alert_recipients(alert: FeedbackAlert) -> list[str]:
 
 def feedback_alert_send(*, alert_id: int) -> bool:
     """Email the alert to the contact person and staff once; returns whether it went now."""
-    now = timezone.now()
-    if not FeedbackAlert.objects.filter(pk=alert_id, emailed_at=None).update(emailed_at=now):
-        return False
-    alert = FeedbackAlert.objects.select_related(
-        "customer__user", "customer__contact_person__user", "review__subject", "survey"
-    ).get(pk=alert_id)
-    context = {
-        "alert": alert,
-        "customer": alert.customer,
-        "admin_url": reverse("admin:reviews_feedbackalert_change", args=[alert.pk]),
-    }
-    try:
+    with transaction.atomic():
+        now = timezone.now()
+        if not FeedbackAlert.objects.filter(pk=alert_id, emailed_at=None).update(emailed_at=now):
+            return False
+        alert = FeedbackAlert.objects.select_related(
+            "customer__user", "customer__contact_person__user", "review__subject", "survey"
+        ).get(pk=alert_id)
+        context = {
+            "alert": alert,
+            "customer": alert.customer,
+            "admin_url": reverse("admin:reviews_feedbackalert_change", args=[alert.pk]),
+        }
         for address in _alert_recipients(alert):
             email_send(
                 to=address,
@@ -74,10 +74,6 @@ def feedback_alert_send(*, alert_id: int) -> bool:
                 context=context,
                 language=language_for_address(address),
             )
-    except Exception:
-        # Not sent: let the retry claim it again.
-        FeedbackAlert.objects.filter(pk=alert_id, emailed_at=now).update(emailed_at=None)
-        raise
     return True
 
 

@@ -36,6 +36,6 @@ def review_bonuses_sweep(*, now: datetime | None = None) -> int:
         status=Review.Status.PUBLISHED,
         incentivised=False,
         published_at__gte=now - timedelta(days=2),
-        published_at__lt=now - timedelta(minutes=5),
+        published_at__lt=now - timedelta(seconds=30),
     ).values_list("pk", flat=True)
     return sum(review_bonus_grant(review_id=review_id) for review_id in missed)

@@ -103,7 +103,8 @@ def question_ask(*, author: Customer, subject: Subject, body: str) -> Question:
 
 
 def question_publish(*, question: Question, by: User | None) -> bool:
-    """Make a question public (compare-and-swap) and, after commit, ask people to answer it."""
+    """Make a question public (compare-and-swap) and ask people to answer it (their emails
+    stored in the outbox with the publication, so a broker outage loses none)."""
     now = timezone.now()
     with transaction.atomic():
         changed = (
@@ -122,7 +123,7 @@ def question_publish(*, question: Question, by: User | None) -> bool:
         question.status, question.rejection_reason = Question.Status.PUBLISHED, ""
         question.moderated_by, question.moderated_at, question.published_at = by, now, now
         question_published.send(sender=Question, question=question)
-        enqueue_after_commit("reviews.tasks.email_answer_requests", question.pk)
+        answer_requests_send(question_id=question.pk)
     return True
 
 
@@ -207,7 +208,7 @@ def answer_publish(*, answer: Answer, by: User | None) -> bool:
         answer.status, answer.rejection_reason = Answer.Status.PUBLISHED, ""
         answer.moderated_by, answer.moderated_at, answer.published_at = by, now, now
         answer_published.send(sender=Answer, answer=answer)
-        enqueue_after_commit("reviews.tasks.email_question_answered", answer.pk)
+        answer_asker_tell(answer_id=answer.pk)
         if not answer.by_staff:
             enqueue_after_commit("reviews.tasks.ledger_answer_bonus", answer.pk)
     return True

@@ -110,17 +110,18 @@ def survey_links(survey: Survey) -> list[tuple[int, str]]:
 
 
 def survey_send(*, survey_id: int) -> bool:
-    """Email a due survey once (claimed by compare-and-swap); returns whether it went now."""
+    """Email a due survey once (claimed by compare-and-swap, stored in the outbox in the
+    same transaction); returns whether it went now."""
     now = timezone.now()
-    claimed = Survey.objects.filter(
-        pk=survey_id, status=Survey.Status.SCHEDULED, send_after__lte=now
-    ).update(status=Survey.Status.SENDING, claimed_at=now)
-    if not claimed:
-        return False
-    survey = Survey.objects.select_related("customer__user", "customer__contact_person").get(
-        pk=survey_id
-    )
-    try:
+    with transaction.atomic():
+        claimed = Survey.objects.filter(
+            pk=survey_id, status=Survey.Status.SCHEDULED, send_after__lte=now
+        ).update(status=Survey.Status.SENDING, claimed_at=now)
+        if not claimed:
+            return False
+        survey = Survey.objects.select_related("customer__user", "customer__contact_person").get(
+            pk=survey_id
+        )
         # Sent only with marketing consent ("news, offers and surveys"), which may have been
         # withdrawn since the purchase; the email carries the one-click unsubscribe.
         sent = customer_email_send(
@@ -129,19 +130,14 @@ def survey_send(*, survey_id: int) -> bool:
             context={"links": survey_links(survey)},
             topic=ConsentRecord.Topic.MARKETING,
         )
-    except Exception:
-        Survey.objects.filter(pk=survey_id, status=Survey.Status.SENDING).update(
-            status=Survey.Status.SCHEDULED, claimed_at=None
-        )
-        raise
-    if not sent:
+        if not sent:
+            Survey.objects.filter(pk=survey_id).update(
+                status=Survey.Status.CANCELLED, cancel_reason="no consent"
+            )
+            return False
         Survey.objects.filter(pk=survey_id).update(
-            status=Survey.Status.CANCELLED, cancel_reason="no consent"
+            status=Survey.Status.SENT, sent_at=timezone.now()
         )
-        return False
-    Survey.objects.filter(pk=survey_id, status=Survey.Status.SENDING).update(
-        status=Survey.Status.SENT, sent_at=timezone.now()
-    )
     return True
 
 

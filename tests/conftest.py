@@ -51,8 +51,11 @@ def smtp_sink():
 
 
 @pytest.fixture
-def celery_worker(transactional_db, smtp_sink):
-    """A real worker process that sends email to `smtp_sink`; the test's rows must be committed."""
+def celery_worker(transactional_db, smtp_sink, settings):
+    """A real worker process that sends email to `smtp_sink`; the test's rows must be committed.
+
+    Emails this process stores in the outbox are left to the worker, too."""
+    settings.EMAIL_OUTBOX_SEND_AT_ONCE = False
     worker = CeleryWorker(env={"EMAIL_URL": smtp_sink.url, "EMAIL_RETRY_BACKOFF": "1"}).start()
     yield worker
     worker.stop()

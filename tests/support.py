@@ -52,13 +52,23 @@ class SmtpSink:
     """A real SMTP server on loopback that keeps what it receives.
 
     `refuse_first` makes it answer 451 (try again later) to that many attempts,
-    and `refuse_always` to every one, to exercise retries and failures. `delay`
+    and `refuse_always` to every one, to exercise retries and failures (`refuse_code`
+    550 refuses for good); `tried` keeps every message offered, refused or not. `delay`
     keeps a received message waiting that long before the 250 answer, so that a
     sender can be killed (or outlive a broker's timeout) while it waits.
     """
 
-    def __init__(self, *, refuse_first: int = 0, refuse_always: bool = False, delay: float = 0):
+    def __init__(
+        self,
+        *,
+        refuse_first: int = 0,
+        refuse_always: bool = False,
+        refuse_code: int = 451,
+        delay: float = 0,
+    ):
         self.messages: list[Message] = []
+        self.tried: list[Message] = []
+        self.refuse_code = refuse_code
         self.attempts = 0
         self.refuse_first = refuse_first
         self.refuse_always = refuse_always
@@ -70,8 +80,11 @@ class SmtpSink:
     async def handle_DATA(self, server: SMTP, session, envelope) -> str:
         with self._lock:
             self.attempts += 1
+            self.tried.append(message_from_bytes(envelope.content))
             if self.refuse_always or self.attempts <= self.refuse_first:
-                return "451 Try again later"
+                if self.refuse_code >= 500:
+                    return f"{self.refuse_code} Mailbox unavailable"
+                return f"{self.refuse_code} Try again later"
             self.messages.append(message_from_bytes(envelope.content))
         await asyncio.sleep(self.delay)
         return "250 Message accepted for delivery"
@@ -105,7 +118,8 @@ def database_url() -> str:
 
 
 class CeleryWorker:
-    """A real `celery worker` process on the suite's broker and test database."""
+    """A real `celery worker` process on the suite's broker and test database (with the
+    beat inside it if `beat`)."""
 
     def __init__(
         self,
@@ -114,8 +128,10 @@ class CeleryWorker:
         env: dict | None = None,
         include: str = "",
         concurrency: int = 2,
+        beat: bool = False,
     ):
         self.queues = queues
+        self.beat = beat
         self.extra_env = env or {}
         self.include = include
         self.concurrency = concurrency
@@ -138,6 +154,9 @@ class CeleryWorker:
         ]  # fmt: skip
         if purge:
             command.append("--purge")
+        if self.beat:
+            # The production schedule (CELERY_BEAT_SCHEDULE), kept in the test database.
+            command.append("--beat")
         if self.include:
             command.append(f"--include={self.include}")
         self.log_path.parent.mkdir(exist_ok=True)
@@ -151,6 +170,9 @@ class CeleryWorker:
 
     def _died(self) -> bool:
         return self.process is not None and self.process.poll() is not None
+
+    def alive(self) -> bool:
+        return self.process is not None and not self._died()
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")

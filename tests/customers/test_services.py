@@ -2,10 +2,16 @@ import pytest
 from django.core import mail
 from django.db import IntegrityError
 
-from core.db import enqueue_after_commit
+from core.models import OutboxEmail
 from customers import services
 from customers.models import REFERRAL_CODE_ALPHABET, Connection
-from customers.services import FriendsListError, connection_request, connection_respond
+from customers.services import (
+    FriendsListError,
+    connection_request,
+    connection_respond,
+    customer_welcome,
+    customer_welcome_send,
+)
 from tests.factories import ContactPersonFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -84,15 +90,18 @@ def test_database_allows_one_connection_per_pair_in_either_direction():
         Connection.objects.create(requester=ben, addressee=anna)
 
 
-def test_a_task_is_queued_only_once_the_transaction_commits(
-    tasks_inline, django_capture_on_commit_callbacks
+def test_a_welcome_is_stored_at_once_and_sent_only_once_the_transaction_commits(
+    tasks_inline, django_capture_on_commit_callbacks, settings
 ):
+    settings.EMAIL_OUTBOX_SEND_AT_ONCE = False
     customer = CustomerFactory()
     with django_capture_on_commit_callbacks() as callbacks:
-        enqueue_after_commit("customers.tasks.email_welcome", customer.pk)
+        customer_welcome(customer=customer)
         customer.refresh_from_db()
-        assert customer.welcomed_at is None and not mail.outbox
+        assert customer.welcomed_at is not None and not mail.outbox
+        assert OutboxEmail.objects.get().status == OutboxEmail.Status.PENDING
     (send,) = callbacks
     send()
-    customer.refresh_from_db()
-    assert customer.welcomed_at is not None and len(mail.outbox) == 1
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == [customer.user.email]
+    assert OutboxEmail.objects.get().status == OutboxEmail.Status.SENT
+    assert not customer_welcome_send(customer_id=customer.pk)

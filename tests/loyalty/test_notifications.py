@@ -12,7 +12,8 @@ from customers.privacy import consent_set
 from customers.services import connection_befriend
 from loyalty import ledger
 from loyalty.gifts import gift_to_friend
-from loyalty.models import Transaction
+from loyalty.models import SettledBatchEmails, Transaction
+from loyalty.notifications import settled_batch_emails_sweep, settled_batch_emails_write
 from loyalty.vouchers import reward_redeem
 from referrals.services import referral_attribute, referral_conversion_qualify
 from tests.factories import CustomerFactory, purchase
@@ -43,6 +44,36 @@ def test_a_settled_referral_reward_is_announced_with_an_unsubscribe_link(
     assert message.to == [anna.user.email]
     assert "500 points are now yours" in message.subject
     assert "List-Unsubscribe" in message.extra_headers
+
+
+def test_a_settled_batch_is_emailed_once_however_often_its_task_runs():
+    anna, ben = CustomerFactory(), CustomerFactory()
+    _held(anna, Transaction.Kind.REFERRAL_REWARD)
+    _held(ben, Transaction.Kind.WELCOME_GIFT, 250)
+    ledger.settle_due()  # its after-commit message is never sent here: as if the broker lost it
+    (promise,) = SettledBatchEmails.objects.all()
+    assert promise.emailed_at is None and mail.outbox == []
+    assert settled_batch_emails_write(batch=promise.batch) == 2
+    assert settled_batch_emails_write(batch=promise.batch) == 0
+    assert sorted(message.to[0] for message in mail.outbox) == sorted(
+        [anna.user.email, ben.user.email]
+    )
+
+
+def test_the_sweeper_hands_on_a_batch_whose_message_was_lost_and_forgets_old_ones(
+    django_capture_on_commit_callbacks,
+):
+    anna = CustomerFactory()
+    _held(anna, Transaction.Kind.REFERRAL_REWARD)
+    ledger.settle_due()
+    now = timezone.now()
+    assert settled_batch_emails_sweep(now=now) == 0  # too fresh: its own message may come
+    with django_capture_on_commit_callbacks(execute=True):
+        assert settled_batch_emails_sweep(now=now + timedelta(minutes=1)) == 1
+    assert [message.to for message in mail.outbox] == [[anna.user.email]]
+    assert settled_batch_emails_sweep(now=now + timedelta(minutes=2)) == 0
+    assert settled_batch_emails_sweep(now=now + timedelta(days=8)) == 0
+    assert not SettledBatchEmails.objects.exists()
 
 
 def test_no_settlement_email_for_a_customer_who_turned_activity_emails_off(

@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from customers.services import connection_befriend
-from loyalty import ledger, tasks
+from loyalty import ledger
 from loyalty.gifts import gift_to_friend
 from loyalty.models import Gift, Voucher
 from loyalty.selectors import balance
@@ -13,11 +13,6 @@ from tests.factories import CustomerFactory
 from tests.loyalty.factories import RewardFactory, settled_points
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _no_broker(monkeypatch):
-    monkeypatch.setattr(tasks.email_gift_received, "delay", lambda pk: None)
 
 
 @pytest.fixture

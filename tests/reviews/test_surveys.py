@@ -196,15 +196,16 @@ def test_a_link_for_an_unsent_survey_is_refused(client):
     assert Survey.objects.get(pk=survey.pk).score is None
 
 
-def test_a_confirmed_detractor_score_raises_an_alert_at_once(
-    client, django_capture_on_commit_callbacks
-):
+def test_a_confirmed_detractor_score_raises_an_alert_at_once(client, django_user_model):
+    django_user_model.objects.create_user(email="boss@example.com", is_staff=True)
     survey = _sent_survey()
-    with django_capture_on_commit_callbacks() as callbacks:
-        _answer(client, survey, 3)
+    mail.outbox.clear()
+    _answer(client, survey, 3)
     alert = FeedbackAlert.objects.get()
     assert alert.kind == FeedbackAlert.Kind.DETRACTOR and alert.survey == survey
-    assert len(callbacks) == 1
+    # Stored in the outbox with the alert, by the answer's transaction.
+    assert alert.emailed_at is not None
+    assert [m.to for m in mail.outbox] == [["boss@example.com"]]
 
 
 def test_a_promoter_is_shown_their_referral_link(client, settings):

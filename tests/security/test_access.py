@@ -460,8 +460,8 @@ RULES: dict[str, Rule] = {
     "admin/(?P<url>.*)$": Rule({**ADMIN, "staff": 404, "superuser": 404}, "/admin/nothing-here/"),
     # An app index the staff member has no model of is a 404 in Django's admin.
     # The apps in the order their admins were registered (customers re-registers two libraries').
-    "admin/^(?P<app_label>auth|django_celery_beat|customers|account|loyalty|referrals|reviews"
-    "|partners)/$": Rule({**ADMIN, "staff": 404}, "/admin/customers/"),
+    "admin/^(?P<app_label>auth|django_celery_beat|core|customers|account|loyalty|referrals"
+    "|reviews|partners)/$": Rule({**ADMIN, "staff": 404}, "/admin/customers/"),
 }
 
 
@@ -768,6 +768,8 @@ ACTION_RULES: dict[str, ActionRule] = {
     "partners.webhookevent.resend": ActionRule(),
     "partners.partner.rotate_webhook_secret": ActionRule(),
     "partners.partner.rotate_widget_keys": ActionRule(),
+    # Emails may carry a reset or sign-in link: their outbox is the superusers' alone.
+    "core.outboxemail.resend": ActionRule(),
     "account.emailaddress.make_verified": ActionRule(),
     # A second factor stands between a stolen staff password and the admin.
     "customers.user.reset_second_factor": ActionRule(target=_staff_with_second_factor),
