@@ -44,8 +44,12 @@ def _development_secret_key() -> str:
 
 # A generated key is only acceptable on a developer's machine: without DEBUG a
 # missing SECRET_KEY is an error, never a silent default.
+# The generated key is read as it is, never through django-environ, which would take a
+# key starting with "$" for the name of another variable.
 SECRET_KEY = (
-    env.str("SECRET_KEY", default=_development_secret_key()) if DEBUG else env.str("SECRET_KEY")
+    (env.str("SECRET_KEY", default="") or _development_secret_key())
+    if DEBUG
+    else env.str("SECRET_KEY")
 )
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])

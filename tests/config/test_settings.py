@@ -33,6 +33,12 @@ def test_with_debug_a_development_key_is_made_once_and_kept(tmp_path):
     assert len(key) >= 50
 
 
+def test_a_development_key_starting_with_a_dollar_is_read_as_it_is(tmp_path):
+    (tmp_path / "development-secret-key").write_text("$" + "k" * 50)
+    result = _check(DEBUG="1", VAR_DIR=str(tmp_path))
+    assert result.returncode == 0, result.stderr
+
+
 def test_without_prepared_statements_server_side_cursors_are_off_too():
     """Behind a transaction-mode pooler neither survives from one transaction to the next."""
     env = {
