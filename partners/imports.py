@@ -54,6 +54,7 @@ from customers.models import (
     User,
 )
 from loyalty.ledger import opening_balances_post
+from loyalty.memos import Memo
 from loyalty.models import Account, Entry, Transaction
 from partners.models import Partner, PartnerCustomer
 
@@ -304,7 +305,7 @@ def _chunk_commit(
             balances=[
                 (row.customer_id, row.balance, keys[row.number]) for row in good if row.balance
             ],
-            memo=_("Opening balance"),
+            memo=Memo(kind="opening_balance"),
             cause="import",
             cause_ref=str(customer_import.public_id),
             actor=customer_import.created_by,
