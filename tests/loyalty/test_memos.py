@@ -171,3 +171,20 @@ def test_the_stored_memo_stays_english_for_partners_whatever_the_posting_languag
     posted.refresh_from_db()
     assert posted.memo == "Redeemed: Tea"
     assert (posted.memo_kind, posted.memo_params) == ("redemption", {"reward": "Tea"})
+
+
+def test_rows_from_before_the_migration_read_in_german_after_it(client):
+    from django.apps import apps
+
+    migration = importlib.import_module(
+        "loyalty.migrations.0016_transaction_memo_kinds_from_sentences"
+    )
+    customer = CustomerFactory(language="de")
+    for memo in ("Redeemed: Tea", "Reversal: Points for order A-3", "A note typed by staff"):
+        posted = ledger.points_award(customer=customer, points=5, kind="earn", memo=memo)
+        Transaction.objects.filter(pk=posted.pk).update(memo_kind="", memo_params={})
+    migration.memo_kinds_from_sentences(apps, None)
+    page = _history(client, customer)
+    assert "Eingelöst: Tea" in page and "Rückbuchung: Punkte für Bestellung A-3" in page
+    assert "A note typed by staff" in page
+    assert "Redeemed: Tea" not in page
