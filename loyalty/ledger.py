@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from core.process_cache import cached_rows
 from core.sql import column, copy_rows, insert_rows, insert_unless_taken, row_update, table
 from customers.models import Customer, User
-from loyalty.memos import Memo
+from loyalty.memos import WRITABLE_KINDS, Memo
 from loyalty.models import Account, Entry, Transaction
 from loyalty.signals import transaction_voided, transactions_settled
 
@@ -135,6 +135,8 @@ def post(
     # error, which dooms the caller's transaction anyway.
     debits_customer = any(a.customer_id and amount < 0 for a, amount in entries)
     memo = memo if isinstance(memo, Memo) else Memo.note(memo)
+    if memo.kind not in WRITABLE_KINDS:
+        raise LedgerError(f"No memo kind {memo.kind!r}.")
     with db_transaction.atomic(savepoint=debits_customer):
         posted = Transaction(
             kind=kind,

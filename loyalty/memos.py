@@ -69,6 +69,8 @@ _SENTENCES: dict[str, Callable[[Mapping], str]] = {
     "reversal": _reversal,
 }
 KINDS = frozenset(_SENTENCES)
+# What a posting may store: a kind, a note, or (copying an older transaction) no kind.
+WRITABLE_KINDS = KINDS | {NOTE, ""}
 
 
 @dataclass(frozen=True)
@@ -79,10 +81,6 @@ class Memo:
     kind: str
     params: Mapping = field(default_factory=dict)
     typed: str = ""
-
-    def __post_init__(self):
-        if self.kind not in KINDS and self.kind not in (NOTE, ""):
-            raise ValueError(f"No memo kind {self.kind!r}.")
 
     @classmethod
     def note(cls, text: str) -> Memo:
@@ -96,7 +94,8 @@ class Memo:
         )
 
     def text(self) -> str:
-        """The sentence in the active language."""
+        """The sentence in the active language (a kind a later release no longer knows
+        reads as its stored sentence)."""
         if self.kind == NOTE:
             return self.typed
         if not self.kind:

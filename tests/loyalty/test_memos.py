@@ -188,3 +188,13 @@ def test_rows_from_before_the_migration_read_in_german_after_it(client):
     assert "Eingelöst: Tea" in page and "Rückbuchung: Punkte für Bestellung A-3" in page
     assert "A note typed by staff" in page
     assert "Redeemed: Tea" not in page
+
+
+def test_a_memo_of_an_unknown_kind_is_refused_and_a_stored_one_reads_as_stored(client):
+    customer = CustomerFactory(language="de")
+    with pytest.raises(ledger.LedgerError):
+        ledger.points_award(customer=customer, points=5, kind="earn", memo=Memo("typo"))
+    assert not Transaction.objects.exists()
+    posted = ledger.points_award(customer=customer, points=5, kind="earn", memo="Old words")
+    Transaction.objects.filter(pk=posted.pk).update(memo_kind="retired_kind")
+    assert "Old words" in _history(client, customer)
