@@ -33,12 +33,14 @@ from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.exceptions import ValidationError
 from django.core.files.base import File
 from django.core.validators import validate_email
+from django.db import connection
 from django.db.models import Count, Q
 from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import sql
 from core.db import enqueue_after_commit
 from core.sql import copy_rows
 from customers.models import (
@@ -413,15 +415,34 @@ def duplicates_mark(*, customer_import: CustomerImport, rows: list[ImportRow]) -
             elif fingerprint not in first_row:
                 new.setdefault(fingerprint, row.number)
         row.read_reason = row.reason
-    CustomerImportKey.objects.bulk_create(
-        [
-            CustomerImportKey(
-                customer_import=customer_import, fingerprint=fingerprint, row_number=number
-            )
-            for fingerprint, number in new.items()
-        ],
-        ignore_conflicts=True,
-    )
+    _keys_write(customer_import=customer_import, first_rows=new)
+
+
+def _keys_write(*, customer_import: CustomerImport, first_rows: dict[int, int]) -> None:
+    """Record each key's first row; a key recorded before keeps its row."""
+    if not first_rows:
+        return
+    if connection.vendor != "postgresql":
+        CustomerImportKey.objects.bulk_create(
+            [
+                CustomerImportKey(
+                    customer_import=customer_import, fingerprint=fingerprint, row_number=number
+                )
+                for fingerprint, number in first_rows.items()
+            ],
+            ignore_conflicts=True,
+        )
+        return
+    # Two arrays in one statement: a multi-row INSERT would bind three parameters a key and
+    # more than double the time the preview takes.
+    names = ("customer_import", "fingerprint", "row_number")
+    columns = ", ".join(sql.column(CustomerImportKey, name) for name in names)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {sql.table(CustomerImportKey)} ({columns}) "
+            "SELECT %s, unnest(%s::bigint[]), unnest(%s::integer[]) ON CONFLICT DO NOTHING",
+            [customer_import.pk, list(first_rows), list(first_rows.values())],
+        )
 
 
 def chunks_read(
