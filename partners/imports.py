@@ -223,7 +223,11 @@ def import_check(*, customer_import: CustomerImport) -> ImportCheck:
         chunks = chunks_read(
             records, header, contact_persons_by_email(), customer_import=customer_import
         )
-        for chunk in chunks:
+        for checked, chunk in enumerate(chunks):
+            if checked & (checked - 1) == 0 and checked:
+                # The table of the file's keys grows as the check reads: its statistics are
+                # refreshed as it doubles, so each chunk's lookup keeps to its index.
+                statistics_refresh(CustomerImportKey)
             rows_match(chunk)
             links_check(chunk, partners)
             for row in chunk:
