@@ -123,10 +123,10 @@ def raw_copy_seconds(rows: int, partner_id: int, contact_id: int, system_account
         data["partners_partnercustomer"].append((n, partner_id, n, f"S{n}", "active", True, now))
         balance = n % 1000
         if balance:
-            data["loyalty_account"].append((n, n, balance, 0, now, now, 0, 0))
+            data["loyalty_account"].append((n, n, balance, 0, now, now, 0, 0, 0))
             data["loyalty_transaction"].append(
                 (n, str(uuid.uuid4()), "opening_balance", "posted", f"import:bench:{email}",
-                 "import", "x", "Opening balance", "", now, now)
+                 "import", "x", "Opening balance", "opening_balance", "{}", "", now, now)
             )  # fmt: skip
             entry += 2
             data["loyalty_entry"].append((entry - 1, n, n, balance))
@@ -143,9 +143,9 @@ def raw_copy_seconds(rows: int, partner_id: int, contact_id: int, system_account
         "partners_partnercustomer": "id, partner_id, customer_id, external_id, status, "
         "created_customer, created_at",
         "loyalty_account": "id, customer_id, settled_balance, pending_balance, last_activity_at, "
-        "created_at, tier_points, tier_referrals",
+        "created_at, tier_points, tier_referrals, tier_list_version",
         "loyalty_transaction": "id, public_id, kind, status, idempotency_key, cause, cause_ref, "
-        "memo, reason, created_at, posted_at",
+        "memo, memo_kind, memo_params, reason, created_at, posted_at",
         "loyalty_entry": "id, transaction_id, account_id, amount",
     }
     with connection.cursor() as cursor:

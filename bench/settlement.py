@@ -16,10 +16,10 @@ import time
 from common import report, scratch_database, timed
 
 SEED_SQL = """
-INSERT INTO loyalty_transaction (public_id, kind, status, cause, cause_ref, memo, reason,
-                                 created_at, settles_at)
-SELECT gen_random_uuid(), %(kind)s, %(status)s, 'referral', '', 'Bench reward', '',
-       now(), now() - interval '1 minute'
+INSERT INTO loyalty_transaction (public_id, kind, status, cause, cause_ref, memo, memo_kind,
+                                 memo_params, reason, created_at, settles_at)
+SELECT gen_random_uuid(), %(kind)s, %(status)s, 'referral', '', 'Bench reward', 'note', '{}',
+       '', now(), now() - interval '1 minute'
   FROM generate_series(1, %(count)s);
 """
 

@@ -24,9 +24,19 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connection
-from django.db.models import Expression, Field, ForeignKey, Lookup, Model, QuerySet, Value
+from django.db.models import (
+    Expression,
+    Field,
+    ForeignKey,
+    JSONField,
+    Lookup,
+    Model,
+    QuerySet,
+    Value,
+)
 from django.db.models.constants import OnConflict
 from django.utils import timezone
+from psycopg.types.json import Jsonb
 
 from core.process_cache import forget_rows_of
 
@@ -315,6 +325,17 @@ def _copy_plan(
     return statement, tuple(plan)
 
 
+@functools.cache
+def _copy_json_columns(model: type[Model], with_keys: bool) -> tuple[int, ...]:
+    """Positions of the COPY's JSON columns: their values are sent as JSON documents."""
+    fields = [
+        field
+        for field in model._meta.local_concrete_fields
+        if not (field.generated or (field is model._meta.pk and not with_keys))
+    ]
+    return tuple(n for n, field in enumerate(fields) if isinstance(field, JSONField))
+
+
 def copy_rows(
     model: type[Model], rows: Sequence[Mapping[str, object]], *, keys: bool = True
 ) -> list[int]:
@@ -335,6 +356,7 @@ def copy_rows(
         created = model.objects.bulk_create([model(**row) for row in rows])
         return [instance.pk for instance in created] if keys else []
     statement, plan = _copy_plan(model, keys)
+    json_columns = _copy_json_columns(model, keys)
     meta = model._meta
     now = timezone.now()
     drawn: list[int | None] = [None] * len(rows)
@@ -350,20 +372,21 @@ def copy_rows(
     # would, for callers that retry on it.
     with connection.wrap_database_errors, raw.cursor() as cursor, cursor.copy(statement) as copy:
         for key, row in zip(drawn, rows, strict=True):
-            copy.write_row(
-                tuple(
-                    key
-                    if how == "pk"
-                    else row[name]
-                    if name in row
-                    else now
-                    if how == "now"
-                    else default()
-                    if how == "call"
-                    else default
-                    for name, how, default in plan
-                )
-            )
+            values = [
+                key
+                if how == "pk"
+                else row[name]
+                if name in row
+                else now
+                if how == "now"
+                else default()
+                if how == "call"
+                else default
+                for name, how, default in plan
+            ]
+            for position in json_columns:
+                values[position] = Jsonb(values[position])
+            copy.write_row(values)
     return drawn if keys else []
 
 

@@ -33,13 +33,14 @@ from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.exceptions import ValidationError
 from django.core.files.base import File
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import sql
 from core.db import enqueue_after_commit
 from core.sql import copy_rows
 from customers.models import (
@@ -48,6 +49,7 @@ from customers.models import (
     Customer,
     CustomerImport,
     CustomerImportIssue,
+    CustomerImportKey,
     User,
 )
 from customers.services import referral_code_generate
@@ -344,27 +346,12 @@ def contact_persons_by_email() -> dict[str, int]:
     return found
 
 
-def email_fingerprint(row: ImportRow) -> int:
-    """A compact stand-in for an address in the set of those seen: 8 bytes of a hash, with
-    a collision less likely than a typo. This set is the one thing a run keeps per row
-    (the file and the chunks are streamed), so a run's memory grows with the file's
-    length by that much, not by the file's size.
-    """
-    return int.from_bytes(hashlib.blake2b(row.key.encode(), digest_size=8).digest(), "big")
-
-
 def rows_read(
-    records: Iterator[list[str]], header: ImportHeader, contacts: dict, *, seen: set[int]
+    records: Iterator[list[str]], header: ImportHeader, contacts: dict
 ) -> Iterator[ImportRow]:
-    """Every record as an ImportRow, numbered from 1, refused if its email came before."""
+    """Every record as an ImportRow, numbered from 1, checked on its own fields."""
     for number, values in enumerate(records, start=1):
         row = row_read(number, values, header, contacts)
-        if row.email:
-            fingerprint = email_fingerprint(row)
-            if fingerprint in seen:
-                row.reason = _("The same email is on an earlier row of the file.")
-            else:
-                seen.add(fingerprint)
         row.read_reason = row.reason
         yield row
 
@@ -378,6 +365,101 @@ def chunked(rows: Iterator[ImportRow], size: int = CHUNK_ROWS) -> Iterator[list[
             chunk = []
     if chunk:
         yield chunk
+
+
+def _fingerprint(kind: str, value: str) -> int:
+    # 8 bytes of a hash (signed, as the column is): a collision is less likely than a typo,
+    # and the table holds no address in clear.
+    digest = hashlib.blake2b(f"{kind}\x1f{value}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _row_keys(row: ImportRow) -> list[tuple[str, int]]:
+    keys = []
+    if row.email:
+        keys.append(("email", _fingerprint("email", row.key)))
+    if row.partner and row.external_id:
+        partner_id = f"{row.partner.lower()}\x1f{row.external_id}"
+        keys.append(("partner", _fingerprint("partner", partner_id)))
+    return keys
+
+
+def duplicates_mark(*, customer_import: CustomerImport, rows: list[ImportRow]) -> None:
+    """Refuse rows whose address, or partner and partner's id, is on an earlier row of the
+    file, wherever in the file that row is.
+
+    The first row of each key is written to the import's table of keys (a conflict leaves
+    the row written before: a resumed or a second check of the same file writes nothing
+    new), and the keys of this chunk are looked up there, so memory holds one chunk.
+    """
+    wanted = {fingerprint for row in rows for _kind, fingerprint in _row_keys(row)}
+    if not wanted:
+        return
+    first_row = dict(
+        CustomerImportKey.objects.filter(
+            customer_import=customer_import, fingerprint__any_of=list(wanted)
+        ).values_list("fingerprint", "row_number")
+    )
+    new: dict[int, int] = {}
+    for row in rows:
+        for kind, fingerprint in _row_keys(row):
+            first = first_row.get(fingerprint, new.get(fingerprint, row.number))
+            if first < row.number:
+                if kind == "email":
+                    row.reason = _("The same email is on an earlier row of the file.")
+                else:
+                    row.reject(
+                        _("The partner's customer id %(id)s is on an earlier row of the file.")
+                        % {"id": row.external_id}
+                    )
+            elif fingerprint not in first_row:
+                new.setdefault(fingerprint, row.number)
+        row.read_reason = row.reason
+    _keys_write(customer_import=customer_import, first_rows=new)
+
+
+def _keys_write(*, customer_import: CustomerImport, first_rows: dict[int, int]) -> None:
+    """Record each key's first row; a key recorded before keeps its row."""
+    if not first_rows:
+        return
+    if connection.vendor != "postgresql":
+        CustomerImportKey.objects.bulk_create(
+            [
+                CustomerImportKey(
+                    customer_import=customer_import, fingerprint=fingerprint, row_number=number
+                )
+                for fingerprint, number in first_rows.items()
+            ],
+            ignore_conflicts=True,
+        )
+        return
+    # Two arrays in one statement: a multi-row INSERT would bind three parameters a key and
+    # more than double the time the preview takes.
+    names = ("customer_import", "fingerprint", "row_number")
+    columns = ", ".join(sql.column(CustomerImportKey, name) for name in names)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {sql.table(CustomerImportKey)} ({columns}) "
+            "SELECT %s, unnest(%s::bigint[]), unnest(%s::integer[]) ON CONFLICT DO NOTHING",
+            [customer_import.pk, list(first_rows), list(first_rows.values())],
+        )
+
+
+def chunks_read(
+    records: Iterator[list[str]],
+    header: ImportHeader,
+    contacts: dict,
+    *,
+    customer_import: CustomerImport,
+    after: int = 0,
+) -> Iterator[list[ImportRow]]:
+    """The file's rows after row `after`, a chunk at a time, each checked on its own fields
+    and against every row before it in the file."""
+    for chunk in chunked(rows_read(records, header, contacts), settings.CUSTOMER_IMPORT_CHUNK_ROWS):
+        chunk = [row for row in chunk if row.number > after]
+        if chunk:
+            duplicates_mark(customer_import=customer_import, rows=chunk)
+            yield chunk
 
 
 def rows_match(rows: list[ImportRow]) -> None:
@@ -605,6 +687,7 @@ def import_files_forget() -> int:
     for customer_import in old.iterator():
         customer_import.file.delete(save=False)
         customer_import.issues.all().delete()
+        customer_import.keys.all().delete()
         CustomerImport.objects.filter(pk=customer_import.pk).update(file="", preview={})
         forgotten += 1
     return forgotten
@@ -633,18 +716,32 @@ def password_set_url(user: User) -> str:
     return settings.SITE_URL + path
 
 
-def import_welcomes_send(*, customer_import_id: int, limit: int) -> int:
-    """Welcome up to `limit` of an import's new customers; returns how many still wait.
+# One batch of an import's welcomes per this many seconds: the rate is the import's,
+# whatever number of tasks ask for a batch.
+WELCOME_BATCH_SECONDS = 60
 
-    Each customer is claimed (`welcomed_at`, compare-and-swap) in the transaction that
-    stores their email in the outbox, so two runs never welcome one person twice.
+
+def import_welcomes_send(*, customer_import_id: int, limit: int) -> int:
+    """Welcome up to `limit` of an import's new customers, unless a batch of this import
+    went out less than `WELCOME_BATCH_SECONDS` ago; returns how many still wait.
+
+    The batch's turn is claimed on the import's row (compare-and-swap), so a retried or
+    duplicated task cannot send a second batch early; each customer is claimed
+    (`welcomed_at`) in the transaction that stores their email in the outbox, so two runs
+    never welcome one person twice.
     """
     from customers.privacy import customer_email_send
 
-    recipients = import_welcome_recipients(customer_import_id).select_related(
-        "user", "contact_person"
+    now = timezone.now()
+    turn = CustomerImport.objects.filter(pk=customer_import_id).filter(
+        Q(welcomes_batch_at__isnull=True)
+        | Q(welcomes_batch_at__lte=now - timedelta(seconds=WELCOME_BATCH_SECONDS))
     )
-    for customer in recipients.order_by("pk")[:limit]:
+    recipients = import_welcome_recipients(customer_import_id)
+    if not turn.update(welcomes_batch_at=now):
+        return recipients.count()
+    batch = recipients.select_related("user", "contact_person").order_by("pk")[:limit]
+    for customer in batch:
         with transaction.atomic():
             if not Customer.objects.filter(pk=customer.pk, welcomed_at__isnull=True).update(
                 welcomed_at=timezone.now()
@@ -656,7 +753,7 @@ def import_welcomes_send(*, customer_import_id: int, limit: int) -> int:
                 context={"password_url": password_set_url(customer.user)},
                 topic=ConsentRecord.Topic.MARKETING,
             )
-    return import_welcome_recipients(customer_import_id).count()
+    return recipients.count()
 
 
 def import_welcomes_queue(*, customer_import: CustomerImport) -> None:

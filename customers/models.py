@@ -495,6 +495,12 @@ class CustomerImport(models.Model):
     # Where the current run started, for its rate and time left.
     run_started_at = models.DateTimeField(null=True, blank=True, editable=False)
     run_started_rows = models.PositiveIntegerField(default=0, editable=False)
+    # How many times a check of the file started: a check whose worker keeps dying (a file
+    # that brings it down) fails after a few, instead of being handed on for ever.
+    check_attempts = models.PositiveSmallIntegerField(default=0, editable=False)
+    # When the last batch of welcome emails went out: one batch per interval per import,
+    # however many tasks (a retry, a duplicate delivery) ask for one.
+    welcomes_batch_at = models.DateTimeField(null=True, blank=True, editable=False)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -507,6 +513,31 @@ class CustomerImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_name} ({self.get_status_display()})"
+
+
+class CustomerImportKey(models.Model):
+    """An address or a partner's customer id in an import's file, as a fingerprint, with the
+    first row it is on.
+
+    Written chunk by chunk as the file is read, so that a row repeating an earlier row is
+    found by the database, across the whole file, while the worker keeps one chunk in memory.
+    """
+
+    customer_import = models.ForeignKey(
+        CustomerImport, on_delete=models.CASCADE, related_name="keys"
+    )
+    fingerprint = models.BigIntegerField()
+    row_number = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer_import", "fingerprint"], name="import_key_once_per_file"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Row {self.row_number}: {self.fingerprint:x}"
 
 
 class CustomerImportIssue(models.Model):

@@ -19,7 +19,7 @@ from django.core.files.base import ContentFile
 from django.db import models, transaction
 from django.db.models.fields.files import FieldFile
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from core.db import enqueue_after_commit
 from core.emails import email_send
@@ -194,7 +194,9 @@ def data_export_build(*, export_id: int) -> bool:
     if not claimed:
         return False
     export = DataExport.objects.select_related("customer__user").get(pk=export_id)
-    sections = personal_data_sections(customer=export.customer)
+    # The sections' sentences (notices, points memos) read in the customer's language.
+    with translation.override(language_for_recipient(export.customer)):
+        sections = personal_data_sections(customer=export.customer)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         document = {"generated_at": timezone.now(), "customer": str(export.customer.public_id)}

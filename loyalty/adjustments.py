@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from customers.models import Customer, User
 from loyalty.ledger import LedgerError, points_award, points_spend
+from loyalty.memos import Memo
 from loyalty.models import Account, AdjustmentRequest, Transaction
 
 
@@ -18,7 +19,7 @@ class AdjustmentError(LedgerError):
 def _post(adjustment: AdjustmentRequest, actor: User) -> Transaction:
     details = {
         "kind": Transaction.Kind.ADJUST,
-        "memo": "Points adjustment by our team",
+        "memo": Memo(kind="staff_adjustment"),
         "idempotency_key": f"adjustment:{adjustment.pk}",
         "cause": "staff adjustment",
         "cause_ref": str(adjustment.pk),

@@ -13,6 +13,7 @@ from django.utils import timezone
 from customers.models import Customer
 from loyalty.gifts import gift_to_friend
 from loyalty.ledger import points_award
+from loyalty.memos import Memo
 from loyalty.models import ExchangeRate, Reward, Transaction
 from loyalty.vouchers import reward_redeem
 
@@ -60,7 +61,7 @@ def seed() -> str:
             customer=customer,
             points=earned,
             kind=Transaction.Kind.EARN,
-            memo="Points for your purchases",
+            memo=Memo(kind="purchase_points"),
             idempotency_key=f"demo:{email}:earned",
         )
         if held:
@@ -68,7 +69,7 @@ def seed() -> str:
                 customer=customer,
                 points=held,
                 kind=Transaction.Kind.EARN,
-                memo="Points for order D-1001",
+                memo=Memo(kind="order_points", params={"order": "D-1001"}),
                 settles_at=timezone.now() + timedelta(days=14),
                 idempotency_key=f"demo:{email}:held",
             )

@@ -14,7 +14,6 @@ from fractions import Fraction
 
 from django.db import transaction as db_transaction
 from django.utils import timezone
-from django.utils.translation import gettext_noop
 
 from core.process_cache import cached_rows, forget_on_change
 from customers.models import Conversion, Customer
@@ -30,6 +29,7 @@ from loyalty.ledger import (
     transaction_unwind,
     void,
 )
+from loyalty.memos import Memo
 from loyalty.models import Account, EarnRule, ExchangeRate, Transaction
 from loyalty.tiers import tier_placement_earned, tier_placement_for_update
 
@@ -100,9 +100,9 @@ def conversion_earn(
         )
         if points <= 0:
             return Transaction.objects.filter(idempotency_key=_earn_key(conversion)).first()
-        memo = f"Points for order {conversion.order_id}"
+        memo_params = {"order": conversion.order_id}
         if tier is not None and multiplier != 1:
-            memo += f" ({tier.name}: {multiplier.normalize()} times the points)"
+            memo_params.update(tier=tier.name, multiplier=str(multiplier.normalize()))
         # The posting's key decides whether this is a repeat (then nothing is written, the
         # placement included, and the earlier earn is the answer).
         moved = tier_placement_earned(placement=placement, points=points)
@@ -117,7 +117,7 @@ def conversion_earn(
             ],
             settles_at=settles_at,
             exchange_rate=rate,
-            memo=memo,
+            memo=Memo(kind="order_points", params=memo_params),
             idempotency_key=_earn_key(conversion),
             cause="conversion",
             cause_ref=str(conversion.public_id),
@@ -206,7 +206,7 @@ def review_bonus_award(*, customer: Customer, review_ref: str) -> Transaction | 
         customer=customer,
         points=bonus,
         kind=Transaction.Kind.REVIEW_BONUS,
-        memo=gettext_noop("Thank you for your review"),
+        memo=Memo(kind="review_bonus"),
         idempotency_key=f"review:{review_ref}:bonus",
         cause="review",
         cause_ref=review_ref[:64],
@@ -241,7 +241,7 @@ def answer_bonus_award(*, customer: Customer, question_ref: str) -> Transaction 
             customer=customer,
             points=rule.answer_bonus,
             kind=Transaction.Kind.ANSWER_BONUS,
-            memo=gettext_noop("Thank you for answering a question"),
+            memo=Memo(kind="answer_bonus"),
             idempotency_key=key,
             cause="answer",
             cause_ref=question_ref[:64],

@@ -18,6 +18,7 @@ from customers.models import ConsentRecord
 from customers.privacy import customer_email_send
 from loyalty.earning import earn_rule
 from loyalty.ledger import InsufficientPoints, points_spend
+from loyalty.memos import Memo
 from loyalty.models import Account, ExpiryNotice, Transaction
 from loyalty.signals import points_expiring
 
@@ -64,7 +65,7 @@ def points_expire_due(*, now: datetime | None = None) -> int:
                     points=locked.settled_balance,
                     sink=Account.System.EXPIRY,
                     kind=Transaction.Kind.EXPIRE,
-                    memo=f"Points expired after {months} months without activity",
+                    memo=Memo(kind="expiry", params={"months": months}),
                     idempotency_key=f"expire:{account.pk}:{locked.last_activity_at.isoformat()}",
                     cause="expiry",
                 )

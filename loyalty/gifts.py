@@ -10,7 +10,6 @@ from django.db import transaction as db_transaction
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 
 from core.db import enqueue_after_commit
 from customers.models import ConsentRecord, Customer, User
@@ -18,6 +17,7 @@ from customers.privacy import customer_email_send
 from customers.selectors import friends_of
 from loyalty.earning import earn_rule
 from loyalty.ledger import LedgerError, points_award, points_transfer
+from loyalty.memos import Memo
 from loyalty.models import Account, Gift, GiftCampaign, Reward, Tier, Transaction
 from loyalty.signals import gift_given
 from loyalty.tiers import customer_tier
@@ -69,7 +69,7 @@ def gift_to_friend(
                 recipient=recipient,
                 points=points,
                 kind=Transaction.Kind.GIFT,
-                memo=gettext_noop("Gift between friends"),
+                memo=Memo(kind="friend_gift"),
                 idempotency_key=idempotency_key and f"gift:{idempotency_key}",
                 cause="gift",
             )
@@ -180,7 +180,9 @@ def _campaign_gift(campaign: GiftCampaign, recipient: Customer) -> bool:
                     points=campaign.points,
                     source=Account.System.GIFTS,
                     kind=Transaction.Kind.GIFT,
-                    memo=campaign.note or f"A gift from us: {campaign.name}",
+                    memo=Memo.note(campaign.note)
+                    if campaign.note
+                    else Memo(kind="campaign_gift", params={"campaign": campaign.name}),
                     idempotency_key=f"campaign:{campaign.pk}:{recipient.pk}",
                     cause="gift",
                     cause_ref=str(gift.public_id),
@@ -249,7 +251,7 @@ def birthday_gifts_award(*, today: date | None = None) -> int:
                 points=points,
                 source=Account.System.GIFTS,
                 kind=Transaction.Kind.GIFT,
-                memo=gettext_noop("Happy birthday!"),
+                memo=Memo(kind="birthday_gift"),
                 idempotency_key=f"birthday:{customer.pk}:{today.year}",
                 cause="birthday",
             )

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from core.process_cache import cached_rows
 from core.sql import column, copy_rows, insert_rows, insert_unless_taken, row_update, table
 from customers.models import Customer, User
+from loyalty.memos import WRITABLE_KINDS, Memo
 from loyalty.models import Account, Entry, Transaction
 from loyalty.signals import transaction_reversed, transaction_voided, transactions_settled
 
@@ -100,7 +101,7 @@ def post(
     *,
     kind: str,
     entries: Sequence[tuple[Account, int]],
-    memo: str,
+    memo: Memo | str,
     idempotency_key: str | None = None,
     settles_at: datetime | None = None,
     cause: str = "",
@@ -117,7 +118,8 @@ def post(
     returned and nothing changes, also when two callers race. A posting marks each
     customer account's tier placement stale; a caller that knows the placement after this
     posting (loyalty/earning.py, under the account's lock) passes it as `placement`, and
-    it is stored on its account in the same statement as the balance.
+    it is stored on its account in the same statement as the balance. A `memo` given as
+    text is a note (shown as typed); the program's own sentences are `Memo` kinds.
     """
     if any(not isinstance(amount, int) or amount == 0 for _, amount in entries):
         raise LedgerError("Entry amounts are non-zero integers.")
@@ -132,6 +134,9 @@ def post(
     # undoes them for a caller that carries on. Anything else that fails here is a database
     # error, which dooms the caller's transaction anyway.
     debits_customer = any(a.customer_id and amount < 0 for a, amount in entries)
+    memo = memo if isinstance(memo, Memo) else Memo.note(memo)
+    if memo.kind not in WRITABLE_KINDS:
+        raise LedgerError(f"No memo kind {memo.kind!r}.")
     with db_transaction.atomic(savepoint=debits_customer):
         posted = Transaction(
             kind=kind,
@@ -139,7 +144,9 @@ def post(
             idempotency_key=idempotency_key or None,
             settles_at=settles_at,
             posted_at=None if pending else timezone.now(),
-            memo=memo[:255],
+            memo=memo.english()[:255],
+            memo_kind=memo.kind,
+            memo_params=dict(memo.params),
             cause=cause,
             cause_ref=cause_ref,
             created_by=actor,
@@ -171,7 +178,7 @@ class PostingDetails(TypedDict, total=False):
     """What describes a posting besides its entries (see `post`)."""
 
     kind: Required[str]
-    memo: Required[str]
+    memo: Required[Memo | str]
     idempotency_key: str | None
     cause: str
     cause_ref: str
@@ -233,7 +240,7 @@ class OpeningBalances:
 def opening_balances_post(
     *,
     balances: Sequence[tuple[int, int, str]],
-    memo: str,
+    memo: Memo,
     cause: str,
     cause_ref: str,
     actor: User | None = None,
@@ -270,6 +277,7 @@ def opening_balances_post(
     issued = system_account(Account.System.POINTS_ISSUED)
     now = timezone.now()
     actor_id = actor.pk if actor else None
+    memo_text, memo_params = memo.english()[:255], dict(memo.params)
     transaction_ids = copy_rows(
         Transaction,
         [
@@ -278,7 +286,9 @@ def opening_balances_post(
                 "status": Transaction.Status.POSTED.value,
                 "idempotency_key": key,
                 "posted_at": now,
-                "memo": memo[:255],
+                "memo": memo_text,
+                "memo_kind": memo.kind,
+                "memo_params": memo_params,
                 "cause": cause,
                 "cause_ref": cause_ref,
                 "created_by_id": actor_id,
@@ -482,7 +492,7 @@ def reverse(
         reversal = post(
             kind=Transaction.Kind.REVERSAL,
             entries=reversal_entries,
-            memo=f"Reversal: {original.memo}",
+            memo=Memo.of(original).reversed(),
             idempotency_key=idempotency_key,
             cause=original.cause,
             cause_ref=original.cause_ref,
@@ -543,7 +553,7 @@ def transaction_unwind(
         return post(
             kind=original.kind,
             entries=[(credit.account, kept), (debit.account, -kept)],
-            memo=original.memo,
+            memo=Memo.of(original),
             idempotency_key=idempotency_key,
             settles_at=original.settles_at,
             cause=original.cause,

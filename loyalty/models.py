@@ -16,6 +16,7 @@ from django.utils.translation import gettext, gettext_noop, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer
+from loyalty.memos import Memo
 
 
 class Account(models.Model):
@@ -117,7 +118,12 @@ class Transaction(models.Model):
         help_text=_("What caused it: conversion, referral, review, gift, staff adjustment…"),
     )
     cause_ref = models.CharField(max_length=64, blank=True, db_index=True)
-    memo = models.CharField(max_length=255, help_text=_("What the customer reads."))
+    memo = models.CharField(
+        max_length=255, help_text=_("What the customer reads, in English (for staff and partners).")
+    )
+    # What the memo means (see loyalty.memos): customers read it in their own language.
+    memo_kind = models.CharField(max_length=30, blank=True)
+    memo_params = models.JSONField(default=dict, blank=True)
     reason = models.TextField(blank=True, help_text=_("Why, for staff."))
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -162,6 +168,11 @@ class Transaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.get_status_display()}) {self.public_id}"
+
+    @property
+    def memo_text(self) -> str:
+        """The memo in the active language (typed text as typed)."""
+        return Memo.of(self).text()
 
 
 class Entry(models.Model):

@@ -33,7 +33,7 @@ def points_section(sender, *, customer: Customer, **kwargs) -> DataSection:
                     "kind": entry.transaction.kind,
                     "status": entry.transaction.status,
                     "points": entry.amount,
-                    "memo": entry.transaction.memo,
+                    "memo": entry.transaction.memo_text,
                     "created_at": entry.transaction.created_at,
                     "settles_at": entry.transaction.settles_at,
                 }

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from customers.models import Customer, User
 from loyalty.ledger import LedgerError, points_spend, reverse
+from loyalty.memos import Memo
 from loyalty.models import Account, Redemption, Reward, Transaction, Voucher
 from loyalty.signals import voucher_issued
 
@@ -125,9 +126,10 @@ def reward_redeem(
                 points=reward.points_cost,
                 sink=Account.System.REDEMPTIONS,
                 kind=Transaction.Kind.GIFT if recipient else Transaction.Kind.REDEEM,
-                memo=f"Gift for a friend: {reward.name}"
-                if recipient
-                else f"Redeemed: {reward.name}",
+                memo=Memo(
+                    kind="reward_gift" if recipient else "redemption",
+                    params={"reward": reward.name},
+                ),
                 idempotency_key=key,
                 cause="redemption",
                 cause_ref=str(public_id),

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from allauth.account.models import EmailAddress
-from django.conf import settings
 from django.core.files.base import File
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -38,23 +37,30 @@ from customers.imports import (
     ContactPersonChooser,
     ImportFileError,
     ImportRow,
-    chunked,
+    chunks_read,
     contact_persons_by_email,
     customers_write,
     import_file_open,
     import_welcomes_queue,
     issues_write,
     rows_match,
-    rows_read,
 )
-from customers.models import ConsentRecord, Customer, CustomerImport, CustomerImportIssue, User
+from customers.models import (
+    ConsentRecord,
+    Customer,
+    CustomerImport,
+    CustomerImportIssue,
+    CustomerImportKey,
+    User,
+)
 from loyalty.ledger import opening_balances_post
+from loyalty.memos import Memo
 from loyalty.models import Account, Entry, Transaction
 from partners.models import Partner, PartnerCustomer
 
 # The tables an import writes to and looks rows up in.
 IMPORTED_MODELS = (User, EmailAddress, Customer, ConsentRecord, PartnerCustomer, Account,
-                   Transaction, Entry)  # fmt: skip
+                   Transaction, Entry, CustomerImportKey)  # fmt: skip
 
 
 def balance_key(*, source: str, email: str) -> str:
@@ -100,10 +106,9 @@ def links_check(rows: list[ImportRow], partners: dict[str, Partner]) -> None:
                 partner_id=partner_id, customer_id__any_of=customers
             ).values_list("customer_id", "external_id")
         )
-        in_file: set[str] = set()
         for row in partner_rows:
             holder = by_external.get(row.external_id)
-            if row.external_id in in_file or (holder and holder != row.customer_id):
+            if holder and holder != row.customer_id:
                 row.reject(
                     _("The partner's customer id %(id)s is already linked to another customer.")
                     % {"id": row.external_id}
@@ -115,7 +120,6 @@ def links_check(rows: list[ImportRow], partners: dict[str, Partner]) -> None:
                 )
             elif holder:
                 row.extra["linked"] = True
-            in_file.add(row.external_id)
 
 
 def links_write(rows: list[ImportRow]) -> None:
@@ -216,8 +220,14 @@ def import_check(*, customer_import: CustomerImport) -> ImportCheck:
     preview: list[dict] = []
     partners = partners_by_name()
     with import_file_open(customer_import.file) as (header, records):
-        rows = rows_read(records, header, contact_persons_by_email(), seen=set())
-        for chunk in chunked(rows, settings.CUSTOMER_IMPORT_CHUNK_ROWS):
+        chunks = chunks_read(
+            records, header, contact_persons_by_email(), customer_import=customer_import
+        )
+        for checked, chunk in enumerate(chunks):
+            if checked & (checked - 1) == 0 and checked:
+                # The table of the file's keys grows as the check reads: its statistics are
+                # refreshed as it doubles, so each chunk's lookup keeps to its index.
+                statistics_refresh(CustomerImportKey)
             rows_match(chunk)
             links_check(chunk, partners)
             for row in chunk:
@@ -244,8 +254,11 @@ def import_check(*, customer_import: CustomerImport) -> ImportCheck:
 
 def customer_import_analyse(*, customer_import_id: int) -> CustomerImport:
     """Check an uploaded file and keep the preview; the staff member confirms from there."""
+    claimed = CustomerImport.objects.filter(
+        pk=customer_import_id, status=CustomerImport.Status.ANALYSING
+    ).update(check_attempts=F("check_attempts") + 1, rows_done=0, updated_at=timezone.now())
     customer_import = CustomerImport.objects.get(pk=customer_import_id)
-    if customer_import.status != CustomerImport.Status.ANALYSING:
+    if not claimed:
         return customer_import
     try:
         check = import_check(customer_import=customer_import)
@@ -296,7 +309,7 @@ def _chunk_commit(
             balances=[
                 (row.customer_id, row.balance, keys[row.number]) for row in good if row.balance
             ],
-            memo=_("Opening balance"),
+            memo=Memo(kind="opening_balance"),
             cause="import",
             cause_ref=str(customer_import.public_id),
             actor=customer_import.created_by,
@@ -381,18 +394,18 @@ def customer_import_run(*, customer_import_id: int, seconds: float | None = None
     partners, chooser = partners_by_name(), ContactPersonChooser()
     try:
         with import_file_open(customer_import.file) as (header, records):
-            rows = rows_read(records, header, contact_persons_by_email(), seen=set())
-            written = 0
-            for chunk in chunked(rows, settings.CUSTOMER_IMPORT_CHUNK_ROWS):
-                # Rows done by an earlier run are read again only to know their addresses.
-                chunk = [row for row in chunk if row.number > position]
-                if not chunk:
-                    continue
+            chunks = chunks_read(
+                records,
+                header,
+                contact_persons_by_email(),
+                customer_import=customer_import,
+                after=position,
+            )
+            for written, chunk in enumerate(chunks):
                 if written & (written - 1) == 0 and written:
                     # Each time the rows this run wrote have doubled, so the planner keeps
                     # using the indexes the chunk lookups need.
                     statistics_refresh(*IMPORTED_MODELS)
-                written += 1
                 if deadline and time.monotonic() > deadline:
                     # A slice ends between chunks, well inside the task time limit; the next
                     # slice resumes at `rows_done` like a run after a crash.
@@ -428,17 +441,46 @@ def customer_import_run(*, customer_import_id: int, seconds: float | None = None
     return True
 
 
-# An import whose run shows no progress for this long lost its worker (or its message).
+# An import whose check or run shows no progress for this long lost its worker (or its
+# message).
 STALLED_AFTER_SECONDS = 300
+# A check that stalled this many times is not handed on again: the file fails.
+CHECK_ATTEMPTS = 3
 
 
-def customer_imports_stalled() -> list[int]:
-    """Imports queued or running whose row has not moved for a while: their task is
-    handed on again (a second run of the same import is refused chunk by chunk)."""
+@dataclass(frozen=True)
+class StalledImports:
+    """What the sweep found: checks and runs to hand on, and checks given up on."""
+
+    checks: list[int]
+    runs: list[int]
+    failed: int
+
+
+def customer_imports_stalled() -> StalledImports:
+    """Imports being checked, queued or running whose row has not moved for a while.
+
+    A check starts again from the top of the file (it writes nothing but the file's keys,
+    which a second check finds written); one that stalled `CHECK_ATTEMPTS` times fails
+    with a message for staff. A run is handed on and resumes after its last chunk (a second
+    run of the same import is refused chunk by chunk).
+    """
     stale = timezone.now() - timedelta(seconds=STALLED_AFTER_SECONDS)
-    return list(
-        CustomerImport.objects.filter(
-            status__in=[CustomerImport.Status.QUEUED, CustomerImport.Status.RUNNING],
-            updated_at__lt=stale,
-        ).values_list("pk", flat=True)[:100]
+    stalled = CustomerImport.objects.filter(updated_at__lt=stale)
+    checking = stalled.filter(status=CustomerImport.Status.ANALYSING)
+    failed = checking.filter(check_attempts__gte=CHECK_ATTEMPTS).update(
+        status=CustomerImport.Status.FAILED,
+        error=_(
+            "The check of the file stopped before the end %(times)d times. Split the file "
+            "into smaller files and upload them one by one."
+        )
+        % {"times": CHECK_ATTEMPTS},
+        finished_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
+    running = [CustomerImport.Status.QUEUED, CustomerImport.Status.RUNNING]
+    return StalledImports(
+        checks=list(checking.values_list("pk", flat=True)[:100]),
+        runs=list(stalled.filter(status__in=running).values_list("pk", flat=True)[:100]),
+        failed=failed,
     )

@@ -64,6 +64,8 @@ def customer_imports_sweep() -> int:
     files of imports that ended long ago."""
     import_files_forget()
     stalled = imports.customer_imports_stalled()
-    for customer_import_id in stalled:
+    for customer_import_id in stalled.checks:
+        customer_import_analyse.delay(customer_import_id)
+    for customer_import_id in stalled.runs:
         customer_import_run.delay(customer_import_id)
-    return len(stalled)
+    return len(stalled.checks) + len(stalled.runs)

@@ -33,6 +33,7 @@ from customers.languages import language_for_recipient, languages_by_address
 from customers.models import Customer, StaffAccess, User
 from customers.privacy import staff_access_record
 from loyalty import ledger
+from loyalty.memos import Memo
 from loyalty.models import Account, Transaction
 from loyalty.vouchers import (
     RewardUnavailable,
@@ -368,7 +369,7 @@ def _reward_post(introduction: Introduction, *, now) -> None:
         settles_at=now + timedelta(days=program.hold_days),
         kind=Transaction.Kind.REFERRAL_REWARD,
         # Memos stay free of names: the ledger outlives an erasure untouched.
-        memo=gettext_noop("Thank you for introducing a friend"),
+        memo=Memo(kind="introduction_reward"),
         idempotency_key=key,
         cause="introduction",
         cause_ref=ref,

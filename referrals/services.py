@@ -15,12 +15,12 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.translation import gettext_noop
 
 from core.sql import row_locked
 from customers.models import Conversion, Customer, User
 from customers.services import connection_befriend
 from loyalty import ledger
+from loyalty.memos import Memo
 from loyalty.models import Account, Transaction, Voucher
 from loyalty.vouchers import (
     RewardUnavailable,
@@ -155,7 +155,7 @@ def _qualify(
         settles_at=settles_at,
         kind=Transaction.Kind.REFERRAL_REWARD,
         # Memos stay free of names: the ledger outlives an erasure untouched.
-        memo=gettext_noop("Thank you for referring a friend"),
+        memo=Memo(kind="referral_reward"),
         idempotency_key=f"referral:{ref}:referrer",
         cause="referral",
         cause_ref=ref,
@@ -167,7 +167,7 @@ def _qualify(
             source=Account.System.REFERRAL_EXPENSE,
             settles_at=settles_at,
             kind=Transaction.Kind.WELCOME_GIFT,
-            memo=gettext_noop("Welcome gift for joining through a friend"),
+            memo=Memo(kind="welcome_gift"),
             idempotency_key=f"referral:{ref}:friend",
             cause="referral",
             cause_ref=ref,

@@ -19,6 +19,7 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format, number_format
 
 from loyalty import ledger
+from loyalty.memos import Memo
 from loyalty.models import Transaction
 from referrals.invitations import invitation_send, invitations_create
 from reviews.models import Survey
@@ -253,7 +254,7 @@ def test_the_portals_own_memos_are_translated_in_the_history(client):
         customer=anna,
         points=50,
         kind=Transaction.Kind.REVIEW_BONUS,
-        memo="Thank you for your review",
+        memo=Memo(kind="review_bonus"),
     )
     client.force_login(anna.user)
     page = client.get("/me/rewards/history/").content.decode()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from django.core.files.base import ContentFile
 
-from customers.imports import ImportFileError, import_file_open, rows_read
+from customers.imports import ImportFileError, chunks_read, import_file_open
+from customers.models import CustomerImport
 from tests.factories import ContactPersonFactory
 from tests.imports_support import semicolon_export
 
@@ -13,8 +14,10 @@ pytestmark = pytest.mark.django_db
 
 
 def _read(content: bytes, contacts: dict | None = None):
+    customer_import = CustomerImport.objects.create(file_name="c.csv", source="test")
     with import_file_open(ContentFile(content, name="c.csv")) as (header, records):
-        return header, list(rows_read(records, header, contacts or {}, seen=set()))
+        chunks = chunks_read(records, header, contacts or {}, customer_import=customer_import)
+        return header, [row for chunk in chunks for row in chunk]
 
 
 def test_a_semicolon_export_with_a_byte_order_mark_and_quoted_line_breaks_is_read():
@@ -96,3 +99,47 @@ def test_each_row_is_checked_on_its_own_and_against_the_rows_before_it():
         "The language is not one the portal speaks: en, de, fr, de-ch, fr-ch.",
     ]  # the empty last line is no row at all
     assert rows[4].contact_person_id == contact.pk
+
+
+def test_a_repeated_email_or_partner_id_is_found_in_any_later_chunk(settings):
+    settings.CUSTOMER_IMPORT_CHUNK_ROWS = 2
+    content = semicolon_export(
+        [
+            "a@example.com;;;;;Shop;S1;;;;;",
+            "b@example.com;;;;;Shop;S2;;;;;",
+            "c@example.com;;;;;Other;S1;;;;;",
+            "d@example.com;;;;;;;;;;;",
+            "A@example.com;;;;;;;;;;;",
+            "e@example.com;;;;;shop;S2;;;;;",
+        ]
+    )
+    _header, rows = _read(content)
+    assert [row.reason for row in rows] == [
+        "",
+        "",
+        "",  # the same id at another partner is another customer's
+        "",
+        "The same email is on an earlier row of the file.",
+        "The partner's customer id S2 is on an earlier row of the file.",
+    ]
+    assert [row.read_reason for row in rows] == [row.reason for row in rows]
+
+
+def test_a_second_read_of_the_same_file_finds_the_same_repeats_and_adds_no_keys(settings):
+    settings.CUSTOMER_IMPORT_CHUNK_ROWS = 2
+    customer_import = CustomerImport.objects.create(file_name="c.csv", source="test")
+    content = semicolon_export(["a@example.com;;;;;Shop;S1;;;;;", "b@example.com;;;;;;;;;;;"] * 3)
+
+    def reasons(after: int) -> dict[int, str]:
+        with import_file_open(ContentFile(content, name="c.csv")) as (header, records):
+            chunks = chunks_read(records, header, {}, customer_import=customer_import, after=after)
+            return {row.number: row.reason for chunk in chunks for row in chunk}
+
+    first = reasons(0)
+    assert [number for number, reason in first.items() if not reason] == [1, 2]
+    keys = customer_import.keys.count()
+    assert keys == 3  # two addresses and one partner id, each at its first row
+    # A run resuming after row 3 skips those rows and still knows what they held.
+    assert reasons(3) == {number: first[number] for number in (4, 5, 6)}
+    assert reasons(0) == first
+    assert customer_import.keys.count() == keys

@@ -11,6 +11,7 @@ import random
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import transaction
+from django.db.models import F
 from django.urls import reverse
 
 from customers.imports import import_report_lines
@@ -153,7 +154,7 @@ def test_partner_ids_of_others_and_merchants_are_refused(shop):
         "Merchant is a merchant: it sees a member only after the person says yes, so link "
         "them through the partner API.",
         "This customer is already linked to the partner under id T1.",
-        "The partner's customer id D1 is already linked to another customer.",
+        "The partner's customer id D1 is on an earlier row of the file.",
     ]
     assert customer_import.created_count == 1
 
@@ -335,7 +336,17 @@ def test_an_import_forgets_its_file_and_rejected_rows_after_the_keeping_time(sho
     assert customer_import.rejected_count == 1  # the outcome stays listed
 
 
-def test_welcomes_go_out_a_batch_at_a_time_and_never_twice(shop, mailoutbox):
+def _welcome_turn_passes(customer_import) -> None:
+    from datetime import timedelta
+
+    from customers.imports import WELCOME_BATCH_SECONDS
+
+    CustomerImport.objects.filter(pk=customer_import.pk).update(
+        welcomes_batch_at=F("welcomes_batch_at") - timedelta(seconds=WELCOME_BATCH_SECONDS)
+    )
+
+
+def test_welcomes_go_out_one_batch_per_turn_of_the_import_and_never_twice(shop, mailoutbox):
     from customers.imports import import_welcomes_send
 
     customer_import = import_and_run(
@@ -343,9 +354,112 @@ def test_welcomes_go_out_a_batch_at_a_time_and_never_twice(shop, mailoutbox):
     )
     assert import_welcomes_send(customer_import_id=customer_import.pk, limit=2) == 1
     assert len(mailoutbox) == 2
+    # A second task asking at once (a retry, a duplicate delivery) waits for the next turn.
+    assert import_welcomes_send(customer_import_id=customer_import.pk, limit=2) == 1
+    assert len(mailoutbox) == 2
+    _welcome_turn_passes(customer_import)
     assert import_welcomes_send(customer_import_id=customer_import.pk, limit=2) == 0
+    _welcome_turn_passes(customer_import)
     assert import_welcomes_send(customer_import_id=customer_import.pk, limit=2) == 0
     assert sorted(m.to[0] for m in mailoutbox) == [f"w{n}@example.com" for n in range(3)]
+
+
+def test_one_import_turn_does_not_hold_back_another_imports_welcomes(shop, mailoutbox):
+    from customers.imports import import_welcomes_send
+
+    first = import_and_run(semicolon_export(["f@example.com;;;;;;;;;yes;;"]), welcome=True)
+    second = import_and_run(
+        semicolon_export(["s@example.com;;;;;;;;;yes;;"]), source="other", welcome=True
+    )
+    assert import_welcomes_send(customer_import_id=first.pk, limit=5) == 0
+    assert import_welcomes_send(customer_import_id=second.pk, limit=5) == 0
+    assert sorted(m.to[0] for m in mailoutbox) == ["f@example.com", "s@example.com"]
+
+
+def test_a_partner_id_repeated_in_another_chunk_is_counted_as_rejected_in_the_preview(
+    shop, settings
+):
+    settings.CUSTOMER_IMPORT_CHUNK_ROWS = 2
+    customer_import = import_file(
+        semicolon_export(
+            [
+                "a@example.com;;;;;Shop;S1;;;;;",
+                "b@example.com;;;;;;;;;;;",
+                "c@example.com;;;;;;;;;;;",
+                "d@example.com;;;;;Shop;S1;;;;;",
+                "A@example.com;;;;;;;;;;;",
+            ]
+        )
+    )
+    assert (customer_import.expected_new, customer_import.expected_rejected) == (3, 2)
+    customer_import_confirm(customer_import=customer_import, queue=False)
+    imports.customer_import_run(customer_import_id=customer_import.pk)
+    reasons = [line[-1] for line in _report(customer_import)[1:]]
+    assert reasons == [
+        "The partner's customer id S1 is on an earlier row of the file.",
+        "The same email is on an earlier row of the file.",
+    ]
+
+
+def test_a_stalled_preview_is_checked_again_and_fails_after_stalling_repeatedly(shop):
+    from datetime import timedelta
+
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    customer_import = imports.customer_import_create(
+        upload=ContentFile(semicolon_export(["a@example.com;;;;;;;;;;;"]), name="c.csv"),
+        source="oldshop",
+        send_welcome=False,
+        created_by=None,
+        queue=False,
+    )
+    long_ago = timezone.now() - timedelta(seconds=imports.STALLED_AFTER_SECONDS + 1)
+
+    def worker_dies_mid_check():
+        CustomerImport.objects.filter(pk=customer_import.pk).update(
+            check_attempts=F("check_attempts") + 1, updated_at=long_ago
+        )
+
+    assert imports.customer_imports_stalled().checks == []  # fresh: its worker is at it
+    worker_dies_mid_check()
+    assert imports.customer_imports_stalled().checks == [customer_import.pk]
+    checked = imports.customer_import_analyse(customer_import_id=customer_import.pk)
+    assert (checked.status, checked.expected_new) == (CustomerImport.Status.READY, 1)
+
+    CustomerImport.objects.filter(pk=customer_import.pk).update(
+        status=CustomerImport.Status.ANALYSING, check_attempts=0
+    )
+    for _attempt in range(imports.CHECK_ATTEMPTS):
+        worker_dies_mid_check()
+    stalled = imports.customer_imports_stalled()
+    assert (stalled.checks, stalled.failed) == ([], 1)
+    customer_import.refresh_from_db()
+    assert customer_import.status == CustomerImport.Status.FAILED
+    assert "Split the file" in customer_import.error
+
+
+def test_the_sweep_hands_a_stalled_preview_to_a_worker(shop, tasks_inline):
+    from datetime import timedelta
+
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from partners.tasks import customer_imports_sweep
+
+    customer_import = imports.customer_import_create(
+        upload=ContentFile(semicolon_export(["a@example.com;;;;;;;;;;;"]), name="c.csv"),
+        source="oldshop",
+        send_welcome=False,
+        created_by=None,
+        queue=False,
+    )
+    CustomerImport.objects.filter(pk=customer_import.pk).update(
+        updated_at=timezone.now() - timedelta(seconds=imports.STALLED_AFTER_SECONDS + 1)
+    )
+    assert customer_imports_sweep() == 1
+    customer_import.refresh_from_db()
+    assert customer_import.status == CustomerImport.Status.READY
 
 
 def test_an_address_that_signs_up_during_the_chunk_is_matched_on_the_second_attempt(
@@ -368,3 +482,32 @@ def test_an_address_that_signs_up_during_the_chunk_is_matched_on_the_second_atte
     racer = Customer.objects.get(user__email="racer@example.com")
     assert balance(customer=racer).settled == 30
     assert racer.partner_links.get().external_id == "R1"
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_sends_one_batch_per_turn_however_many_tasks_ask(shop, smtp_sink):
+    from customers.tasks import email_import_welcomes
+    from tests.support import CeleryWorker, wait_for
+
+    customer_import = import_and_run(
+        semicolon_export(
+            [*(f"w{n}@example.com;;;;;;;;;yes;;" for n in range(3)), "no@example.com;;;;;;;;;;;"]
+        ),
+        welcome=True,
+    )
+    worker = CeleryWorker(
+        env={"EMAIL_URL": smtp_sink.url, "CUSTOMER_IMPORT_WELCOMES_PER_MINUTE": "2"}
+    ).start()
+    try:
+        # The task the finished import queued, a retry, and a duplicate delivery, at once.
+        for _task in range(3):
+            email_import_welcomes.delay(customer_import.pk)
+        wait_for(lambda: worker.log().count("] succeeded") >= 3, timeout=90)
+    finally:
+        worker.stop()
+    assert sorted(message["To"] for message in smtp_sink.messages) == [
+        "w0@example.com",
+        "w1@example.com",
+    ]
+    assert Customer.objects.filter(welcomed_at__isnull=False).count() == 2
