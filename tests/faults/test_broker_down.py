@@ -20,8 +20,8 @@ from loyalty.audit import ledger_audit
 from loyalty.expiry import add_months, expiry_reminders_queue
 from loyalty.gifts import gift_to_friend
 from loyalty.ledger import settle_due
-from loyalty.models import Account, EarnRule, Transaction
-from loyalty.tasks import ledger_settle_due
+from loyalty.models import Account, EarnRule, SettledBatchEmails, Transaction
+from loyalty.tasks import email_rewards_settled_sweep, ledger_settle_due
 from loyalty.vouchers import reward_redeem
 from partners.models import Partner, WebhookEvent
 from partners.tasks import webhook_deliver_due
@@ -218,8 +218,13 @@ def test_no_email_of_any_kind_is_lost_while_the_broker_is_down(
         }
         for kind, step in steps.items():
             kinds[kind] = _stored(step)
-        # The invitation is its own outbox (its row); every other kind stored an email.
-        assert [kind for kind, ids in kinds.items() if not ids] == ["invitation"]
+        # The invitation is its own outbox (its row), and a settlement batch stores the
+        # promise of its emails; every other kind stored an email.
+        assert [kind for kind, ids in kinds.items() if not ids] == [
+            "invitation",
+            "reward settled",
+        ]
+        assert SettledBatchEmails.objects.filter(emailed_at=None).count() == 1
         assert not OutboxEmail.objects.exclude(status=OutboxEmail.Status.PENDING).exists()
 
         redis_server.start()
@@ -234,11 +239,14 @@ def test_no_email_of_any_kind_is_lost_while_the_broker_is_down(
         try:
             # What beat does, and twice: sweeps overlap after an outage.
             for _ in range(2):
+                email_rewards_settled_sweep.delay()
                 outbox_emails_sweep.delay()
                 invitations_sweep.delay()
             wait_for(
                 lambda: (
-                    not OutboxEmail.objects.exclude(status=OutboxEmail.Status.SENT).exists()
+                    not SettledBatchEmails.objects.filter(emailed_at=None).exists()
+                    and OutboxEmail.objects.filter(to=rita.user.email).exists()
+                    and not OutboxEmail.objects.exclude(status=OutboxEmail.Status.SENT).exists()
                     and not Invitation.objects.filter(status=Invitation.Status.QUEUED).exists()
                 ),
                 timeout=90,
