@@ -35,6 +35,8 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from core.models import OutboxEmail
+from core.outbox import outbox_oldest_pending_age
 from customers.models import CustomerImport
 from loyalty.models import Transaction
 from partners.models import WebhookEvent
@@ -136,6 +138,17 @@ class OperationsCollector(Collector):
         yield failures
 
     def _database_series(self, now) -> Iterator[GaugeMetricFamily]:
+        yield GaugeMetricFamily(
+            "kindred_email_oldest_undelivered_age_seconds",
+            "Age of the oldest email in the outbox still waiting to be sent (0 when none "
+            "waits; failed ones wait for staff and are not counted).",
+            value=outbox_oldest_pending_age(now=now),
+        )
+        yield GaugeMetricFamily(
+            "kindred_emails_failed",
+            "Emails the outbox gave up on (staff may send them again from the admin).",
+            value=OutboxEmail.objects.filter(status=OutboxEmail.Status.FAILED).count(),
+        )
         pending_webhooks = WebhookEvent.objects.filter(status=WebhookEvent.Status.PENDING)
         oldest_webhook = pending_webhooks.aggregate(oldest=Min("created_at"))["oldest"]
         yield GaugeMetricFamily(

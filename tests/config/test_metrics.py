@@ -8,6 +8,8 @@ from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
 from config.celery import app as celery_app
+from core.models import OutboxEmail
+from core.outbox import outbox_email_store
 from customers.models import CustomerImport
 from loyalty import ledger
 from loyalty.models import Transaction
@@ -143,6 +145,23 @@ def test_metrics_report_the_oldest_undelivered_webhook_and_failures(client, toke
     assert 7200 <= value(samples, "kindred_webhook_oldest_undelivered_age_seconds") < 7300
     assert value(samples, "kindred_webhook_events_retrying") == 1
     assert value(samples, "kindred_webhook_events_failed") == 1
+
+
+def test_metrics_report_the_oldest_undelivered_email_and_failed_ones(client, token, settings):
+    settings.EMAIL_OUTBOX_SEND_AT_ONCE = False  # stored and left waiting, as without a worker
+    empty = scrape(client)
+    assert value(empty, "kindred_email_oldest_undelivered_age_seconds") == 0
+    waiting = outbox_email_store(to="anna@example.com", subject="Hello", body="Hi")
+    OutboxEmail.objects.filter(pk=waiting.pk).update(
+        created_at=timezone.now() - timedelta(minutes=10)
+    )
+    failed = outbox_email_store(to="ben@example.com", subject="Hello", body="Hi")
+    OutboxEmail.objects.filter(pk=failed.pk).update(
+        status=OutboxEmail.Status.FAILED, created_at=timezone.now() - timedelta(days=1)
+    )
+    samples = scrape(client)
+    assert 600 <= value(samples, "kindred_email_oldest_undelivered_age_seconds") < 700
+    assert value(samples, "kindred_emails_failed") == 1
 
 
 def test_metrics_report_how_far_settlement_is_behind(client, token):
