@@ -35,6 +35,7 @@ from reviews.models import (
     ReviewPolicy,
     Subject,
 )
+from reviews.moderation import moderated_publish, moderated_reject
 from reviews.services import is_verified_purchase
 from reviews.signals import (
     answer_published,
@@ -105,23 +106,9 @@ def question_ask(*, author: Customer, subject: Subject, body: str) -> Question:
 def question_publish(*, question: Question, by: User | None) -> bool:
     """Make a question public (compare-and-swap) and ask people to answer it (their emails
     stored in the outbox with the publication, so a broker outage loses none)."""
-    now = timezone.now()
     with transaction.atomic():
-        changed = (
-            Question.objects.filter(pk=question.pk)
-            .exclude(status=Question.Status.PUBLISHED)
-            .update(
-                status=Question.Status.PUBLISHED,
-                rejection_reason="",
-                moderated_by=by,
-                moderated_at=now,
-                published_at=now,
-            )
-        )
-        if not changed:
+        if not moderated_publish(question, by=by, now=timezone.now()):
             return False
-        question.status, question.rejection_reason = Question.Status.PUBLISHED, ""
-        question.moderated_by, question.moderated_at, question.published_at = by, now, now
         question_published.send(sender=Question, question=question)
         answer_requests_send(question_id=question.pk)
     return True
@@ -129,24 +116,11 @@ def question_publish(*, question: Question, by: User | None) -> bool:
 
 def question_reject(*, question: Question, by: User, reason: str) -> bool:
     """Refuse a question with a reason its author reads; returns False if it already was."""
-    if not reason.strip():
-        raise ValidationError({"rejection_reason": _("Tell the author why.")})
     with transaction.atomic():
-        changed = (
-            Question.objects.filter(pk=question.pk)
-            .exclude(status=Question.Status.REJECTED)
-            .update(
-                status=Question.Status.REJECTED,
-                rejection_reason=reason.strip(),
-                moderated_by=by,
-                moderated_at=timezone.now(),
-                published_at=None,
-            )
-        )
+        changed = moderated_reject(question, by=by, reason=reason)
         if changed:
-            question.refresh_from_db()
             question_rejected.send(sender=Question, question=question)
-    return bool(changed)
+    return changed
 
 
 # Answers
@@ -191,22 +165,9 @@ def answer_publish(*, answer: Answer, by: User | None) -> bool:
     earns its points, after commit."""
     now = timezone.now()
     with transaction.atomic():
-        changed = (
-            Answer.objects.filter(pk=answer.pk)
-            .exclude(status=Answer.Status.PUBLISHED)
-            .update(
-                status=Answer.Status.PUBLISHED,
-                rejection_reason="",
-                moderated_by=by,
-                moderated_at=now,
-                published_at=now,
-            )
-        )
-        if not changed:
+        if not moderated_publish(answer, by=by, now=now):
             return False
         Question.objects.filter(pk=answer.question_id, answered_at=None).update(answered_at=now)
-        answer.status, answer.rejection_reason = Answer.Status.PUBLISHED, ""
-        answer.moderated_by, answer.moderated_at, answer.published_at = by, now, now
         answer_published.send(sender=Answer, answer=answer)
         answer_asker_tell(answer_id=answer.pk)
         if not answer.by_staff:
@@ -216,25 +177,12 @@ def answer_publish(*, answer: Answer, by: User | None) -> bool:
 
 def answer_reject(*, answer: Answer, by: User, reason: str) -> bool:
     """Refuse an answer with a reason its author reads; returns False if it already was."""
-    if not reason.strip():
-        raise ValidationError({"rejection_reason": _("Tell the author why.")})
     with transaction.atomic():
-        changed = (
-            Answer.objects.filter(pk=answer.pk)
-            .exclude(status=Answer.Status.REJECTED)
-            .update(
-                status=Answer.Status.REJECTED,
-                rejection_reason=reason.strip(),
-                moderated_by=by,
-                moderated_at=timezone.now(),
-                published_at=None,
-            )
-        )
+        changed = moderated_reject(answer, by=by, reason=reason)
         if changed:
-            answer.refresh_from_db()
             questions_answered_at_refresh(question_ids=[answer.question_id])
             answer_rejected.send(sender=Answer, answer=answer)
-    return bool(changed)
+    return changed
 
 
 def questions_answered_at_refresh(*, question_ids: list[int]) -> None:

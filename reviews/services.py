@@ -23,6 +23,7 @@ from reviews.models import (
     ReviewReply,
     Subject,
 )
+from reviews.moderation import moderated_publish, moderated_reject
 from reviews.signals import review_published, review_rejected, review_replied
 
 
@@ -169,23 +170,9 @@ def review_publish(*, review: Review, by: User | None) -> bool:
     Sends `review_published` and, after commit, asks the ledger for the
     reviewing points (once per review, whatever the rating).
     """
-    now = timezone.now()
     with transaction.atomic():
-        changed = (
-            Review.objects.filter(pk=review.pk)
-            .exclude(status=Review.Status.PUBLISHED)
-            .update(
-                status=Review.Status.PUBLISHED,
-                rejection_reason="",
-                moderated_by=by,
-                moderated_at=now,
-                published_at=now,
-            )
-        )
-        if not changed:
+        if not moderated_publish(review, by=by, now=timezone.now()):
             return False
-        review.status, review.rejection_reason = Review.Status.PUBLISHED, ""
-        review.moderated_by, review.moderated_at, review.published_at = by, now, now
         review_published.send(sender=Review, review=review)
         enqueue_after_commit("reviews.tasks.ledger_review_bonus", review.pk)
     return True
@@ -193,24 +180,11 @@ def review_publish(*, review: Review, by: User | None) -> bool:
 
 def review_reject(*, review: Review, by: User, reason: str) -> bool:
     """Refuse a review with a reason the author reads; returns False if it already was."""
-    if not reason.strip():
-        raise ValidationError({"rejection_reason": _("Tell the author why.")})
     with transaction.atomic():
-        changed = (
-            Review.objects.filter(pk=review.pk)
-            .exclude(status=Review.Status.REJECTED)
-            .update(
-                status=Review.Status.REJECTED,
-                rejection_reason=reason.strip(),
-                moderated_by=by,
-                moderated_at=timezone.now(),
-                published_at=None,
-            )
-        )
+        changed = moderated_reject(review, by=by, reason=reason)
         if changed:
-            review.refresh_from_db()
             review_rejected.send(sender=Review, review=review)
-    return bool(changed)
+    return changed
 
 
 def review_reply_set(*, review: Review, author: User, body: str) -> ReviewReply:

@@ -148,7 +148,9 @@ def test_opening_the_consent_link_changes_nothing_and_yes_links(
     event = WebhookEvent.objects.get(partner=merchant.partner, type="customer.linked")
     assert event.data == {"customer": str(anna.public_id), "external_id": "m-1"}
     # The link is spent: answering again changes nothing.
-    assert _answer(client, message, "no").status_code == 404
+    spent = _answer(client, message, "no")
+    assert spent.status_code == 404
+    assert "may have been answered already" in spent.content.decode()
     link.refresh_from_db()
     assert link.status == PartnerCustomer.Status.ACTIVE
 

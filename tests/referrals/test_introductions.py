@@ -262,6 +262,7 @@ def test_an_expired_or_forged_link_shows_a_dead_link_and_changes_nothing(client,
         reverse("referrals:introduction_answer", args=[token]), {"answer": "yes"}
     )
     assert response.status_code == 404
+    assert "Nobody will contact you about it." in response.content.decode()
     forged = signing.dumps(str(introduction.public_id), salt="another-salt")
     settings.INTRODUCTION_ANSWER_DAYS = 14
     assert client.get(reverse("referrals:introduction_answer", args=[forged])).status_code == 404

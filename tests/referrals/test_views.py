@@ -46,7 +46,8 @@ def test_landing_shows_referrer_and_offer_counts_the_visit_and_sets_a_signed_coo
 def test_unknown_code_shows_a_friendly_page_and_no_cookie(client):
     response = client.get(reverse("referrals:landing", args=["NOPE2345"]))
     assert response.status_code == 404
-    assert "doesn" in response.content.decode()
+    page = response.content.decode()
+    assert "still welcome to join us" in page and reverse("account_signup") in page
     assert COOKIE_NAME not in response.cookies
 
 
