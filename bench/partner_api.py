@@ -18,10 +18,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 
 from common import report, scratch_database
-from server import LUA_THREAD_ID, cpu_seconds, gunicorn, wrk
+from server import LUA_THREAD_ID, gunicorn, load_rounds
 
 CONVERSIONS_LUA = (
     LUA_THREAD_ID
@@ -165,18 +164,7 @@ def main() -> None:
                 "bare_drf": rotating("GET", [f"/bench/drf/{c.pk}/" for c in customers]),
                 "ledger_post": rotating("POST", [f"/bench/ledger-post/{c.pk}/" for c in credited]),
             }
-            rounds = []
-            for round_ in range(args.rounds):
-                loads, cpu_ms = {}, {}
-                for name, script in scripts.items():
-                    before = cpu_seconds(master)
-                    loads[name] = wrk(url, script=script(round_), seconds=args.seconds)
-                    after = cpu_seconds(master)
-                    cpu_ms[name] = {
-                        part: (after[part] - before[part]) * 1000 / loads[name].requests
-                        for part in after
-                    }
-                rounds.append((loads, cpu_ms))
+            rounds = load_rounds(url, master, scripts, rounds=args.rounds, seconds=args.seconds)
 
         from django.core.management import call_command
 
@@ -187,20 +175,13 @@ def main() -> None:
         # requests still open when a phase ends, so a few more may be.
         recorded = Conversion.objects.count()
 
-    def median(name: str, figure: str) -> float:
-        return round(statistics.median(getattr(loads[name], figure) for loads, _ in rounds), 2)
-
+    median, ratio = rounds.median, rounds.ratio
     ratios_by_round = [
-        {
-            name: loads[name].requests_per_second / loads["bare"].requests_per_second
-            for name in scripts
-            if name != "bare"
-        }
-        for loads, _ in rounds
+        {"read": read, "conversion": conversion}
+        for read, conversion in zip(
+            rounds.ratios_by_round("read"), rounds.ratios_by_round("conversion"), strict=True
+        )
     ]
-
-    def ratio(name: str) -> float:
-        return round(statistics.median(by[name] for by in ratios_by_round), 3)
 
     figures = {
         "rounds": args.rounds,
@@ -216,25 +197,18 @@ def main() -> None:
         "conversion_p99_ms": median("conversion", "p99_ms"),
         "conversion_ratio": ratio("conversion"),
         "ratios_by_round": [
-            {name: round(value, 3) for name, value in by.items() if name in ("read", "conversion")}
-            for by in ratios_by_round
+            {name: round(value, 3) for name, value in by.items()} for by in ratios_by_round
         ],
         "bare_drf_rps": median("bare_drf", "requests_per_second"),
         "bare_drf_ratio": ratio("bare_drf"),
         "ledger_post_rps": median("ledger_post", "requests_per_second"),
         "ledger_post_ratio": ratio("ledger_post"),
-        "errors": sum(load.errors for loads, _ in rounds for load in loads.values()),
-        "conversions_answered": sum(loads["conversion"].requests for loads, _ in rounds),
+        "errors": rounds.errors(),
+        "conversions_answered": rounds.requests("conversion"),
         "conversions_recorded": recorded,
         "queries_per_read_small_history": queries_small,
         "queries_per_read_1000_transactions": queries_big,
-        "cpu_ms_per_request": {
-            name: {
-                part: round(statistics.median(cpu[name][part] for _, cpu in rounds), 3)
-                for part in ("app", "database")
-            }
-            for name in scripts
-        },
+        "cpu_ms_per_request": {name: rounds.cpu_ms(name) for name in scripts},
     }
     cpu, f = figures["cpu_ms_per_request"], figures
     rows = [

@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import argparse
 import re
-import statistics
 from http.cookiejar import CookieJar
 from urllib.parse import urlencode
 from urllib.request import HTTPCookieProcessor, build_opener
 
 from common import report, scratch_database
 from partner_api import grow_history, lua_list
-from server import cpu_seconds, gunicorn, wrk
+from server import gunicorn, load_rounds
 
 LOGGED_IN_FLOOR = 0.25
 PUBLIC_FLOOR = 0.40
@@ -162,30 +161,11 @@ def main() -> None:
                 scripts[name] = PAGE_LUA % {"cookie": cookie, "path": path}
             for name, path in PUBLIC_PAGES.items():
                 scripts[name] = PAGE_LUA % {"cookie": "", "path": path}
-            rounds = []
-            for _round in range(args.rounds):
-                loads, cpu_ms = {}, {}
-                for name, script in scripts.items():
-                    before = cpu_seconds(master, database=database)
-                    loads[name] = wrk(url, script=script, seconds=args.seconds)
-                    after = cpu_seconds(master, database=database)
-                    cpu_ms[name] = {
-                        part: (after[part] - before[part]) * 1000 / max(loads[name].requests, 1)
-                        for part in after
-                    }
-                rounds.append((loads, cpu_ms))
+            rounds = load_rounds(
+                url, master, scripts, rounds=args.rounds, seconds=args.seconds, database=database
+            )
 
-    def median(name: str, figure: str) -> float:
-        return round(statistics.median(getattr(loads[name], figure) for loads, _ in rounds), 2)
-
-    def ratio(name: str) -> float:
-        return round(
-            statistics.median(
-                loads[name].requests_per_second / loads["bare"].requests_per_second
-                for loads, _ in rounds
-            ),
-            3,
-        )
+    median, ratio = rounds.median, rounds.ratio
 
     pages = {}
     for name in (*LOGGED_IN_PAGES, *PUBLIC_PAGES):
@@ -196,13 +176,10 @@ def main() -> None:
             "p99_ms": median(name, "p99_ms"),
             "ratio": ratio(name),
             "floor": floor,
-            "errors": sum(loads[name].errors for loads, _ in rounds),
+            "errors": rounds.errors(name),
             "queries_short_history": queries_short[name],
             "queries_long_history": queries_long[name],
-            "cpu_ms_per_request": {
-                part: round(statistics.median(cpu[name][part] for _, cpu in rounds), 3)
-                for part in ("app", "database")
-            },
+            "cpu_ms_per_request": rounds.cpu_ms(name),
         }
         page["passes"] = (
             page["ratio"] >= floor
@@ -217,11 +194,8 @@ def main() -> None:
         "history_entries": [SHORT_HISTORY, entries],
         "bare_rps": median("bare", "requests_per_second"),
         "bare_p99_ms": median("bare", "p99_ms"),
-        "bare_errors": sum(loads["bare"].errors for loads, _ in rounds),
-        "bare_cpu_ms_per_request": {
-            part: round(statistics.median(cpu["bare"][part] for _, cpu in rounds), 3)
-            for part in ("app", "database")
-        },
+        "bare_errors": rounds.errors("bare"),
+        "bare_cpu_ms_per_request": rounds.cpu_ms("bare"),
         "pages": pages,
         "all_pass": all(page["passes"] for page in pages.values()),
     }

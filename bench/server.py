@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import re
 import socket
+import statistics
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -172,3 +174,69 @@ def wrk(url: str, *, script: str, seconds: int, connections: int = 16, threads: 
         errors=(int(errors.group(1)) if errors else 0)
         + (sum(map(int, socket_errors.groups())) if socket_errors else 0),
     )
+
+
+@dataclass
+class Rounds:
+    """Each phase's load and processor time per request, round after round: a figure is
+    the median over the rounds, so a slow spell of the machine during one phase does not
+    decide it, and a ratio is taken within each round, against a phase of that round."""
+
+    runs: list[tuple[dict[str, Load], dict[str, dict[str, float]]]]
+
+    def median(self, name: str, figure: str) -> float:
+        return round(statistics.median(getattr(loads[name], figure) for loads, _ in self.runs), 2)
+
+    def ratios_by_round(self, name: str, *, to: str = "bare") -> list[float]:
+        return [
+            loads[name].requests_per_second / loads[to].requests_per_second
+            for loads, _ in self.runs
+        ]
+
+    def ratio(self, name: str, *, to: str = "bare") -> float:
+        return round(statistics.median(self.ratios_by_round(name, to=to)), 3)
+
+    def errors(self, *names: str) -> int:
+        return sum(
+            load.errors
+            for loads, _ in self.runs
+            for name, load in loads.items()
+            if not names or name in names
+        )
+
+    def requests(self, name: str) -> int:
+        return sum(loads[name].requests for loads, _ in self.runs)
+
+    def cpu_ms(self, name: str) -> dict[str, float]:
+        """Median processor time per request of the app's workers and of PostgreSQL."""
+        return {
+            part: round(statistics.median(cpu[name][part] for _, cpu in self.runs), 3)
+            for part in ("app", "database")
+        }
+
+
+def load_rounds(
+    url: str,
+    master: subprocess.Popen,
+    scripts: dict[str, str | Callable[[int], str]],
+    *,
+    rounds: int,
+    seconds: int,
+    database: str | None = None,
+) -> Rounds:
+    """Run every phase's wrk script in turn, for `rounds` rounds (a script given as a
+    function is made afresh for each round), measuring processor time around each."""
+    runs = []
+    for round_ in range(rounds):
+        loads, cpu_ms = {}, {}
+        for name, script in scripts.items():
+            before = cpu_seconds(master, database=database)
+            loads[name] = wrk(url, script=script(round_) if callable(script) else script,
+                              seconds=seconds)  # fmt: skip
+            after = cpu_seconds(master, database=database)
+            cpu_ms[name] = {
+                part: (after[part] - before[part]) * 1000 / max(loads[name].requests, 1)
+                for part in after
+            }
+        runs.append((loads, cpu_ms))
+    return Rounds(runs)

@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 
 from common import report, scratch_database
 from partner_api import lua_list, seed
-from server import cpu_seconds, gunicorn, wrk
+from server import gunicorn, load_rounds
 
 SHOP = "https://shop.example.com"
 
@@ -128,32 +127,15 @@ def main() -> None:
                 "panel": PANEL_LUA % {"bodies": signed_in, "origin": SHOP},
                 "visitor": PANEL_LUA % {"bodies": visitor, "origin": SHOP},
             }
-            rounds = []
-            for _round in range(args.rounds):
-                loads, cpu_ms = {}, {}
-                for name, script in scripts.items():
-                    before = cpu_seconds(master)
-                    loads[name] = wrk(url, script=script, seconds=args.seconds)
-                    after = cpu_seconds(master)
-                    cpu_ms[name] = {
-                        part: (after[part] - before[part]) * 1000 / max(loads[name].requests, 1)
-                        for part in after
-                    }
-                rounds.append((loads, cpu_ms))
+            rounds = load_rounds(url, master, scripts, rounds=args.rounds, seconds=args.seconds)
 
-    def median(name: str, figure: str) -> float:
-        return round(statistics.median(getattr(loads[name], figure) for loads, _ in rounds), 2)
-
+    median, ratio = rounds.median, rounds.ratio
     ratios_by_round = [
-        {
-            name: loads[name].requests_per_second / loads["bare"].requests_per_second
-            for name in ("panel", "visitor")
-        }
-        for loads, _ in rounds
+        {"panel": panel, "visitor": visitor}
+        for panel, visitor in zip(
+            rounds.ratios_by_round("panel"), rounds.ratios_by_round("visitor"), strict=True
+        )
     ]
-
-    def ratio(name: str) -> float:
-        return round(statistics.median(by[name] for by in ratios_by_round), 3)
 
     figures = {
         "rounds": args.rounds,
@@ -170,15 +152,9 @@ def main() -> None:
         "ratios_by_round": [
             {name: round(value, 3) for name, value in by.items()} for by in ratios_by_round
         ],
-        "errors": sum(load.errors for loads, _ in rounds for load in loads.values()),
+        "errors": rounds.errors(),
         "queries_per_signed_in_panel": queries,
-        "cpu_ms_per_request": {
-            name: {
-                part: round(statistics.median(cpu[name][part] for _, cpu in rounds), 3)
-                for part in ("app", "database")
-            }
-            for name in scripts
-        },
+        "cpu_ms_per_request": {name: rounds.cpu_ms(name) for name in scripts},
     }
     f, cpu = figures, figures["cpu_ms_per_request"]
     rows = [
