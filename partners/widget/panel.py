@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 
 from core.process_cache import cached_rows, forget_on_change
 from customers.models import Customer
@@ -26,8 +26,8 @@ from loyalty.tiers import tier_progress_placed
 from referrals.models import ReferralProgram
 from referrals.selectors import program_active, referrer_by_code
 from referrals.sharing import share_links
-from reviews.models import Review, Subject
-from reviews.selectors import published_reviews, review_summary
+from reviews.models import Answer, Question, Review, Subject
+from reviews.selectors import published_questions, published_reviews, review_summary
 
 AFFORDABLE_REWARDS = 6
 LATEST_ACTIVITY = 5
@@ -79,6 +79,12 @@ def _strings_in(language: str) -> dict[str, str]:
         "verified": _("Verified purchase"),
         "reply": _("Reply from %(name)s"),
         "more": _("More reviews"),
+        "questions": _("Questions and answers"),
+        "no_questions": _("No questions yet."),
+        "ask": _("Ask a question"),
+        "staff": pgettext("answer label", "Staff"),
+        "bought": _("Bought this"),
+        "answer_incentivised": _("Received points for answering"),
         "offline": _("Rewards are not available right now."),
     }
 
@@ -221,6 +227,31 @@ def _review(review: Review) -> dict:
     }
 
 
+# The block shows the newest questions; the subject's page (linked) has them all.
+QUESTIONS_SHOWN = 3
+
+
+def _answer(answer: Answer) -> dict:
+    return {
+        "body": answer.body,
+        # A staff member without a name on file answers for the business.
+        "author": answer.author_display or (settings.BUSINESS_NAME if answer.by_staff else ""),
+        "date": date_format(answer.published_at or answer.created_at, "DATE_FORMAT"),
+        "label": "staff" if answer.by_staff else "bought" if answer.bought else None,
+        "incentivised": answer.incentivised,
+    }
+
+
+def _question(question: Question) -> dict:
+    return {
+        "id": str(question.public_id),
+        "body": question.body,
+        "author": question.author_display,
+        "date": date_format(question.created_at, "DATE_FORMAT"),
+        "answers": [_answer(answer) for answer in question.published_answers],
+    }
+
+
 SCHEMA_TYPES = {Subject.Kind.PRODUCT: "Product", Subject.Kind.LOCATION: "LocalBusiness"}
 
 
@@ -263,6 +294,16 @@ def reviews_block(*, subject_slug: str, page: int) -> dict:
             for stars in range(1, 6)
         },
         "reviews": [_review(review) for review in shown],
+        # With the first page only: more reviews load below, the questions stay.
+        "questions": [
+            _question(question)
+            for question in published_questions(subject_slug=subject_slug)[:QUESTIONS_SHOWN]
+        ]
+        if shown.number == 1
+        else [],
+        "questions_url": settings.SITE_URL
+        + reverse("reviews:subject", args=[subject.slug])
+        + "#questions",
         "page": shown.number,
         "pages": pages.num_pages,
         "next_page": shown.next_page_number() if shown.has_next() else None,

@@ -53,6 +53,7 @@
     ".rv{font:16px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#1d2a2f}",
     ".rv h2{font-size:1.25rem;margin:0 0 .3rem}",
     ".rv h3{margin:.3rem 0}",
+    ".rv+.rv{margin-top:1.5rem}",
     ".stars{color:#8a5f00;font-weight:700}",
     ".bars li{display:flex;gap:.5rem;align-items:center;border:0;padding:.1rem 0}",
     ".bar{flex:1;height:.6rem;background:#eee;border-radius:.3rem;overflow:hidden}",
@@ -258,6 +259,26 @@
     return load();
   }
 
+  function questions(shadow, d, s) {
+    var title = h("h2", {id: "k-qa-" + d.subject.slug, text: s.questions});
+    var qa = h("section", {"class": "rv", "aria-labelledby": title.id}, title);
+    if (!d.questions.length) qa.append(h("p", {text: s.no_questions}));
+    var list = h("ul");
+    d.questions.forEach(function (q) {
+      var item = h("li", null, h("h3", {text: q.body}), h("p", {"class": "muted", text: q.author + " · " + q.date}));
+      q.answers.forEach(function (a) {
+        item.append(h("div", {"class": "reply"},
+          h("p", {"class": "muted"}, (a.author ? a.author + " · " : "") + a.date + " ",
+            a.label ? h("span", {"class": "label", text: s[a.label]}) : null,
+            a.incentivised ? h("span", {"class": "label", text: s.answer_incentivised}) : null),
+          h("p", {text: a.body})));
+      });
+      list.append(item);
+    });
+    qa.append(list, h("p", null, h("a", {href: d.questions_url, target: "_blank", rel: "noopener", text: s.ask})));
+    shadow.append(qa);
+  }
+
   function reviews(el) {
     var slug = el.getAttribute("data-kindred-reviews");
     if (!slug || el.shadowRoot) return;
@@ -289,6 +310,7 @@
             });
             section.append(bars, list);
           }
+          questions(shadow, d, s);
           if (d.structured_data && el.hasAttribute("data-kindred-structured-data")) {
             document.head.append(h("script", {type: "application/ld+json", text: JSON.stringify(d.structured_data)}));
           }

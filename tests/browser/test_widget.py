@@ -15,12 +15,13 @@ from loyalty.models import Redemption
 from partners.demo_shop import serve
 from partners.models import Partner
 from partners.services import partner_customer_upsert
+from reviews.questions import answer_create
 from reviews.services import review_reply_set
 from tests.browser.accessibility import assert_accessible
 from tests.loyalty.factories import RewardFactory
 from tests.partners.factories import PartnerFactory
 from tests.referrals.factories import active_program
-from tests.reviews.factories import ReviewFactory, SubjectFactory
+from tests.reviews.factories import QuestionFactory, ReviewFactory, SubjectFactory
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -182,6 +183,8 @@ def test_the_reviews_block_renders_with_replies_labels_and_structured_data(
     review_reply_set(
         review=subject.reviews.order_by("-created_at").first(), author=staff, body="Thank you!"
     )
+    question = QuestionFactory(subject=subject, body="Is it good as espresso?")
+    answer_create(question=question, author=staff, body="Yes: 18 g in, 36 g out.")
     page.goto(shop)
     block = page.locator("[data-kindred-reviews]")
     block.get_by_role("heading", name="Reviews: House blend").wait_for()
@@ -189,6 +192,10 @@ def test_the_reviews_block_renders_with_replies_labels_and_structured_data(
     block.get_by_text("Thank you!").wait_for()
     block.get_by_text("Received a reward for this review").wait_for()
     assert block.get_by_role("heading", name="Lovely 0").count() == 0
+    block.get_by_role("heading", name="Questions and answers").wait_for()
+    block.get_by_role("heading", name="Is it good as espresso?").wait_for()
+    block.get_by_text("Yes: 18 g in, 36 g out.").wait_for()
+    block.get_by_text("Staff", exact=True).wait_for()
     block.get_by_role("button", name="More reviews").click()
     block.get_by_role("heading", name="Lovely 0").wait_for()
     structured = page.locator('head script[type="application/ld+json"]').text_content()

@@ -18,12 +18,13 @@ from partners.models import Partner, PartnerCustomer
 from partners.services import partner_customer_upsert
 from partners.widget.services import widget_keys_rotate
 from partners.widget.tokens import customer_token_sign, token_customer
+from reviews.questions import answer_create
 from reviews.services import review_reply_set
 from tests.factories import CustomerFactory
 from tests.loyalty.factories import RewardFactory, settled_points
 from tests.partners.factories import PartnerFactory
 from tests.referrals.factories import active_program
-from tests.reviews.factories import ReviewFactory, SubjectFactory
+from tests.reviews.factories import QuestionFactory, ReviewFactory, SubjectFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -300,6 +301,29 @@ def test_the_reviews_block_pages_reviews_with_replies_and_structured_data(partne
     second = Client().get(url + "&page=2", HTTP_ORIGIN=SHOP).json()
     assert len(second["reviews"]) == 1 and second["next_page"] is None
     assert "Hidden" not in json.dumps(first) + json.dumps(second)
+
+
+def test_the_reviews_block_shows_the_newest_questions_with_labelled_answers(partner):
+    subject = SubjectFactory(slug="house-blend", name="House blend")
+    staff = get_user_model().objects.create_user(email="team@example.com", is_staff=True)
+    asked = QuestionFactory(subject=subject, body="Good as espresso?")
+    answer_create(question=asked, author=staff, body="Yes: 18 g in, 36 g out.")
+    QuestionFactory(subject=subject, body="Waiting for a moderator", status="pending")
+    QuestionFactory(body="About another subject")
+    url = f"/widget/v1/reviews/house-blend/?key={partner.publishable_key}"
+    first = Client().get(url, HTTP_ORIGIN=SHOP).json()
+    (question,) = first["questions"]
+    assert question["body"] == "Good as espresso?"
+    assert [(a["body"], a["label"]) for a in question["answers"]] == [
+        ("Yes: 18 g in, 36 g out.", "staff")
+    ]
+    assert first["strings"]["staff"] == "Staff"
+    assert first["questions_url"].endswith("/reviews/house-blend/#questions")
+    german = Client().get(url + "&lang=de", HTTP_ORIGIN=SHOP).json()
+    assert german["strings"]["questions"] == "Fragen und Antworten"
+    for _ in range(5):
+        QuestionFactory(subject=subject)
+    assert len(Client().get(url, HTTP_ORIGIN=SHOP).json()["questions"]) == 3
 
 
 def test_the_reviews_block_refuses_bad_pages_and_unknown_subjects(partner):
