@@ -572,7 +572,7 @@ class QuestionListView(PartnerAPIView):
         parameters=[QuestionQuerySerializer, *GET_HEADERS],
         responses={
             200: QuestionSerializer(many=True),
-            **error_responses(*ANY_REQUEST, fields="an invalid filter"),
+            **error_responses(*ANY_REQUEST, "not_found", fields="an invalid filter"),
         },
     )
     def get(self, request):
