@@ -11,6 +11,7 @@ from customers.models import Conversion, Customer
 from referrals.introductions import introduction_create
 from referrals.invitations import invitations_create
 from referrals.models import Referral
+from referrals.selectors import program_active
 from referrals.services import referral_attribute, referral_conversion_qualify
 
 DEMO_ORDER = "DEMO-1001"
@@ -42,7 +43,12 @@ def seed() -> str:
             addresses="jonas@example.org, mia@example.org, li@example.org",
             note="You have to try their Ethiopian roast. Coffee on me next week?",
         )
-    if anna.contact_person is not None and not anna.introductions.exists():
+    # Introductions need a running program (the data migration seeds one); without, none.
+    if (
+        anna.contact_person is not None
+        and program_active() is not None
+        and not anna.introductions.exists()
+    ):
         introduction_create(
             introducer=anna,
             friend_name="Jonas",

@@ -69,7 +69,8 @@ def serious_violations(page) -> list[str]:
 
 def assert_accessible(page, language: str = "en") -> None:
     assert_no_conflict_markers(page)
-    assert serious_violations(page) == []
+    found = serious_violations(page)
+    assert found == [], found
     assert page.locator("main").count() == 1
     assert page.locator("h1").count() == 1, "a page has exactly one h1"
     assert page.evaluate("document.documentElement.lang") == language
