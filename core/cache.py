@@ -26,7 +26,7 @@ import redis
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.locmem import LocMemCache
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.commands.core import Script
 
 logger = logging.getLogger(__name__)
@@ -83,11 +83,29 @@ _OUTAGES_LOCK = threading.Lock()
 UNREACHABLE = (redis.ConnectionError, redis.TimeoutError)
 
 
+class ReusedRedisCacheClient(RedisCacheClient):
+    """Django's client, except that it keeps one redis-py client per server: Django's builds
+    a new one (options parsed, callbacks registered) for every command, a measurable part of
+    a page that reads its session and a fragment from the cache."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._clients: dict[Any, redis.Redis] = {}
+
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(pool)
+        if client is None:
+            client = self._clients[pool] = self._client(connection_pool=pool)
+        return client
+
+
 class ResilientRedisCache(RedisCache):
     """Django's Redis cache that serves from this process while Redis is away."""
 
     def __init__(self, server, params):
         super().__init__(server, params)
+        self._class = ReusedRedisCacheClient
         name = server if isinstance(server, str) else ",".join(server)
         with _OUTAGES_LOCK:
             self._outage = _OUTAGES.setdefault(name, _Outage())
