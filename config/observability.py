@@ -49,8 +49,10 @@ def _who(request: HttpRequest) -> dict[str, int]:
     if user is None or not getattr(user, "is_authenticated", False):
         return {}
     who = {"user_id": user.pk}
-    if User.customer.is_cached(user):
-        who["customer_id"] = user.customer.pk
+    # Loaded with the user (None for a user without a profile), else not asked for.
+    customer = User.customer.related.get_cached_value(user, default=None)
+    if customer is not None:
+        who["customer_id"] = customer.pk
     return who
 
 

@@ -184,9 +184,11 @@ CACHES["local"] = {
 }
 
 AUTH_USER_MODEL = "customers.User"
+# Django's and allauth's backends, loading a signed-in user with what every portal page shows
+# (customers/backends.py).
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    "customers.backends.PortalModelBackend",
+    "customers.backends.PortalAuthenticationBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

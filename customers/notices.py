@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.sql import insert_selected, insert_unless_taken
-from customers.models import Connection, Customer, DataExport, Notice
+from customers.models import Connection, Customer, DataExport, Notice, User
 from customers.privacy import DataSection
 from customers.signals import (
     connection_confirmed,
@@ -157,9 +157,13 @@ def notices_prune(*, now: datetime | None = None) -> int:
 # Reads
 
 
-def unread_notice_count(*, user_id: int) -> int:
-    """The bell's number: one query, a seek in the (customer, read_at) index."""
-    return Notice.objects.filter(customer__user_id=user_id, read_at__isnull=True).count()
+def unread_notice_count(*, user: User) -> int:
+    """The bell's number: counted when the signed-in user was loaded (customers/backends.py),
+    else one query, a seek in the (customer, read_at) index."""
+    counted = getattr(user, "unread_notices", None)
+    if counted is not None:
+        return counted
+    return Notice.objects.filter(customer__user_id=user.pk, read_at__isnull=True).count()
 
 
 def customer_notices(*, customer: Customer) -> QuerySet[Notice]:

@@ -76,8 +76,9 @@ def customer_create(*, user: User, **profile) -> Customer:
                     user=user, referral_code=referral_code_generate(), **profile
                 )
         except IntegrityError:
-            if Customer.objects.filter(user=user).exists():
-                return user.customer
+            concurrent = Customer.objects.filter(user=user).first()
+            if concurrent is not None:
+                return concurrent
     raise RuntimeError("Could not find a free referral code after 10 attempts.")
 
 
@@ -86,7 +87,8 @@ def customer_for_user(*, user: User) -> Customer:
     get theirs on first visit (`customer_create` is safe against a concurrent first visit,
     so the read, on every page, needs no transaction of its own)."""
     try:
-        customer = Customer.objects.select_related("user", "contact_person").get(user=user)
+        # Loaded with the signed-in user (customers/backends.py); a query for other users.
+        return user.customer
     except Customer.DoesNotExist:
         customer = customer_create(user=user)
     # Kept on the user for the rest of the request: what reads `user.customer` later (the

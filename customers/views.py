@@ -23,6 +23,7 @@ from customers.notices import (
     customer_notices,
     notice_mark_read,
     notices_mark_all_read,
+    unread_notice_count,
 )
 from customers.privacy import (
     consent_set,
@@ -147,7 +148,7 @@ def notices(request):
     page = Paginator(customer_notices(customer=customer), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    has_unread = customer.notices.filter(read_at__isnull=True).exists()
+    has_unread = unread_notice_count(user=request.user) > 0
     return render(
         request,
         "customers/notices.html",

@@ -15,4 +15,4 @@ def unread_notice_count(context) -> int:
     user = context.get("user")
     if user is None or not user.is_authenticated:
         return 0
-    return count_unread(user_id=user.pk)
+    return count_unread(user=user)

@@ -27,7 +27,7 @@ def anna():
 @pytest.fixture
 def signed_in(client, anna):
     """A session and nothing else: what a stolen cookie or an unlocked laptop gives."""
-    client.force_login(anna.user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(anna.user, backend="customers.backends.PortalModelBackend")
     return client
 
 

@@ -155,7 +155,7 @@ def test_the_unread_count_is_an_index_seek():
     anna = CustomerFactory()
     _many(anna, 50, read=True)
     with CaptureQueriesContext(connection) as queries:
-        assert unread_notice_count(user_id=anna.user_id) == 0
+        assert unread_notice_count(user=anna.user) == 0
     (sql,) = [query["sql"] for query in queries.captured_queries]
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
@@ -208,7 +208,7 @@ def test_marking_one_read_lowers_the_count(client):
     first.refresh_from_db()
     second.refresh_from_db()
     assert first.read_at is not None and second.read_at is None
-    assert unread_notice_count(user_id=anna.user_id) == 1
+    assert unread_notice_count(user=anna.user) == 1
 
 
 def test_marking_all_read_clears_the_bell(client):
@@ -218,8 +218,8 @@ def test_marking_all_read_clears_the_bell(client):
     client.force_login(anna.user)
     response = client.post(reverse("customers:notices_read_all"), follow=True)
     assert "All notifications are marked as read." in response.content.decode()
-    assert unread_notice_count(user_id=anna.user_id) == 0
-    assert unread_notice_count(user_id=ben.user_id) == 2
+    assert unread_notice_count(user=anna.user) == 0
+    assert unread_notice_count(user=ben.user) == 2
 
 
 def test_another_customer_cannot_mark_your_notice_read(client):
