@@ -107,6 +107,8 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
 ]
 
+# Widgets drawn from Django's Jinja2 widget templates, the admin's from its own (core/forms.py).
+FORM_RENDERER = "core.forms.WidgetRenderer"
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -44,20 +45,25 @@ def balance(*, customer: Customer) -> Balance:
     return Balance(settled=found["settled_balance"], pending=found["pending_balance"])
 
 
-def balance_with_next_settlement(*, customer: Customer) -> Balance:
-    """The balance and when the earliest pending points settle (for the customer's pages),
-    in one read of the account row."""
+@functools.cache
+def _balances_with_next_settlement() -> QuerySet[Account]:
+    """Built once per process: resolving the subquery costs more than running it."""
     pending = Transaction.objects.filter(
         status=Transaction.Status.PENDING, entries__account=OuterRef("pk")
     )
     first_due = Subquery(pending.order_by("settles_at").values("settles_at")[:1])
-    found = (
-        Account.objects.filter(customer=customer)
-        .values("settled_balance", "pending_balance", "last_activity_at")
+    return Account.objects.values(
+        "settled_balance", "pending_balance", "last_activity_at"
+    ).annotate(
         # Asked only of an account with pending points (CASE skips the subquery otherwise).
-        .annotate(next_settles_at=Case(When(pending_balance__gt=0, then=first_due)))
-        .first()
+        next_settles_at=Case(When(pending_balance__gt=0, then=first_due))
     )
+
+
+def balance_with_next_settlement(*, customer: Customer) -> Balance:
+    """The balance and when the earliest pending points settle (for the customer's pages),
+    in one read of the account row."""
+    found = _balances_with_next_settlement().filter(customer=customer).first()
     if found is None:
         return Balance(settled=0, pending=0)
     return Balance(
