@@ -36,9 +36,23 @@ def fragment_version(name: str) -> str:
     return version
 
 
-def fragment_version_drop(name: str) -> None:
-    """The data named `name` changed: once the change commits, fragments of it are rebuilt."""
-    transaction.on_commit(lambda: cache.delete(_PREFIX + name))
+def fragment_versions(*names: str) -> str:
+    """The current versions of the data named `names`, as one string a fragment is keyed on:
+    one round trip to the cache however many there are (two the first time)."""
+    keys = [_PREFIX + name for name in names]
+    versions = cache.get_many(keys)
+    missing = [key for key in keys if key not in versions]
+    if missing:
+        for key in missing:
+            cache.add(key, uuid.uuid4().hex, None)
+        versions.update(cache.get_many(missing))
+    return ":".join(versions.get(key, "") for key in keys)
+
+
+def fragment_version_drop(*names: str) -> None:
+    """The data named `names` changed: once the change commits, fragments of it are rebuilt."""
+    keys = [_PREFIX + name for name in names]
+    transaction.on_commit(lambda: cache.delete_many(keys))
 
 
 @functools.cache

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.fragments import fragment_version, fragment_version_drop
+from core.fragments import fragment_version, fragment_version_drop, fragment_versions
 
 pytestmark = pytest.mark.django_db
 
@@ -24,3 +24,13 @@ def test_a_dropped_version_changes_only_after_the_change_commits(
     for callback in callbacks:
         callback()
     assert fragment_version("things") != before
+
+
+def test_versions_of_several_names_change_with_any_of_them(django_capture_on_commit_callbacks):
+    both = fragment_versions("things", "other-things")
+    assert both == fragment_versions("things", "other-things")
+    assert both.split(":") == [fragment_version("things"), fragment_version("other-things")]
+    with django_capture_on_commit_callbacks(execute=True):
+        fragment_version_drop("other-things", "third-things")
+    changed = fragment_versions("things", "other-things")
+    assert changed != both and changed.split(":")[0] == both.split(":")[0]
