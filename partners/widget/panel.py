@@ -133,13 +133,29 @@ CATALOG_CACHE_SECONDS = 10
 forget_on_change(Reward, CATALOG_KEY)
 
 
-def _catalog() -> list[Reward]:
-    """The active catalog, cheapest first."""
-    return cached_rows(
-        CATALOG_KEY,
-        lambda: list(active_rewards().order_by("points_cost", "pk")),
-        seconds=CATALOG_CACHE_SECONDS,
-    )
+def _read_catalog() -> list[dict]:
+    return [
+        {
+            "id": str(reward.public_id),
+            "name": reward.name,
+            "description": reward.description,
+            "points": reward.points_cost,
+        }
+        for reward in active_rewards().order_by("points_cost", "pk")
+    ]
+
+
+def _catalog() -> list[dict]:
+    """The active catalog as the panel shows it, cheapest first."""
+    return cached_rows(CATALOG_KEY, _read_catalog, seconds=CATALOG_CACHE_SECONDS)
+
+
+@functools.lru_cache(maxsize=4096)
+def _share(url: str, first_name: str, language: str) -> list[dict]:
+    # The same few links on every page view of a customer: made once per process.
+    return [
+        {"label": label, "url": link} for label, link in share_links(url=url, first_name=first_name)
+    ]
 
 
 def _read_activity(customer: Customer) -> list[dict]:
@@ -182,9 +198,10 @@ def _member(customer: Customer, offer: dict) -> dict:
     pending = account.pending_balance if account else 0
     progress = tier_progress_placed(customer=customer, account=account)
     url = referral_url(customer=customer)
-    rewards = [reward for reward in _catalog() if reward.points_cost <= settled]
+    first_name = customer.first_name
+    rewards = [reward for reward in _catalog() if reward["points"] <= settled]
     return {
-        "first_name": customer.first_name,
+        "first_name": first_name,
         "points": {"settled": settled, "pending": pending},
         "tier": {
             "name": progress.tier.name if progress.tier else "",
@@ -195,21 +212,10 @@ def _member(customer: Customer, offer: dict) -> dict:
         "referral": {
             "code": customer.referral_code,
             "url": url,
-            "share": [
-                {"label": label, "url": link}
-                for label, link in share_links(url=url, first_name=customer.first_name)
-            ],
+            "share": _share(url, first_name, translation.get_language()),
             "friend_offer": offer["friend"],
         },
-        "rewards": [
-            {
-                "id": str(reward.public_id),
-                "name": reward.name,
-                "description": reward.description,
-                "points": reward.points_cost,
-            }
-            for reward in rewards[:AFFORDABLE_REWARDS]
-        ],
+        "rewards": rewards[:AFFORDABLE_REWARDS],
         "activity": _activity(customer, account),
     }
 
