@@ -9,7 +9,8 @@ one database the project has. tests/core/test_sql.py holds each to the ORM's ans
 Why each is here rather than in the ORM:
 - `insert_unless_taken`: the unique constraint decides without a savepoint's round trips.
 - `first_compiled_once`: the ORM's own statement, compiled once per process; the bench shows
-  the partner customer read losing far more than a tenth of its rate when compiled per request.
+  the partner customer read, and the widget panel's customer read, losing far more than a
+  tenth of their rate when compiled per request.
 - `row_locked`, `row_update`, `insert_rows`: on the purchase path, where compiling the ORM's
   statement costs more than running it.
 - `insert_selected`: rows made from other rows in one INSERT ... SELECT (a settlement
