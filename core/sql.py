@@ -9,7 +9,8 @@ one database the project has. tests/core/test_sql.py holds each to the ORM's ans
 Why each is here rather than in the ORM:
 - `insert_unless_taken`: the unique constraint decides without a savepoint's round trips.
 - `first_compiled_once`: the ORM's own statement, compiled once per process; the bench shows
-  the partner customer read losing far more than a tenth of its rate when compiled per request.
+  the partner customer read, and the widget panel's customer read, losing far more than a
+  tenth of their rate when compiled per request.
 - `row_locked`, `row_update`, `insert_rows`: on the purchase path, where compiling the ORM's
   statement costs more than running it.
 - `insert_selected`: rows made from other rows in one INSERT ... SELECT (a settlement
@@ -21,6 +22,7 @@ from __future__ import annotations
 import functools
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connection
@@ -35,6 +37,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.constants import OnConflict
+from django.db.models.query import get_related_populators
 from django.utils import timezone
 from psycopg.types.json import Jsonb
 
@@ -221,15 +224,39 @@ def row_update(
 _SENTINEL_INT = -7_130_279_347
 
 
+def _sentinel(kind: type, number: int) -> int | str | uuid.UUID:
+    if kind is uuid.UUID:
+        return uuid.uuid4()
+    if kind is str:
+        return f"compiled-once-{uuid.uuid4().hex}"
+    return _SENTINEL_INT - number
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    """A statement compiled once, and how each of its rows becomes an instance (with the
+    rows `select_related` reads along and the annotations), as the ORM's iterable does."""
+
+    statement: str
+    params: tuple
+    # Each value's position among the parameters, and whether it is sent as text.
+    slots: dict[str, tuple[int, bool]]
+    model: type[Model]
+    columns: slice
+    init_list: list[str]
+    related_populators: list
+    annotations: dict[str, int]
+    converters: list[tuple[int, tuple[list, Expression]]]
+
+
 @functools.cache
-def _compiled(build: Callable[..., QuerySet], names: tuple[tuple[str, type], ...]) -> tuple:
-    sentinels = {
-        name: uuid.uuid4() if kind is uuid.UUID else _SENTINEL_INT - number
-        for number, (name, kind) in enumerate(names)
-    }
+def _compiled(build: Callable[..., QuerySet], names: tuple[tuple[str, type], ...]) -> _Compiled:
+    sentinels = {name: _sentinel(kind, number) for number, (name, kind) in enumerate(names)}
     queryset = build(**sentinels)[:1]
-    # Query.sql_with_params is the ORM's own compiling, outside its public API: see above.
-    statement, params = queryset.query.sql_with_params()
+    # The ORM's own compiling and row plan (what ModelIterable does), outside its public
+    # API: see above.
+    compiler = queryset.query.get_compiler(using=DEFAULT_DB_ALIAS)
+    statement, params = compiler.as_sql()
     slots = {}
     for name, sentinel in sentinels.items():
         found = [
@@ -240,64 +267,56 @@ def _compiled(build: Callable[..., QuerySet], names: tuple[tuple[str, type], ...
         if len(found) != 1:
             raise ValueError(f"{name} must appear once in the statement, as a parameter.")
         slots[name] = found[0]
-    return queryset.model, statement, tuple(params), slots
+    select, klass_info = compiler.select, compiler.klass_info
+    fields = klass_info["select_fields"]
+    columns = slice(fields[0], fields[-1] + 1)
+    converters = compiler.get_converters([column[0] for column in select[: compiler.col_count]])
+    return _Compiled(
+        statement=statement,
+        params=tuple(params),
+        slots=slots,
+        model=klass_info["model"],
+        columns=columns,
+        init_list=[column[0].target.attname for column in select[columns]],
+        related_populators=get_related_populators(klass_info, select, DEFAULT_DB_ALIAS),
+        annotations=dict(compiler.annotation_col_map),
+        converters=list(converters.items()),
+    )
 
 
-# The names of a compiled statement's columns, read from the first answer.
-_columns: dict[str, tuple[str, ...]] = {}
-
-
-@functools.cache
-def _row_plan(model: type[Model], names: tuple[str, ...]) -> tuple[list[str], list, int]:
-    """How a row of the compiled statement becomes an instance: the model's columns first
-    (as the ORM selects them, with their converters), then the annotations."""
-    by_column = {field.column: field for field in model._meta.concrete_fields}
-    fields = []
-    for name in names:
-        if name not in by_column:
-            break
-        fields.append(by_column[name])
-    converters = []
-    for field in fields:
-        col = field.get_col(model._meta.db_table)
-        converters.append(
-            (col, connection.ops.get_db_converters(col) + field.get_db_converters(connection))
-        )
-    return [field.attname for field in fields], converters, len(fields)
-
-
-def first_compiled_once(build: Callable[..., QuerySet[M]], **values: int | uuid.UUID) -> M | None:
+def first_compiled_once(
+    build: Callable[..., QuerySet[M]], **values: int | str | uuid.UUID
+) -> M | None:
     """The first row of `build(**values)`, the ORM's own statement compiled once per process
     and run with these values: the queryset stays the one description of the row.
 
     Each value must reach the statement as one parameter (compared, not computed on), and
     nothing else in the queryset may change between calls (use `Now()`, not the time of
-    the call); values are integers or UUIDs. Model fields come back converted; annotations
-    as the database driver returns them.
+    the call); values are integers, strings or UUIDs. The row comes back as the queryset's
+    would: fields and annotations converted, `select_related` rows read along.
     """
     names = tuple(sorted((name, type(value)) for name, value in values.items()))
-    model, statement, params, slots = _compiled(build, names)
-    params = list(params)
-    for name, (position, as_text) in slots.items():
+    compiled = _compiled(build, names)
+    params = list(compiled.params)
+    for name, (position, as_text) in compiled.slots.items():
         value = values[name]
-        params[position] = value.hex if as_text else value
+        params[position] = value.hex if as_text and isinstance(value, uuid.UUID) else value
     with connection.cursor() as cursor:
-        cursor.execute(statement, params)
+        cursor.execute(compiled.statement, params)
         row = cursor.fetchone()
-        if row is None:
-            return None
-        if statement not in _columns:
-            _columns[statement] = tuple(column[0] for column in cursor.description)
-    columns = _columns[statement]
-    attnames, converters, count = _row_plan(model, columns)
-    values_ = []
-    for value_, (col, field_converters) in zip(row, converters, strict=False):
-        for converter in field_converters:
-            value_ = converter(value_, col, connection)
-        values_.append(value_)
-    instance = model.from_db(DEFAULT_DB_ALIAS, attnames, values_)
-    for name, value_ in zip(columns[count:], row[count:], strict=True):
-        setattr(instance, name, value_)
+    if row is None:
+        return None
+    row = list(row)
+    for position, (converters, expression) in compiled.converters:
+        value = row[position]
+        for converter in converters:
+            value = converter(value, expression, connection)
+        row[position] = value
+    instance = compiled.model.from_db(DEFAULT_DB_ALIAS, compiled.init_list, row[compiled.columns])
+    for populator in compiled.related_populators:
+        populator.populate(row, instance)
+    for name, position in compiled.annotations.items():
+        setattr(instance, name, row[position])
     return instance
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.template.defaultfilters import floatformat
 from django.urls import reverse
@@ -20,8 +21,8 @@ from django.utils.translation import ngettext, pgettext
 from core.process_cache import cached_rows, forget_on_change
 from customers.models import Customer
 from customers.selectors import referral_url
-from loyalty.models import Reward, Transaction
-from loyalty.selectors import active_rewards, customer_history
+from loyalty.models import Account, Reward, Transaction
+from loyalty.selectors import LEDGER_FRAGMENT_SECONDS, Balance, active_rewards, customer_history
 from loyalty.tiers import tier_progress_placed
 from referrals.models import ReferralProgram
 from referrals.selectors import program_active, referrer_by_code
@@ -132,13 +133,63 @@ CATALOG_CACHE_SECONDS = 10
 forget_on_change(Reward, CATALOG_KEY)
 
 
-def _catalog() -> list[Reward]:
-    """The active catalog, cheapest first."""
-    return cached_rows(
-        CATALOG_KEY,
-        lambda: list(active_rewards().order_by("points_cost", "pk")),
-        seconds=CATALOG_CACHE_SECONDS,
-    )
+def _read_catalog() -> list[dict]:
+    return [
+        {
+            "id": str(reward.public_id),
+            "name": reward.name,
+            "description": reward.description,
+            "points": reward.points_cost,
+        }
+        for reward in active_rewards().order_by("points_cost", "pk")
+    ]
+
+
+def _catalog() -> list[dict]:
+    """The active catalog as the panel shows it, cheapest first."""
+    return cached_rows(CATALOG_KEY, _read_catalog, seconds=CATALOG_CACHE_SECONDS)
+
+
+@functools.lru_cache(maxsize=4096)
+def _share(url: str, first_name: str, language: str) -> list[dict]:
+    # The same few links on every page view of a customer: made once per process.
+    return [
+        {"label": label, "url": link} for label, link in share_links(url=url, first_name=first_name)
+    ]
+
+
+def _read_activity(customer: Customer) -> list[dict]:
+    entries = customer_history(customer=customer).only(
+        "amount", "transaction__kind", "transaction__status", "transaction__created_at"
+    )[:LATEST_ACTIVITY]
+    labels = _kind_labels(translation.get_language())
+    return [
+        {
+            "date": date_format(entry.transaction.created_at, "DATE_FORMAT"),
+            "what": labels[entry.transaction.kind],
+            "points": entry.amount,
+            "pending": entry.transaction.status == entry.transaction.Status.PENDING,
+        }
+        for entry in entries
+    ]
+
+
+def _activity(customer: Customer, account: Account | None) -> list[dict]:
+    """The latest activity, cached under the version of the customer's ledger that the
+    account row read along carries: a posting, settlement or void shows at once."""
+    if account is None:
+        return []
+    version = Balance(
+        settled=account.settled_balance,
+        pending=account.pending_balance,
+        changed_at=account.last_activity_at,
+    ).version
+    key = f"widget:activity:{customer.pk}:{version}:{translation.get_language()}"
+    activity = cache.get(key)
+    if activity is None:
+        activity = _read_activity(customer)
+        cache.set(key, activity, LEDGER_FRAGMENT_SECONDS)
+    return activity
 
 
 def _member(customer: Customer, offer: dict) -> dict:
@@ -147,12 +198,10 @@ def _member(customer: Customer, offer: dict) -> dict:
     pending = account.pending_balance if account else 0
     progress = tier_progress_placed(customer=customer, account=account)
     url = referral_url(customer=customer)
-    rewards = [reward for reward in _catalog() if reward.points_cost <= settled]
-    activity = customer_history(customer=customer).only(
-        "amount", "transaction__kind", "transaction__status", "transaction__created_at"
-    )[:LATEST_ACTIVITY]
+    first_name = customer.first_name
+    rewards = [reward for reward in _catalog() if reward["points"] <= settled]
     return {
-        "first_name": customer.first_name,
+        "first_name": first_name,
         "points": {"settled": settled, "pending": pending},
         "tier": {
             "name": progress.tier.name if progress.tier else "",
@@ -163,30 +212,11 @@ def _member(customer: Customer, offer: dict) -> dict:
         "referral": {
             "code": customer.referral_code,
             "url": url,
-            "share": [
-                {"label": label, "url": link}
-                for label, link in share_links(url=url, first_name=customer.first_name)
-            ],
+            "share": _share(url, first_name, translation.get_language()),
             "friend_offer": offer["friend"],
         },
-        "rewards": [
-            {
-                "id": str(reward.public_id),
-                "name": reward.name,
-                "description": reward.description,
-                "points": reward.points_cost,
-            }
-            for reward in rewards[:AFFORDABLE_REWARDS]
-        ],
-        "activity": [
-            {
-                "date": date_format(entry.transaction.created_at, "DATE_FORMAT"),
-                "what": _kind_labels(translation.get_language())[entry.transaction.kind],
-                "points": entry.amount,
-                "pending": entry.transaction.status == entry.transaction.Status.PENDING,
-            }
-            for entry in activity
-        ],
+        "rewards": rewards[:AFFORDABLE_REWARDS],
+        "activity": _activity(customer, account),
     }
 
 

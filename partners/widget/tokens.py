@@ -15,6 +15,7 @@ import jwt
 from django.conf import settings
 from django.db.models import QuerySet
 
+from core.sql import first_compiled_once
 from customers.models import Customer
 from partners.models import Partner, PartnerCustomer
 
@@ -67,6 +68,7 @@ SHOWN = (
     "user__is_active",
     "points_account__settled_balance",
     "points_account__pending_balance",
+    "points_account__last_activity_at",
     "points_account__tier",
     "points_account__tier_fresh_until",
     "points_account__tier_points",
@@ -75,12 +77,12 @@ SHOWN = (
 )
 
 
-def _actively_linked(partner: Partner, external_id: str) -> QuerySet[Customer]:
+def _actively_linked(*, partner_id: int, external_id: str) -> QuerySet[Customer]:
     # A merchant sees a member only after their yes: a pending or ended link is no one.
     # Only what the panel shows and the tier needs: every page view of the shop reads it.
     return (
         Customer.objects.filter(
-            partner_links__partner=partner,
+            partner_links__partner_id=partner_id,
             partner_links__external_id=external_id,
             partner_links__status=PartnerCustomer.Status.ACTIVE,
             user__is_active=True,
@@ -94,9 +96,10 @@ def _actively_linked(partner: Partner, external_id: str) -> QuerySet[Customer]:
 
 def token_customer(*, partner: Partner, token: str) -> Customer | None:
     """The customer a valid token names through an active link of this partner, with
-    their user and points account read along; None for anything else."""
+    their user and points account read along; None for anything else. Every page view of
+    the shop asks, so the statement is compiled once per process."""
     external_id = token_external_id(partner=partner, token=token)
     if external_id is None:
         return None
     # (partner, external_id) is unique: one row at most, so no order to compile.
-    return next(iter(_actively_linked(partner, external_id)[:1]), None)
+    return first_compiled_once(_actively_linked, partner_id=partner.pk, external_id=external_id)

@@ -157,6 +157,31 @@ def test_a_compiled_read_answers_as_its_queryset_for_every_value():
     assert missing is None
 
 
+def _customer_by_email(*, email):
+    return Customer.objects.filter(user__email=email).select_related("user", "points_account")
+
+
+def test_a_compiled_read_takes_text_and_reads_select_related_rows_along():
+    from core.sql import first_compiled_once
+
+    with_account, without = CustomerFactory(), CustomerFactory()
+    customer_account(with_account)
+    for customer in (with_account, without):
+        read = first_compiled_once(_customer_by_email, email=customer.user.email)
+        stored = _customer_by_email(email=customer.user.email).get()
+        with CaptureQueriesContext(connection) as queries:
+            assert (read.pk, read.user.email, read.user.pk) == (
+                stored.pk,
+                stored.user.email,
+                stored.user.pk,
+            )
+            account = getattr(read, "points_account", None)
+            stored_account = getattr(stored, "points_account", None)
+            assert (account and account.pk) == (stored_account and stored_account.pk)
+        assert not queries
+    assert first_compiled_once(_customer_by_email, email="nobody@example.com") is None
+
+
 def test_a_value_the_statement_does_not_carry_as_one_parameter_is_refused():
     from core.sql import first_compiled_once
 

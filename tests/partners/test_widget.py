@@ -6,14 +6,17 @@ from __future__ import annotations
 import gzip
 import json
 import time
+from datetime import timedelta
 
 import jwt
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
+from django.utils import timezone
 
 from customers.models import StaffAccess
-from loyalty.models import Redemption
+from loyalty import ledger
+from loyalty.models import Redemption, Transaction
 from partners.models import Partner, PartnerCustomer
 from partners.services import partner_customer_upsert
 from partners.widget.services import widget_keys_rotate
@@ -228,8 +231,44 @@ def test_the_panel_of_a_signed_in_customer_takes_a_fixed_number_of_queries(
     # The first places the tier; the key and tier list stay in the process once committed.
     with django_capture_on_commit_callbacks(execute=True):
         panel(partner, token)
-    with django_assert_max_num_queries(2):
+    with django_assert_max_num_queries(1):
         assert panel(partner, token).status_code == 200
+
+
+def test_the_panel_shows_a_posting_settlement_void_and_redemption_at_once(partner, anna):
+    settled_points(anna, 150)
+    token = customer_token_sign(partner=partner, external_id="shop-anna")
+
+    def shown():
+        member = panel(partner, token).json()["customer"]
+        return member["points"], [(row["points"], row["pending"]) for row in member["activity"]]
+
+    assert shown() == ({"settled": 150, "pending": 0}, [(150, False)])
+    ledger.points_award(
+        customer=anna,
+        points=40,
+        kind=Transaction.Kind.EARN,
+        memo="Held",
+        settles_at=timezone.now() + timedelta(days=1),
+    )
+    assert shown() == ({"settled": 150, "pending": 40}, [(40, True), (150, False)])
+    ledger.settle_due(as_of=timezone.now() + timedelta(days=2))
+    assert shown() == ({"settled": 190, "pending": 0}, [(40, False), (150, False)])
+    refunded = ledger.points_award(
+        customer=anna,
+        points=10,
+        kind=Transaction.Kind.EARN,
+        memo="Refunded",
+        settles_at=timezone.now() + timedelta(days=1),
+    )
+    assert shown()[1][0] == (10, True)
+    ledger.void(transaction=refunded, reason="Refunded")
+    assert shown() == ({"settled": 190, "pending": 0}, [(10, False), (40, False), (150, False)])
+    assert redeem(partner, token, RewardFactory(points_cost=100)).status_code == 201
+    assert shown() == (
+        {"settled": 90, "pending": 0},
+        [(-100, False), (10, False), (40, False), (150, False)],
+    )
 
 
 # Redemption
