@@ -6,4 +6,10 @@ class LoyaltyConfig(AppConfig):
     name = "loyalty"
 
     def ready(self) -> None:
-        from loyalty import notices, notifications, privacy, tiers  # noqa: F401  (receivers)
+        from loyalty import (  # noqa: F401  (receivers)
+            fragments,
+            notices,
+            notifications,
+            privacy,
+            tiers,
+        )

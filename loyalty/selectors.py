@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Case, OuterRef, Q, QuerySet, Subquery, When
 from django.utils import timezone
 
+from core.sql import first_compiled_once
 from customers.models import Customer
 from loyalty.models import Account, Entry, Reward, Transaction, Voucher
 
@@ -45,32 +45,31 @@ def balance(*, customer: Customer) -> Balance:
     return Balance(settled=found["settled_balance"], pending=found["pending_balance"])
 
 
-@functools.cache
-def _balances_with_next_settlement() -> QuerySet[Account]:
-    """Built once per process: resolving the subquery costs more than running it."""
+def _balance_with_next_settlement(customer_id: int) -> QuerySet[Account]:
     pending = Transaction.objects.filter(
         status=Transaction.Status.PENDING, entries__account=OuterRef("pk")
     )
     first_due = Subquery(pending.order_by("settles_at").values("settles_at")[:1])
-    return Account.objects.values(
-        "settled_balance", "pending_balance", "last_activity_at"
-    ).annotate(
+    return (
+        Account.objects.filter(customer_id=customer_id)
+        .only("settled_balance", "pending_balance", "last_activity_at")
         # Asked only of an account with pending points (CASE skips the subquery otherwise).
-        next_settles_at=Case(When(pending_balance__gt=0, then=first_due))
+        .annotate(next_settles_at=Case(When(pending_balance__gt=0, then=first_due)))
     )
 
 
 def balance_with_next_settlement(*, customer: Customer) -> Balance:
     """The balance and when the earliest pending points settle (for the customer's pages),
-    in one read of the account row."""
-    found = _balances_with_next_settlement().filter(customer=customer).first()
+    in one read of the account row, by a statement compiled once per process (every
+    portal page of points reads it, and compiling it costs more than running it)."""
+    found = first_compiled_once(_balance_with_next_settlement, customer_id=customer.pk)
     if found is None:
         return Balance(settled=0, pending=0)
     return Balance(
-        settled=found["settled_balance"],
-        pending=found["pending_balance"],
-        next_settles_at=found["next_settles_at"],
-        changed_at=found["last_activity_at"],
+        settled=found.settled_balance,
+        pending=found.pending_balance,
+        next_settles_at=found.next_settles_at,
+        changed_at=found.last_activity_at,
     )
 
 

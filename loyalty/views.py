@@ -12,6 +12,12 @@ from django.utils.translation import gettext as _
 from customers.selectors import friends_of
 from customers.services import customer_for_user
 from loyalty.forms import GiftForm
+from loyalty.fragments import (
+    CATALOG_FRAGMENT_SECONDS,
+    VOUCHERS_FRAGMENT_SECONDS,
+    catalog_version,
+    vouchers_version,
+)
 from loyalty.gifts import gift_to_friend
 from loyalty.ledger import LedgerError
 from loyalty.selectors import (
@@ -21,7 +27,7 @@ from loyalty.selectors import (
     customer_history,
     customer_vouchers,
 )
-from loyalty.tiers import tier_progress
+from loyalty.tiers import tier_list, tier_progress
 from loyalty.vouchers import reward_redeem
 
 HISTORY_PAGE_SIZE = 20
@@ -30,12 +36,20 @@ HISTORY_PAGE_SIZE = 20
 @login_required
 def overview(request):
     customer = customer_for_user(user=request.user)
+    balance = balance_with_next_settlement(customer=customer)
     return render(
         request,
         "loyalty/overview.html",
         {
-            "balance": balance_with_next_settlement(customer=customer),
-            "progress": tier_progress(customer=customer),
+            # The cards are cached under the versions of the ledger, the tier list and the
+            # vouchers; the tier and the vouchers are read only to build them afresh.
+            "customer": customer,
+            "balance": balance,
+            "ledger_version": f"{balance.version}:{tier_list().version}",
+            "ledger_seconds": LEDGER_FRAGMENT_SECONDS,
+            "vouchers_version": vouchers_version(customer),
+            "vouchers_seconds": VOUCHERS_FRAGMENT_SECONDS,
+            "progress": SimpleLazyObject(lambda: tier_progress(customer=customer)),
             "vouchers": customer_vouchers(customer).filter(status="active")[:3],
         },
     )
@@ -71,11 +85,17 @@ def catalog(request):
         request,
         "loyalty/catalog.html",
         {
+            # The offers are cached under the catalog's version and the settled points they
+            # are measured against; the rewards are read only to build them afresh.
+            "catalog_version": catalog_version(),
+            "catalog_seconds": CATALOG_FRAGMENT_SECONDS,
             # Each reward with the settled points still missing for it (0: redeemable now).
-            "offers": [
-                (reward, max(reward.points_cost - balance.settled, 0))
-                for reward in active_rewards()
-            ],
+            "offers": SimpleLazyObject(
+                lambda: [
+                    (reward, max(reward.points_cost - balance.settled, 0))
+                    for reward in active_rewards()
+                ]
+            ),
             "balance": balance,
         },
     )
@@ -106,10 +126,17 @@ def redeem(request, public_id):
 
 @login_required
 def vouchers(request):
+    customer = customer_for_user(user=request.user)
     return render(
         request,
         "loyalty/vouchers.html",
-        {"vouchers": customer_vouchers(customer_for_user(user=request.user))},
+        {
+            # Cached under the version of the customer's vouchers; read only to build afresh.
+            "customer": customer,
+            "vouchers_version": vouchers_version(customer),
+            "vouchers_seconds": VOUCHERS_FRAGMENT_SECONDS,
+            "vouchers": customer_vouchers(customer),
+        },
     )
 
 

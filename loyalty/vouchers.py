@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers.models import Customer, User
+from loyalty.fragments import all_vouchers_changed, catalog_changed, vouchers_changed
 from loyalty.ledger import LedgerError, points_spend, reverse
 from loyalty.memos import Memo
 from loyalty.models import Account, Redemption, Reward, Transaction, Voucher
@@ -91,6 +92,7 @@ def reward_take_one(*, reward: Reward, now: datetime | None = None) -> None:
         taken = Reward.objects.filter(pk=reward.pk, stock__gt=0).update(stock=F("stock") - 1)
         if not taken:
             raise RewardUnavailable(_("%(reward)s is out of stock.") % {"reward": reward.name})
+        catalog_changed()
 
 
 class _Replayed(Exception):
@@ -161,12 +163,14 @@ def voucher_use(*, code: str, order_id: str) -> Voucher:
         pk=voucher.pk, status=Voucher.Status.ACTIVE, expires_at__gt=now
     ).update(status=Voucher.Status.USED, used_at=now, used_order_id=order_id[:255])
     voucher.refresh_from_db()
+    vouchers_changed(voucher.customer_id)
     if used:
         return voucher
     if voucher.status == Voucher.Status.ACTIVE:
         Voucher.objects.filter(pk=voucher.pk, status=Voucher.Status.ACTIVE).update(
             status=Voucher.Status.EXPIRED
         )
+        vouchers_changed(voucher.customer_id)
         raise VoucherExpired(f"Voucher {voucher.code} expired on {voucher.expires_at:%Y-%m-%d}.")
     raise {
         Voucher.Status.USED: VoucherUsed(f"Voucher {voucher.code} was already used."),
@@ -189,6 +193,7 @@ def voucher_void(
             status=Voucher.Status.VOID, void_reason=reason
         )
         voucher.refresh_from_db()
+        vouchers_changed(voucher.customer_id)
         if not cancelled:
             raise {
                 Voucher.Status.USED: VoucherUsed,
@@ -204,11 +209,15 @@ def voucher_void(
             )
             if voucher.reward.stock is not None:
                 Reward.objects.filter(pk=voucher.reward_id).update(stock=F("stock") + 1)
+                catalog_changed()
     return voucher
 
 
 def vouchers_expire(*, now: datetime | None = None) -> int:
     """Mark active vouchers past their date as expired, set-based; returns how many."""
-    return Voucher.objects.filter(
+    expired = Voucher.objects.filter(
         status=Voucher.Status.ACTIVE, expires_at__lte=now or timezone.now()
     ).update(status=Voucher.Status.EXPIRED)
+    if expired:
+        all_vouchers_changed()
+    return expired

@@ -9,6 +9,13 @@ from loyalty import ledger
 from loyalty.gifts import gift_to_friend
 from loyalty.models import Gift, Voucher
 from loyalty.selectors import balance
+from loyalty.vouchers import (
+    reward_redeem,
+    voucher_issue,
+    voucher_use,
+    voucher_void,
+    vouchers_expire,
+)
 from tests.factories import CustomerFactory
 from tests.loyalty.factories import RewardFactory, settled_points
 
@@ -143,3 +150,67 @@ def test_history_shows_a_new_posting_and_a_settlement_at_once(client, anna):
     ledger.points_award(customer=anna, points=7, kind="earn", memo="Order A-2")
     page = client.get(reverse("loyalty:history")).content.decode()
     assert "Order A-2" in page and "Pending until" not in page
+
+
+def test_vouchers_page_shows_an_issue_a_use_a_cancel_and_an_expiry_at_once(
+    client, anna, django_capture_on_commit_callbacks
+):
+    reward = RewardFactory(name="Cake slice")
+    page = reverse("loyalty:vouchers")
+    assert "You have no vouchers yet." in client.get(page).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        first = voucher_issue(customer=anna, reward=reward)
+        second = voucher_issue(customer=anna, reward=reward)
+        third = voucher_issue(customer=anna, reward=reward)
+    shown = client.get(page).content.decode()
+    assert first.code in shown and shown.count("Active") == 3
+    with django_capture_on_commit_callbacks(execute=True):
+        voucher_use(code=first.code, order_id="A-1")
+    assert client.get(page).content.decode().count("Active") == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        voucher_void(voucher=second, reason="Asked", refund=False)
+    assert client.get(page).content.decode().count("Active") == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        vouchers_expire(now=third.expires_at + timedelta(seconds=1))
+    assert "Active" not in client.get(page).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        reward.name = "Cheesecake slice"
+        reward.save()
+    assert "Cheesecake slice" in client.get(page).content.decode()
+
+
+def test_customers_never_see_each_others_cached_vouchers(client, anna):
+    voucher = voucher_issue(customer=anna, reward=RewardFactory())
+    assert voucher.code in client.get(reverse("loyalty:vouchers")).content.decode()
+    ben = CustomerFactory()
+    client.force_login(ben.user)
+    assert voucher.code not in client.get(reverse("loyalty:vouchers")).content.decode()
+    assert voucher.code not in client.get(reverse("loyalty:overview")).content.decode()
+
+
+def test_catalog_shows_a_new_reward_its_stock_and_the_points_at_once(
+    client, anna, django_capture_on_commit_callbacks
+):
+    page = reverse("loyalty:catalog")
+    assert "The catalog is empty right now." in client.get(page).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        reward = RewardFactory(name="Mug", points_cost=100, stock=2)
+    shown = client.get(page).content.decode()
+    assert "Mug" in shown and "2 left" in shown and "You need 100 more settled points." in shown
+    settled_points(anna, 150)
+    with django_capture_on_commit_callbacks(execute=True):
+        reward_redeem(customer=anna, reward=reward)
+    shown = client.get(page).content.decode()
+    assert "1 left" in shown and "You need 50 more settled points." in shown
+
+
+def test_rewards_overview_shows_a_new_voucher_and_points_at_once(
+    client, anna, django_capture_on_commit_callbacks
+):
+    page = reverse("loyalty:overview")
+    assert "No vouchers yet." in client.get(page).content.decode()
+    settled_points(anna, 300)
+    with django_capture_on_commit_callbacks(execute=True):
+        redemption = reward_redeem(customer=anna, reward=RewardFactory(points_cost=100))
+    shown = client.get(page).content.decode()
+    assert redemption.voucher.code in shown and "200 points" in shown
