@@ -30,7 +30,7 @@ from loyalty.selectors import (
 from loyalty.tiers import tier_list, tier_progress
 from referrals.selectors import friend_offer, invitations_of
 from referrals.sharing import share_links
-from reviews.fragments import PUBLISHED_FRAGMENT_SECONDS, published_version
+from reviews.fragments import PUBLISHED_FRAGMENT_SECONDS, published_version_of
 from reviews.selectors import published_reviews, reviews_by
 
 RECENT_REVIEWS = 3
@@ -53,7 +53,7 @@ def favicon(request):
 @etag(
     # The offer, set by staff, sends no signal: it shows within the period, as a subject does.
     lambda request: anonymous_page_etag(
-        request, published_version(), seconds=PUBLISHED_FRAGMENT_SECONDS
+        request, published_version_of(request), seconds=PUBLISHED_FRAGMENT_SECONDS
     )
 )
 def home(request):
@@ -61,10 +61,11 @@ def home(request):
         request,
         "portal/home.html",
         {
-            "offer": friend_offer(),
-            # Read when the cached section is built afresh (see reviews/fragments.py).
+            # The page is the same for every visitor in a language: it is cached in each
+            # process under the reviews' version, and these are read only to build it.
+            "offer": SimpleLazyObject(friend_offer),
             "reviews": published_reviews()[:RECENT_REVIEWS],
-            "reviews_version": published_version(),
+            "reviews_version": published_version_of(request),
             "reviews_seconds": PUBLISHED_FRAGMENT_SECONDS,
         },
     )

@@ -4,6 +4,7 @@ dropped whenever a review is published, rejected or answered."""
 from __future__ import annotations
 
 from django.dispatch import receiver
+from django.http import HttpRequest
 
 from core.fragments import fragment_version, fragment_version_drop
 from reviews.signals import review_published, review_rejected, review_replied
@@ -17,6 +18,14 @@ PUBLISHED_FRAGMENT_SECONDS = 60
 def published_version() -> str:
     """The version of the published reviews that pages key their fragments on."""
     return fragment_version(PUBLISHED)
+
+
+def published_version_of(request: HttpRequest) -> str:
+    """`published_version`, read once per request: a page's ETag and its fragments both key
+    on it."""
+    if not hasattr(request, "published_version"):
+        request.published_version = published_version()
+    return request.published_version
 
 
 @receiver(

@@ -15,7 +15,7 @@ from core.fragments import anonymous_page_etag
 from customers.selectors import referral_url
 from customers.services import customer_for_user
 from reviews.forms import QuestionForm, ReviewForm, SurveyCommentForm, SurveyScoreForm
-from reviews.fragments import PUBLISHED_FRAGMENT_SECONDS, published_version
+from reviews.fragments import PUBLISHED_FRAGMENT_SECONDS, published_version_of
 from reviews.models import Review, Subject, Survey
 from reviews.selectors import (
     SORTS,
@@ -48,7 +48,7 @@ SORT_LABELS = {
 
 @etag(
     lambda request: anonymous_page_etag(
-        request, published_version(), seconds=PUBLISHED_FRAGMENT_SECONDS
+        request, published_version_of(request), seconds=PUBLISHED_FRAGMENT_SECONDS
     )
 )
 def subject_list(request):
@@ -58,7 +58,7 @@ def subject_list(request):
         {
             # Read when the cached list is built afresh (see reviews/fragments.py).
             "subjects": subjects_with_ratings(),
-            "subjects_version": published_version(),
+            "subjects_version": published_version_of(request),
             "subjects_seconds": PUBLISHED_FRAGMENT_SECONDS,
         },
     )

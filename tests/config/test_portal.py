@@ -34,6 +34,13 @@ def test_home_without_reviews_invites_the_first(client):
     assert "Be the first" in client.get(reverse("home")).content.decode()
 
 
+def test_home_cached_for_visitors_still_greets_a_signed_in_customer(client):
+    assert "Sign up in a minute" in client.get(reverse("home")).content.decode()
+    client.force_login(CustomerFactory().user)
+    page = client.get(reverse("home")).content.decode()
+    assert "Go to your dashboard" in page and "Sign up in a minute" not in page
+
+
 def test_dashboard_brings_link_points_tier_contact_and_activity_together(client):
     contact = ContactPersonFactory(name="Maya Chen")
     anna = CustomerFactory(first_name="Anna")
