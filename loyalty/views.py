@@ -50,7 +50,9 @@ def overview(request):
             "vouchers_version": vouchers_version(customer),
             "vouchers_seconds": VOUCHERS_FRAGMENT_SECONDS,
             "progress": SimpleLazyObject(lambda: tier_progress(customer=customer)),
-            "vouchers": customer_vouchers(customer).filter(status="active")[:3],
+            "vouchers": SimpleLazyObject(
+                lambda: list(customer_vouchers(customer).filter(status="active")[:3])
+            ),
         },
     )
 
@@ -58,10 +60,14 @@ def overview(request):
 @login_required
 def history(request):
     customer = customer_for_user(user=request.user)
-    entries = customer_history(customer=customer).select_related(
-        "transaction__gift__sender__user", "transaction__gift__recipient__user"
-    )
     asked = request.GET.get("page", "")
+
+    def page_of_entries():
+        entries = customer_history(customer=customer).select_related(
+            "transaction__gift__sender__user", "transaction__gift__recipient__user"
+        )
+        return Paginator(entries, HISTORY_PAGE_SIZE).get_page(asked)
+
     return render(
         request,
         "loyalty/history.html",
@@ -72,7 +78,7 @@ def history(request):
             "ledger_version": balance_with_next_settlement(customer=customer).version,
             "ledger_seconds": LEDGER_FRAGMENT_SECONDS,
             "page_asked": asked[:12],
-            "page": SimpleLazyObject(lambda: Paginator(entries, HISTORY_PAGE_SIZE).get_page(asked)),
+            "page": SimpleLazyObject(page_of_entries),
         },
     )
 
@@ -135,7 +141,7 @@ def vouchers(request):
             "customer": customer,
             "vouchers_version": vouchers_version(customer),
             "vouchers_seconds": VOUCHERS_FRAGMENT_SECONDS,
-            "vouchers": customer_vouchers(customer),
+            "vouchers": SimpleLazyObject(lambda: list(customer_vouchers(customer))),
         },
     )
 
