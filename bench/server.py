@@ -107,10 +107,14 @@ def _backends_of(database: str) -> list[str]:
         return [str(pid) for (pid,) in cursor.fetchall()]
 
 
-def cpu_seconds(master: subprocess.Popen, *, database: str | None = None) -> dict[str, float]:
-    """Processor time used so far by the gunicorn workers and by PostgreSQL's processes:
-    those serving `database` when it is given (on a machine other clients share), else all
-    of this machine's server (the bench is then taken to be its only client)."""
+def cpu_seconds(
+    master: subprocess.Popen, *, database: str | None = None
+) -> dict[str, dict[str, float]]:
+    """Processor time used so far by each gunicorn worker and each of PostgreSQL's
+    processes: those serving `database` when it is given (on a machine other clients
+    share), else all of this machine's server (the bench is then taken to be its only
+    client). By process, so that one ending between two readings is not counted as time
+    given back."""
     if database is not None:
         pids = _backends_of(database)
     else:
@@ -119,13 +123,19 @@ def cpu_seconds(master: subprocess.Popen, *, database: str | None = None) -> dic
             for entry in Path("/proc").iterdir()
             if entry.name.isdigit() and _command(entry) == "postgres"
         ]
-    postgres = 0.0
+    postgres = {}
     for pid in pids:
         try:
-            postgres += _cpu_seconds(pid)
+            postgres[pid] = _cpu_seconds(pid)
         except OSError:
             continue  # a process that ended meanwhile
-    return {"app": sum(map(_cpu_seconds, _workers(master))), "database": postgres}
+    return {"app": {pid: _cpu_seconds(pid) for pid in _workers(master)}, "database": postgres}
+
+
+def cpu_seconds_between(before: dict[str, float], after: dict[str, float]) -> float:
+    """Processor time the processes of `after` used since `before` (all of it for one
+    that started meanwhile)."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
 
 
 def _command(entry: Path) -> str:
@@ -235,7 +245,9 @@ def load_rounds(
                               seconds=seconds)  # fmt: skip
             after = cpu_seconds(master, database=database)
             cpu_ms[name] = {
-                part: (after[part] - before[part]) * 1000 / max(loads[name].requests, 1)
+                part: cpu_seconds_between(before[part], after[part])
+                * 1000
+                / max(loads[name].requests, 1)
                 for part in after
             }
         runs.append((loads, cpu_ms))
