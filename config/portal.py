@@ -64,7 +64,7 @@ def home(request):
             # The page is the same for every visitor in a language: it is cached in each
             # process under the reviews' version, and these are read only to build it.
             "offer": SimpleLazyObject(friend_offer),
-            "reviews": published_reviews()[:RECENT_REVIEWS],
+            "reviews": SimpleLazyObject(lambda: list(published_reviews()[:RECENT_REVIEWS])),
             "reviews_version": published_version_of(request),
             "reviews_seconds": PUBLISHED_FRAGMENT_SECONDS,
         },

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import etag, require_POST
@@ -57,7 +58,7 @@ def subject_list(request):
         "reviews/subject_list.html",
         {
             # Read when the cached list is built afresh (see reviews/fragments.py).
-            "subjects": subjects_with_ratings(),
+            "subjects": SimpleLazyObject(lambda: list(subjects_with_ratings())),
             "subjects_version": published_version_of(request),
             "subjects_seconds": PUBLISHED_FRAGMENT_SECONDS,
         },
