@@ -321,13 +321,10 @@ def referral_conversion_refund(*, conversion: Conversion) -> None:
 def referrals_mark_rewarded(*, batch: uuid.UUID) -> int:
     """Referrals whose referrer's reward settled in a settlement batch become rewarded
     (compare-and-swap)."""
-    settled = Referral.objects.filter(
+    # No fragment to drop: the invite page counts rewarded referrals with the qualified ones.
+    return Referral.objects.filter(
         reward_transaction__settlement_batch=batch, status=Referral.Status.QUALIFIED
-    )
-    referrers = list(settled.order_by().values_list("referrer_id", flat=True).distinct())
-    rewarded = settled.update(status=Referral.Status.REWARDED, rewarded_at=timezone.now())
-    invitations_changed(*referrers)
-    return rewarded
+    ).update(status=Referral.Status.REWARDED, rewarded_at=timezone.now())
 
 
 def referral_review(*, referral: Referral, approve: bool, staff: User, reason: str) -> Referral:
