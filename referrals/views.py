@@ -119,7 +119,7 @@ def invite(request):
             # invitations; they are read only to build them afresh.
             "invitations_version": invitations_version(customer=customer),
             "invitations_seconds": INVITATIONS_FRAGMENT_SECONDS,
-            "invitations": invitations_of(customer=customer)[:100],
+            "invitations": SimpleLazyObject(lambda: invitations_of(customer=customer)[:100]),
             "now": timezone.now(),
             "funnel": SimpleLazyObject(lambda: referral_funnel(customer=customer)),
         },

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import etag, require_POST
@@ -180,7 +181,7 @@ def my_reviews(request):
             "customer": customer,
             "reviews_version": reviews_by_version(customer=customer),
             "reviews_seconds": REVIEWS_BY_FRAGMENT_SECONDS,
-            "reviews": reviews_by(customer=customer),
+            "reviews": SimpleLazyObject(lambda: reviews_by(customer=customer)),
         },
     )
 
