@@ -39,6 +39,7 @@ from core.outbox import outbox_email_store
 from core.sql import row_update
 from customers.languages import language_for_recipient, languages_by_address
 from customers.models import Customer
+from referrals.fragments import invitations_changed
 from referrals.models import DisposableDomain, Invitation, InvitationRefusal, SuppressedEmail
 from referrals.rules import email_canonical, email_key, is_suppressed
 from referrals.selectors import friend_offer, program_active
@@ -205,6 +206,8 @@ def invitations_create(*, sender: Customer, addresses: str, note: str = "") -> I
         outcome.refused.extend((address, limit) for address in beyond)
         if refused_within:
             InvitationRefusal.objects.create(sender=sender, addresses=refused_within)
+        if outcome.invited:
+            invitations_changed(sender.pk)
         _enqueue([invitation.pk for invitation in outcome.invited])
     return outcome
 
@@ -273,6 +276,7 @@ def invitations_send(*, invitation_ids: list[int]) -> dict[int, SendOutcome]:
             outcomes[invitation.pk] = _send_claimed(invitation, smtp=smtp, mail=mails[key])
     finally:
         smtp.close()
+        invitations_changed(*{invitation.sender_id for invitation in claimed})
     return outcomes
 
 
@@ -417,9 +421,10 @@ def invitation_open(*, token: str) -> Invitation | None:
     invitation = invitation_by_token(token=token)
     if invitation is not None and invitation.status == Invitation.Status.SENT:
         now = timezone.now()
-        Invitation.objects.filter(pk=invitation.pk, status=Invitation.Status.SENT).update(
+        if Invitation.objects.filter(pk=invitation.pk, status=Invitation.Status.SENT).update(
             status=Invitation.Status.OPENED, opened_at=now
-        )
+        ):
+            invitations_changed(invitation.sender_id)
         invitation.status, invitation.opened_at = Invitation.Status.OPENED, now
     return invitation
 
@@ -457,6 +462,7 @@ def invitation_resend(*, invitation: Invitation, sender: Customer) -> Invitation
             raise InvitationError(_("You already invited this person again.")) from None
         if not changed:
             raise InvitationError(_("This invitation changed meanwhile; reload the page."))
+        invitations_changed(sender.pk)
         _enqueue([invitation.pk])
     invitation.refresh_from_db()
     return invitation
@@ -470,6 +476,7 @@ def invitation_cancel(*, invitation: Invitation, sender: Customer) -> Invitation
     ).update(status=Invitation.Status.CANCELLED, finished_at=timezone.now(), claimed_until=None)
     if not changed:
         raise InvitationError(_("Only invitations waiting for an answer can be cancelled."))
+    invitations_changed(sender.pk)
     invitation.refresh_from_db()
     return invitation
 
@@ -553,6 +560,10 @@ def invitations_expire() -> int:
     """
     InvitationRefusal.objects.filter(created_at__lt=timezone.now() - timedelta(days=1)).delete()
     cutoff = timezone.now() - timedelta(days=settings.INVITATION_EXPIRY_DAYS)
-    return Invitation.objects.filter(
+    due = Invitation.objects.filter(
         status__in=[Invitation.Status.SENT, Invitation.Status.OPENED], queued_at__lte=cutoff
-    ).update(status=Invitation.Status.EXPIRED, finished_at=timezone.now())
+    )
+    senders = list(due.order_by().values_list("sender_id", flat=True).distinct())
+    expired = due.update(status=Invitation.Status.EXPIRED, finished_at=timezone.now())
+    invitations_changed(*senders)
+    return expired

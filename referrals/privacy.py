@@ -12,6 +12,7 @@ from django.utils import timezone
 from customers.models import Customer, Notice
 from customers.privacy import DataSection
 from customers.signals import customer_erased, personal_data_collect
+from referrals.fragments import invitations_changed
 from referrals.models import (
     Introduction,
     IntroductionMove,
@@ -91,10 +92,12 @@ def erase(sender, *, customer: Customer, email: str, **kwargs) -> None:
     invitations = Invitation.objects.filter(
         Q(sender=customer) | Q(referrals__referee=customer) | Q(email_key=email_key(email))
     )
+    senders = list(invitations.order_by().values_list("sender_id", flat=True).distinct())
     invitations.filter(status__in=Invitation.OPEN_STATUSES).update(
         status=Invitation.Status.CANCELLED, finished_at=timezone.now()
     )
     invitations.update(email="", note="", last_error="")
+    invitations_changed(*senders)
     _introductions_erase(customer=customer, email=email)
 
 
@@ -129,8 +132,10 @@ def invitees_forget(*, now: datetime | None = None) -> int:
         Invitation.Status.FAILED,
         Invitation.Status.CANCELLED,
     ]
-    return (
-        Invitation.objects.filter(status__in=ended, finished_at__lt=cutoff)
-        .exclude(email="", note="")
-        .update(email="", note="", last_error="")
+    forgotten = Invitation.objects.filter(status__in=ended, finished_at__lt=cutoff).exclude(
+        email="", note=""
     )
+    senders = list(forgotten.order_by().values_list("sender_id", flat=True).distinct())
+    cleared = forgotten.update(email="", note="", last_error="")
+    invitations_changed(*senders)
+    return cleared

@@ -8,6 +8,7 @@ from datetime import datetime
 from django.db.models import Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
+from core.process_cache import cached_rows, forget_on_change
 from customers.models import Customer
 from referrals.models import Introduction, Invitation, LinkVisit, Referral, ReferralProgram
 
@@ -34,10 +35,22 @@ def referrer_by_code(*, code: str) -> Customer | None:
     )
 
 
-def friend_offer(*, program: ReferralProgram | None = None) -> str:
-    """The text of the friend's welcome gift under `program` (default: the active one)."""
-    program = program or program_active()
+FRIEND_OFFER_KEY = "referrals:friend-offer"
+# Pages and emails show the offer from each process's cache: a staff edit shows at once in
+# the process that saved it and within this many seconds in the others, as does a program's
+# start or end.
+FRIEND_OFFER_CACHE_SECONDS = 10
+forget_on_change(ReferralProgram, FRIEND_OFFER_KEY)
+
+
+def _active_friend_offer() -> str:
+    program = program_active()
     return program.friend_offer if program else ""
+
+
+def friend_offer() -> str:
+    """The text of the friend's welcome gift under the active program ("" when none runs)."""
+    return cached_rows(FRIEND_OFFER_KEY, _active_friend_offer, seconds=FRIEND_OFFER_CACHE_SECONDS)
 
 
 def referrer_code_subquery(customer_field: str = "pk") -> Subquery:

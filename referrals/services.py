@@ -29,6 +29,7 @@ from loyalty.vouchers import (
     voucher_issue,
     voucher_void,
 )
+from referrals.fragments import invitations_changed
 from referrals.models import Invitation, LinkVisit, Referral, ReferralProgram
 from referrals.notifications import welcome_gift_email_send
 from referrals.rules import email_key, is_disposable, same_mailbox
@@ -90,6 +91,7 @@ def referral_attribute(
                 status=status,
                 reason=reason,
             )
+            invitations_changed(referrer.pk)
             _invitations_accept(referral=referral, invitation=invitation)
             if status != Referral.Status.REJECTED:
                 connection_befriend(customer=referrer, other=customer)
@@ -145,6 +147,7 @@ def _qualify(
         referral.reason = "The referrer reached the monthly cap of rewarded referrals."
         referral.conversion = conversion
         referral.save(update_fields=["status", "reason", "conversion"])
+        invitations_changed(referral.referrer_id)
         return None
     settles_at = now + timedelta(days=program.hold_days)
     ref = str(referral.public_id)
@@ -192,6 +195,7 @@ def _qualify(
         Invitation.objects.filter(pk=referral.invitation_id).update(
             status=Invitation.Status.CONVERTED
         )
+    invitations_changed(referral.referrer_id)
     referral_qualified.send(sender=Referral, referral=referral)
     if referral.friend_transaction or referral.friend_voucher:
         welcome_gift_email_send(referral_id=referral.pk)
@@ -311,11 +315,13 @@ def referral_conversion_refund(*, conversion: Conversion) -> None:
         referral.status = Referral.Status.REJECTED
         referral.reason = reason
         referral.save(update_fields=["status", "reason"])
+        invitations_changed(referral.referrer_id)
 
 
 def referrals_mark_rewarded(*, batch: uuid.UUID) -> int:
     """Referrals whose referrer's reward settled in a settlement batch become rewarded
     (compare-and-swap)."""
+    # No fragment to drop: the invite page counts rewarded referrals with the qualified ones.
     return Referral.objects.filter(
         reward_transaction__settlement_batch=batch, status=Referral.Status.QUALIFIED
     ).update(status=Referral.Status.REWARDED, rewarded_at=timezone.now())
@@ -333,6 +339,7 @@ def referral_review(*, referral: Referral, approve: bool, staff: User, reason: s
         if locked is None or locked.status != Referral.Status.REVIEW:
             raise ReviewError("This referral is not waiting for a review.")
         locked.reviewed_by, locked.reviewed_at = staff, timezone.now()
+        invitations_changed(locked.referrer_id)
         if not approve:
             locked.status, locked.reason = Referral.Status.REJECTED, reason.strip()
             locked.save(update_fields=["status", "reason", "reviewed_by", "reviewed_at"])
@@ -362,3 +369,4 @@ def link_visit_count(*, referrer: Customer) -> None:
                 LinkVisit.objects.create(referrer=referrer, day=today, visits=1)
         except IntegrityError:
             LinkVisit.objects.filter(referrer=referrer, day=today).update(visits=F("visits") + 1)
+    invitations_changed(referrer.pk)

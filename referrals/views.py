@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
@@ -17,6 +18,7 @@ from customers.selectors import referral_url
 from customers.services import customer_for_user
 from referrals.attribution import attribution_remember
 from referrals.forms import InviteForm
+from referrals.fragments import INVITATIONS_FRAGMENT_SECONDS, invitations_version
 from referrals.invitations import (
     InvitationError,
     email_suppress,
@@ -113,9 +115,13 @@ def invite(request):
             "referral_url": url,
             "share_links": share_links(url=url, first_name=customer.first_name),
             "offer": friend_offer(),
-            "invitations": invitations_of(customer=customer)[:100],
+            # The counts and the invitations are cached under the version of the customer's
+            # invitations; they are read only to build them afresh.
+            "invitations_version": invitations_version(customer=customer),
+            "invitations_seconds": INVITATIONS_FRAGMENT_SECONDS,
+            "invitations": SimpleLazyObject(lambda: invitations_of(customer=customer)[:100]),
             "now": timezone.now(),
-            "funnel": referral_funnel(customer=customer),
+            "funnel": SimpleLazyObject(lambda: referral_funnel(customer=customer)),
         },
     )
 

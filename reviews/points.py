@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from loyalty.earning import review_bonus_award
+from reviews.fragments import reviews_by_changed
 from reviews.models import (
     Review,
 )
@@ -24,7 +25,8 @@ def review_bonus_grant(*, review_id: int) -> bool:
         return False
     if review_bonus_award(customer=review.author, review_ref=str(review.public_id)) is None:
         return False
-    Review.objects.filter(pk=review.pk, incentivised=False).update(incentivised=True)
+    if Review.objects.filter(pk=review.pk, incentivised=False).update(incentivised=True):
+        reviews_by_changed(review.author_id)
     return True
 
 

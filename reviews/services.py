@@ -14,6 +14,7 @@ from core.db import enqueue_after_commit
 from core.images import ProcessedImage
 from customers.models import Conversion, Customer, User
 from reviews.alerts import alert_raise
+from reviews.fragments import reviews_by_changed
 from reviews.models import (
     FeedbackAlert,
     HelpfulVote,
@@ -92,6 +93,7 @@ def _moderate_on_submit(review: Review) -> None:
     review.moderated_by = None
     review.moderated_at = None
     review.save()
+    reviews_by_changed(review.author_id)
     if review.rating <= 2:
         alert_raise(kind=FeedbackAlert.Kind.LOW_RATING, customer=review.author, review=review)
     if policy.auto_publish_high_ratings and review.rating >= 4 and not review.is_flagged:

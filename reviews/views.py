@@ -16,7 +16,12 @@ from core.fragments import anonymous_page_etag
 from customers.selectors import referral_url
 from customers.services import customer_for_user
 from reviews.forms import QuestionForm, ReviewForm, SurveyCommentForm, SurveyScoreForm
-from reviews.fragments import PUBLISHED_FRAGMENT_SECONDS, published_version_of
+from reviews.fragments import (
+    PUBLISHED_FRAGMENT_SECONDS,
+    REVIEWS_BY_FRAGMENT_SECONDS,
+    published_version_of,
+    reviews_by_version,
+)
 from reviews.models import Review, Subject, Survey
 from reviews.selectors import (
     SORTS,
@@ -166,10 +171,18 @@ def review_write(request, slug: str):
 
 @login_required
 def my_reviews(request):
+    customer = customer_for_user(user=request.user)
     return render(
         request,
         "reviews/my_reviews.html",
-        {"reviews": reviews_by(customer=customer_for_user(user=request.user))},
+        {
+            # The list is cached under the version of the customer's reviews; they are read
+            # only to build it afresh.
+            "customer": customer,
+            "reviews_version": reviews_by_version(customer=customer),
+            "reviews_seconds": REVIEWS_BY_FRAGMENT_SECONDS,
+            "reviews": SimpleLazyObject(lambda: reviews_by(customer=customer)),
+        },
     )
 
 

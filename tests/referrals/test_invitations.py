@@ -292,10 +292,13 @@ def test_resend_waits_for_the_cool_down(anna, django_capture_on_commit_callbacks
         invitation_resend(invitation=invitation, sender=anna)
     Invitation.objects.filter(pk=invitation.pk).update(sent_at=timezone.now() - timedelta(days=2))
     invitation.refresh_from_db()
-    with django_capture_on_commit_callbacks() as callbacks:
+    with (
+        mock.patch("referrals.tasks.email_invitations_send.delay") as delay,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         resent = invitation_resend(invitation=invitation, sender=anna)
     assert resent.status == Invitation.Status.QUEUED and resent.attempts == 0
-    assert len(callbacks) == 1
+    delay.assert_called_once_with([invitation.pk])
 
 
 def test_resend_refused_once_the_address_opted_out(anna):

@@ -1,5 +1,7 @@
 import re
+import time
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.core import mail
@@ -10,6 +12,7 @@ from django.utils.formats import date_format
 from customers.models import Connection, Customer
 from loyalty.selectors import balance
 from referrals.attribution import COOKIE_NAME
+from referrals.fragments import INVITATIONS_FRAGMENT_SECONDS
 from referrals.invitations import invitation_send, invitation_token, invitations_create
 from referrals.models import Invitation, LinkVisit, Referral, SuppressedEmail
 from referrals.services import referral_conversion_qualify
@@ -213,10 +216,13 @@ def test_resend_is_offered_only_once_the_cool_down_has_passed(client, anna, sett
     allowed_at = timezone.localtime(invitation.sent_at + timedelta(hours=24))
     assert f"Resend from {date_format(allowed_at, 'DATETIME_FORMAT')}" in page
 
+    # A day passes: the cool-down ends, and so does the cached list (its fragment's seconds).
     Invitation.objects.filter(pk=invitation.pk).update(
         sent_at=timezone.now() - timedelta(hours=24, minutes=1)
     )
-    page = client.get(reverse("referrals:invite")).content.decode()
+    later = time.time() + INVITATIONS_FRAGMENT_SECONDS + 1
+    with mock.patch("django.core.cache.backends.locmem.time", mock.Mock(time=lambda: later)):
+        page = client.get(reverse("referrals:invite")).content.decode()
     assert resend in page and "Resend from" not in page
     client.post(resend)
     invitation.refresh_from_db()

@@ -1,14 +1,24 @@
 """The review pages' cached fragments are built afresh when a review is published,
-rejected or answered."""
+rejected or answered, and a customer's own reviews whenever one of theirs changes (never
+shown to another customer)."""
 
 from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.test import Client
 from django.urls import reverse
 
 from reviews.models import Review
-from reviews.services import review_publish, review_reject, review_reply_set
+from reviews.points import review_bonus_grant
+from reviews.services import (
+    review_create,
+    review_publish,
+    review_reject,
+    review_reply_set,
+    review_update,
+)
+from tests.factories import CustomerFactory
 from tests.reviews.factories import ReviewFactory, SubjectFactory
 
 pytestmark = pytest.mark.django_db
@@ -47,3 +57,59 @@ def test_home_shows_the_business_reply_at_once(client, staff, django_capture_on_
     with django_capture_on_commit_callbacks(execute=True):
         review_reply_set(review=review, author=staff, body="Thank you, Anna!")
     assert "Thank you, Anna!" in client.get(reverse("home")).content.decode()
+
+
+@pytest.fixture
+def anna(client):
+    customer = CustomerFactory(email="anna@example.com", first_name="Anna")
+    client.force_login(customer.user)
+    return customer
+
+
+def _mine(client) -> str:
+    return client.get(reverse("reviews:mine")).content.decode()
+
+
+def test_my_reviews_show_each_change_to_one_of_them_at_once(
+    client, anna, staff, django_capture_on_commit_callbacks
+):
+    def committed(change, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return change(**kwargs)
+
+    assert "You haven't written a review yet." in _mine(client)
+    review = committed(
+        review_create,
+        author=anna,
+        subject=SubjectFactory(name="House espresso"),
+        rating=3,
+        title="Decent cup",
+        body="Fine coffee, slow service.",
+    )
+    page = _mine(client)
+    assert "Decent cup" in page and "Waiting for moderation" in page
+    committed(review_publish, review=review, by=staff)
+    assert "<strong>Published</strong>" in _mine(client)
+    committed(review_bonus_grant, review_id=review.pk)
+    assert "Received points for reviewing" in _mine(client)
+    committed(review_reply_set, review=review, author=staff, body="We hired a second barista.")
+    assert "We hired a second barista." in _mine(client)
+    committed(review_update, review=review, rating=2, title="Slower now", body="Even slower today.")
+    page = _mine(client)
+    assert "Slower now" in page and "Decent cup" not in page
+    committed(review_reject, review=review, by=staff, reason="Please leave names out.")
+    assert "Rejected</strong>: Please leave names out." in _mine(client)
+    committed(review.delete)  # staff delete it in the admin
+    assert "You haven't written a review yet." in _mine(client)
+
+
+def test_two_customers_never_see_each_others_reviews(client, anna):
+    ReviewFactory(author=anna, title="Anna's verdict")
+    ben = CustomerFactory(email="ben@example.com")
+    ReviewFactory(author=ben, title="Ben's verdict")
+    bens_client = Client()
+    bens_client.force_login(ben.user)
+    for _ in range(2):  # built, then from the cache
+        annas, bens = _mine(client), _mine(bens_client)
+        assert "Anna&#x27;s verdict" in annas and "Ben&#x27;s verdict" not in annas
+        assert "Ben&#x27;s verdict" in bens and "Anna&#x27;s verdict" not in bens

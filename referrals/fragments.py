@@ -1,0 +1,32 @@
+"""Cached fragments of a customer's invitations and what came of them (the invite page's
+counts and list, the dashboard's suggestion), built afresh whenever one of them changes.
+
+The services that change an invitation, a referral or a link visit drop the version of the
+customer who sent, referred or shared it; staff only read these rows in the admin.
+"""
+
+from __future__ import annotations
+
+from core.fragments import fragment_version, fragment_version_drop
+from customers.models import Customer
+
+# Time passing drops nothing: an invitation's "Resend" appears up to this many seconds after
+# its cool-down ends (the service refuses it before, never after).
+INVITATIONS_FRAGMENT_SECONDS = 300
+
+
+def _invitations_name(customer_id: int) -> str:
+    return f"invitations:{customer_id}"
+
+
+def invitations_version(*, customer: Customer) -> str:
+    """The version of the customer's invitations, referrals and link visits that pages key
+    their fragments on."""
+    return fragment_version(_invitations_name(customer.pk))
+
+
+def invitations_changed(*customer_ids: int) -> None:
+    """The invitations, referrals or link visits of these customers changed: once the change
+    commits, their fragments are built afresh."""
+    if customer_ids:
+        fragment_version_drop(*map(_invitations_name, customer_ids))
