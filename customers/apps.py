@@ -10,6 +10,7 @@ class CustomersConfig(AppConfig):
         from allauth.mfa.signals import authenticator_added
 
         from customers import (
+            fragments,  # noqa: F401  (its receivers)
             languages,  # noqa: F401  (its sign-in receiver)
             notices,  # noqa: F401  (connects its receivers)
         )

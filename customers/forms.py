@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import hashlib
+
 from django import forms
+from django.forms.models import model_to_dict
 from django.utils.translation import gettext_lazy as _
 
 from core.images import ProcessedImage, process_image
@@ -57,6 +60,14 @@ class ProfileForm(forms.ModelForm):
             ("", _("Your browser's language")),
             *Customer.Language.choices,
         ]
+
+
+def profile_form_digest(customer: Customer) -> str:
+    """The customer's values that the unbound profile form shows, as a digest: a rendering
+    of the form cached under it is right whatever changed the profile (the form, the
+    language switcher, staff, erasure), with no version to drop."""
+    values = model_to_dict(customer, fields=ProfileForm._meta.fields)
+    return hashlib.sha256(repr(sorted(values.items())).encode()).hexdigest()
 
 
 class AvatarForm(forms.Form):

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.sql import insert_selected, insert_unless_taken
+from customers.fragments import all_notices_changed, notices_changed
 from customers.models import Connection, Customer, DataExport, Notice, User
 from customers.privacy import DataSection
 from customers.signals import (
@@ -102,7 +103,10 @@ def notice_create(
         url=_checked_url(url),
         source_key=source_key,
     )
-    return notice if insert_unless_taken(notice) else None
+    if not insert_unless_taken(notice):
+        return None
+    notices_changed(customer.pk)
+    return notice
 
 
 def notices_insert_selected(
@@ -117,7 +121,7 @@ def notices_insert_selected(
     """One notice per row of `source`, written by the database in one statement (a
     settlement batch's thousands); the expressions are read from each row, and a row
     whose event already has its notice is skipped. Returns how many were written."""
-    return insert_selected(
+    written = insert_selected(
         Notice,
         source,
         {
@@ -129,28 +133,37 @@ def notices_insert_selected(
             "created_at": timezone.now(),
         },
     )
+    if written:
+        all_notices_changed()
+    return written
 
 
 def notice_mark_read(*, customer: Customer, notice_id: int) -> bool:
     """Mark one of the customer's notices read; False if it is not theirs or was read."""
-    return bool(
-        Notice.objects.filter(pk=notice_id, customer=customer, read_at__isnull=True).update(
-            read_at=timezone.now()
-        )
+    marked = Notice.objects.filter(pk=notice_id, customer=customer, read_at__isnull=True).update(
+        read_at=timezone.now()
     )
+    if marked:
+        notices_changed(customer.pk)
+    return bool(marked)
 
 
 def notices_mark_all_read(*, customer: Customer) -> int:
     """Mark every unread notice of the customer read (one statement); returns how many."""
-    return Notice.objects.filter(customer=customer, read_at__isnull=True).update(
+    marked = Notice.objects.filter(customer=customer, read_at__isnull=True).update(
         read_at=timezone.now()
     )
+    if marked:
+        notices_changed(customer.pk)
+    return marked
 
 
 def notices_prune(*, now: datetime | None = None) -> int:
     """Delete notices older than the retention period, read or not; returns how many."""
     cutoff = (now or timezone.now()) - NOTICE_RETENTION
     deleted, _by_model = Notice.objects.filter(created_at__lt=cutoff).delete()
+    if deleted:
+        all_notices_changed()
     return deleted
 
 
@@ -229,5 +242,6 @@ def notices_section(sender, *, customer: Customer, **kwargs) -> DataSection:
 
 @receiver(customer_erased, dispatch_uid="customers.notices_erase")
 def notices_erase(sender, *, customer: Customer, **kwargs) -> None:
-    """Notices are about the customer's own activity: they go with the rest."""
+    """Notices are about the customer's own activity: they go with the rest (erasure drops
+    every customer's notices version: customers/fragments.py)."""
     Notice.objects.filter(customer=customer).delete()

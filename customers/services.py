@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from core.emails import email_send
 from core.images import ProcessedImage
+from customers.fragments import friends_changed
 from customers.languages import language_for_recipient
 from customers.models import (
     REFERRAL_CODE_ALPHABET,
@@ -254,7 +255,11 @@ def connection_respond(*, connection: Connection, by: Customer, accept: bool) ->
             raise FriendsListError(_("This request has already been answered."))
         connection.status, connection.responded_at = status, now
         if accept:
+            friends_changed(connection.requester_id, connection.addressee_id)
             connection_confirmed.send(sender=Connection, connection=connection)
+        else:
+            # Off the addressee's page; the requester never saw the request.
+            friends_changed(connection.addressee_id)
     return connection
 
 

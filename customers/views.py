@@ -10,12 +10,25 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
-from customers.forms import AccountDeleteForm, AvatarForm, FriendRequestForm, ProfileForm
+from customers.forms import (
+    AccountDeleteForm,
+    AvatarForm,
+    FriendRequestForm,
+    ProfileForm,
+    profile_form_digest,
+)
+from customers.fragments import (
+    FRIENDS_FRAGMENT_SECONDS,
+    NOTICES_FRAGMENT_SECONDS,
+    friends_version,
+    notices_version,
+)
 from customers.languages import session_language_set
 from customers.models import Connection, ConsentRecord, Customer, DataExport, Notice
 from customers.notices import (
@@ -69,7 +82,13 @@ def profile(request):
     return render(
         request,
         "customers/profile.html",
-        {"customer": customer, "form": form, "avatar_form": avatar_form},
+        {
+            "customer": customer,
+            "form": form,
+            "avatar_form": avatar_form,
+            # The unbound form is cached under a digest of the values it shows.
+            "profile_form_key": f"profile:{customer.pk}:{profile_form_digest(customer)}",
+        },
     )
 
 
@@ -102,7 +121,15 @@ def friends(request):
     return render(
         request,
         "customers/friends.html",
-        {"customer": customer, "friends": friends_list(customer=customer), "form": form},
+        {
+            "customer": customer,
+            # The lists are cached under the version of the customer's friends list; they
+            # are read only to build them afresh.
+            "friends_version": friends_version(customer),
+            "friends_seconds": FRIENDS_FRAGMENT_SECONDS,
+            "friends": SimpleLazyObject(lambda: friends_list(customer=customer)),
+            "form": form,
+        },
     )
 
 
@@ -145,14 +172,21 @@ def friend_remove(request, pk: int):
 def notices(request):
     """The notification centre: newest first, each linking to the page it is about."""
     customer = customer_for_user(user=request.user)
-    page = Paginator(customer_notices(customer=customer), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    has_unread = unread_notice_count(user=request.user) > 0
+    asked = request.GET.get("page", "")
+    notices = customer_notices(customer=customer)
     return render(
         request,
         "customers/notices.html",
-        {"page": page, "has_unread": has_unread},
+        {
+            # The list is cached under the version of the customer's notices; the page of
+            # notices is read only to build it afresh.
+            "customer": customer,
+            "notices_version": notices_version(customer),
+            "notices_seconds": NOTICES_FRAGMENT_SECONDS,
+            "page_asked": asked[:12],
+            "page": SimpleLazyObject(lambda: Paginator(notices, PAGE_SIZE).get_page(asked)),
+            "has_unread": unread_notice_count(user=request.user) > 0,
+        },
     )
 
 

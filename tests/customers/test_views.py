@@ -10,7 +10,7 @@ from tests.factories import ContactPersonFactory, CustomerFactory
 pytestmark = pytest.mark.django_db
 
 
-def test_friends_page_add_confirm_and_decline(client):
+def test_friends_page_add_confirm_and_decline(client, django_capture_on_commit_callbacks):
     anna, ben, carla = CustomerFactory(), CustomerFactory(), CustomerFactory()
     client.force_login(anna.user)
     page = client.get(reverse("customers:friends")).content.decode()
@@ -25,10 +25,12 @@ def test_friends_page_add_confirm_and_decline(client):
     client.force_login(ben.user)
     incoming = Connection.objects.get(addressee=ben)
     assert anna.name in client.get(reverse("customers:friends")).content.decode()
-    client.post(reverse("customers:friend_respond", args=[incoming.pk]), {"answer": "accept"})
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("customers:friend_respond", args=[incoming.pk]), {"answer": "accept"})
     client.force_login(carla.user)
     declined = Connection.objects.get(addressee=carla)
-    client.post(reverse("customers:friend_respond", args=[declined.pk]), {"answer": "decline"})
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("customers:friend_respond", args=[declined.pk]), {"answer": "decline"})
 
     client.force_login(anna.user)
     page = client.get(reverse("customers:friends")).content.decode()
