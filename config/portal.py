@@ -17,20 +17,22 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import etag
 
-from core.fragments import anonymous_page_etag
+from core.fragments import anonymous_page_etag, fragment_versions
+from customers.fragments import friends_name
 from customers.models import Customer
 from customers.selectors import friends_list, referral_url
 from customers.services import customer_for_user
+from loyalty.fragments import CATALOG, CATALOG_FRAGMENT_SECONDS
 from loyalty.selectors import (
-    LEDGER_FRAGMENT_SECONDS,
     active_rewards,
     balance_with_next_settlement,
     customer_history,
 )
 from loyalty.tiers import tier_list, tier_progress
+from referrals.fragments import invitations_name
 from referrals.selectors import friend_offer, invitations_of
 from referrals.sharing import share_links
-from reviews.fragments import PUBLISHED_FRAGMENT_SECONDS, published_version_of
+from reviews.fragments import PUBLISHED_FRAGMENT_SECONDS, published_version_of, reviews_by_name
 from reviews.selectors import published_reviews, reviews_by
 
 RECENT_REVIEWS = 3
@@ -102,24 +104,37 @@ def _nudge(customer: Customer, settled: int) -> Nudge:
 @login_required
 def dashboard(request):
     customer = customer_for_user(user=request.user)
-    url = referral_url(customer=customer)
     balance = balance_with_next_settlement(customer=customer)
+    versions = fragment_versions(
+        friends_name(customer.pk),
+        invitations_name(customer.pk),
+        reviews_by_name(customer.pk),
+        CATALOG,
+    )
+
+    def share():
+        url = referral_url(customer=customer)
+        return {"url": url, "links": share_links(url=url, first_name=customer.first_name)}
+
+    shared = SimpleLazyObject(share)
     return render(
         request,
         "portal/dashboard.html",
         {
             "customer": customer,
-            "referral_url": url,
-            "share_links": share_links(url=url, first_name=customer.first_name),
+            # The cards are cached under the versions of what they show: the ledger (and the
+            # tier list), the friends list, invitations, reviews and the catalog (the
+            # suggestion); what they show is read only to build them afresh.
+            "dashboard_version": f"{balance.version}:{tier_list().version}:{versions}",
+            "dashboard_seconds": CATALOG_FRAGMENT_SECONDS,
             "balance": balance,
-            # The points and activity cards are cached under the version of the customer's
-            # ledger and of the tier list; what they show is read only to build them afresh
-            # (on first use).
-            "ledger_version": f"{balance.version}:{tier_list().version}",
-            "ledger_seconds": LEDGER_FRAGMENT_SECONDS,
+            "referral_url": SimpleLazyObject(lambda: shared["url"]),
+            "share_links": SimpleLazyObject(lambda: shared["links"]),
             "progress": SimpleLazyObject(lambda: tier_progress(customer=customer)),
-            "activity": customer_history(customer=customer)[:LATEST_ACTIVITY],
-            "friends": friends_list(customer=customer),
-            "nudge": _nudge(customer, balance.settled),
+            "activity": SimpleLazyObject(
+                lambda: list(customer_history(customer=customer)[:LATEST_ACTIVITY])
+            ),
+            "friends": SimpleLazyObject(lambda: friends_list(customer=customer)),
+            "nudge": SimpleLazyObject(lambda: _nudge(customer, balance.settled)),
         },
     )

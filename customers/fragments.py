@@ -26,7 +26,9 @@ NOTICES_FRAGMENT_SECONDS = 300
 ALL_NOTICES = "notices"
 
 
-def _friends(customer_id: int) -> str:
+def friends_name(customer_id: int) -> str:
+    """The name of the version of the customer's friends list (a page keyed on several reads
+    them in one round trip with `fragment_versions`)."""
     return f"friends:{customer_id}"
 
 
@@ -37,12 +39,12 @@ def _notices(customer_id: int) -> str:
 def friends_version(customer: Customer) -> str:
     """The version of what the customer's pages show of their friends list: the confirmed
     friends and the requests waiting for their answer."""
-    return fragment_versions(_friends(customer.pk))
+    return fragment_versions(friends_name(customer.pk))
 
 
 def friends_changed(*customer_ids: int) -> None:
     """The friends lists of these customers changed."""
-    fragment_version_drop(*map(_friends, customer_ids))
+    fragment_version_drop(*map(friends_name, customer_ids))
 
 
 def _connection_changed(connection: Connection) -> None:

@@ -9,10 +9,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 
+from core.fragments import fragment_versions
+from customers.fragments import friends_name
 from customers.selectors import friends_of
 from customers.services import customer_for_user
 from loyalty.forms import GiftForm
 from loyalty.fragments import (
+    CATALOG,
     CATALOG_FRAGMENT_SECONDS,
     VOUCHERS_FRAGMENT_SECONDS,
     catalog_version,
@@ -149,9 +152,16 @@ def vouchers(request):
 @login_required
 def gift(request):
     customer = customer_for_user(user=request.user)
-    friends = friends_of(customer=customer)
-    form = GiftForm(request.POST or None, friends=friends, rewards=active_rewards())
-    if request.method == "POST" and form.is_valid():
+    friends = SimpleLazyObject(lambda: friends_of(customer=customer))
+    if request.method != "POST":
+        return _gift_page(
+            request,
+            customer,
+            friends,
+            SimpleLazyObject(lambda: GiftForm(friends=friends, rewards=active_rewards())),
+        )
+    form = GiftForm(request.POST, friends=friends, rewards=active_rewards())
+    if form.is_valid():
         data = form.cleaned_data
         giving_points = data["what"] == GiftForm.POINTS
         try:
@@ -170,11 +180,23 @@ def gift(request):
                 _("Your gift is on its way to %(name)s.") % {"name": data["friend"].name},
             )
             return redirect("loyalty:overview")
+    return _gift_page(request, customer, friends, form)
+
+
+def _gift_page(request, customer, friends, form):
+    """A blank form is cached under the versions of the friends list and the catalog it
+    offers (the friends are read only to build it afresh); a form sent back with errors is
+    drawn afresh and never stored."""
+    sent = request.method == "POST"
     return render(
         request,
         "loyalty/gift.html",
         {
+            "customer": customer,
             "form": form,
+            "form_sent": sent,
+            "form_version": fragment_versions(friends_name(customer.pk), CATALOG),
+            "form_seconds": 0 if sent else CATALOG_FRAGMENT_SECONDS,
             "friends": friends,
             "balance": balance_with_next_settlement(customer=customer),
         },

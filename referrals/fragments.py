@@ -15,18 +15,20 @@ from customers.models import Customer
 INVITATIONS_FRAGMENT_SECONDS = 300
 
 
-def _invitations_name(customer_id: int) -> str:
+def invitations_name(customer_id: int) -> str:
+    """The name of the customer's invitations version (a page keyed on several reads them in
+    one round trip with `fragment_versions`)."""
     return f"invitations:{customer_id}"
 
 
 def invitations_version(*, customer: Customer) -> str:
     """The version of the customer's invitations, referrals and link visits that pages key
     their fragments on."""
-    return fragment_version(_invitations_name(customer.pk))
+    return fragment_version(invitations_name(customer.pk))
 
 
 def invitations_changed(*customer_ids: int) -> None:
     """The invitations, referrals or link visits of these customers changed: once the change
     commits, their fragments are built afresh."""
     if customer_ids:
-        fragment_version_drop(*map(_invitations_name, customer_ids))
+        fragment_version_drop(*map(invitations_name, customer_ids))

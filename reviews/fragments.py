@@ -22,7 +22,8 @@ PUBLISHED_FRAGMENT_SECONDS = 60
 REVIEWS_BY_FRAGMENT_SECONDS = 300
 
 
-def _reviews_by_name(customer_id: int) -> str:
+def reviews_by_name(customer_id: int) -> str:
+    """The name of the version of the customer's own reviews (see `invitations_name`)."""
     return f"reviews-by:{customer_id}"
 
 
@@ -42,21 +43,21 @@ def published_version_of(request: HttpRequest) -> str:
 def reviews_by_version(*, customer: Customer) -> str:
     """The version of the customer's own reviews (in every state) that pages key their
     fragments on."""
-    return fragment_version(_reviews_by_name(customer.pk))
+    return fragment_version(reviews_by_name(customer.pk))
 
 
 def reviews_by_changed(*customer_ids: int) -> None:
     """A review by these customers was written, edited, moderated, answered or deleted: once
     the change commits, their fragments are built afresh."""
     if customer_ids:
-        fragment_version_drop(*map(_reviews_by_name, customer_ids))
+        fragment_version_drop(*map(reviews_by_name, customer_ids))
 
 
 @receiver(
     [review_published, review_rejected, review_replied], dispatch_uid="reviews.fragments.drop"
 )
 def _published_changed(sender, *, review: Review, **kwargs) -> None:
-    fragment_version_drop(PUBLISHED, _reviews_by_name(review.author_id))
+    fragment_version_drop(PUBLISHED, reviews_by_name(review.author_id))
 
 
 @receiver(post_delete, sender=Review, dispatch_uid="reviews.fragments.deleted")

@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from customers.services import connection_befriend
 from loyalty.ledger import points_award, settle_due, void
 from referrals.invitations import invitations_create
 from reviews.models import Review
@@ -206,3 +207,39 @@ def test_qr_code_answers_an_unchanged_copy_with_304(client):
     assert first.status_code == 200 and first["ETag"]
     again = client.get(reverse("referrals:qr"), HTTP_IF_NONE_MATCH=first["ETag"])
     assert again.status_code == 304
+
+
+def test_dashboard_follows_each_change_it_shows_at_once(client, django_capture_on_commit_callbacks):
+    anna = CustomerFactory(first_name="Anna")
+    client.force_login(anna.user)
+    assert "Your list is empty." in _dashboard(client)
+    assert "Your friends would love this too" in _dashboard(client)
+    with django_capture_on_commit_callbacks(execute=True):
+        connection_befriend(customer=anna, other=CustomerFactory(first_name="Ben"))
+    assert "Ben" in _dashboard(client).split('id="friends-title"')[1]
+    with django_capture_on_commit_callbacks(execute=True):
+        invitations_create(sender=anna, addresses="friend@example.org", note="")
+    assert "Write a review" in _dashboard(client)
+    with django_capture_on_commit_callbacks(execute=True):
+        RewardFactory(points_cost=50)
+    points_award(customer=anna, points=60, kind="earn", memo="Order A-1")
+    assert "See rewards" in _dashboard(client)
+    anna.user.first_name = "Annie"
+    anna.user.save()
+    page = _dashboard(client)
+    assert "Hello, Annie" in page and "Annie%20recommends" in page
+    contact = ContactPersonFactory(name="Maya Chen")
+    anna.contact_person = contact
+    anna.save()
+    assert "Maya Chen" in _dashboard(client)
+
+
+def test_two_customers_never_share_a_dashboard(client):
+    anna, ben = CustomerFactory(first_name="Anna"), CustomerFactory(first_name="Ben")
+    points_award(customer=anna, points=120, kind="earn", memo="Order A-1")
+    client.force_login(anna.user)
+    assert anna.referral_code in _dashboard(client)
+    client.force_login(ben.user)
+    page = _dashboard(client)
+    assert ben.referral_code in page and anna.referral_code not in page
+    assert "120 points" not in page

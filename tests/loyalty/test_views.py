@@ -214,3 +214,24 @@ def test_rewards_overview_shows_a_new_voucher_and_points_at_once(
         redemption = reward_redeem(customer=anna, reward=RewardFactory(points_cost=100))
     shown = client.get(page).content.decode()
     assert redemption.voucher.code in shown and "200 points" in shown
+
+
+def test_gift_form_offers_a_new_friend_and_reward_at_once_and_redraws_errors(
+    client, anna, django_capture_on_commit_callbacks
+):
+    page = reverse("loyalty:gift")
+    assert "it is empty" in client.get(page).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        ben = CustomerFactory(first_name="Ben")
+        connection_befriend(customer=anna, other=ben)
+    shown = client.get(page).content.decode()
+    assert f'value="{ben.pk}"' in shown and "it is empty" not in shown
+    with django_capture_on_commit_callbacks(execute=True):
+        RewardFactory(name="Tasting box")
+    assert "Tasting box" in client.get(page).content.decode()
+    sent = client.post(page, {"friend": ben.pk, "what": "points"}).content.decode()
+    assert "How many points" in sent
+    assert "How many points would you like" not in client.get(page).content.decode()
+    first, second = (client.get(page).content.decode() for _ in range(2))
+    token = 'name="csrfmiddlewaretoken" value="'
+    assert first.split(token)[-1][:64] != second.split(token)[-1][:64]
