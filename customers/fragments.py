@@ -9,6 +9,7 @@ whether or not the address they asked belongs to a member.
 
 from __future__ import annotations
 
+from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
@@ -18,7 +19,8 @@ from customers.signals import customer_erased
 
 # Friends' names (changed on their own profiles, without a drop here) show within this.
 FRIENDS_FRAGMENT_SECONDS = 300
-# The names of the people notices are about show within this after they change theirs.
+# The names of the people notices are about, when they change them or staff delete them,
+# show within this.
 NOTICES_FRAGMENT_SECONDS = 300
 
 # Notices written for many customers in one statement (a settlement batch) or removed
@@ -49,7 +51,8 @@ def friends_changed(*customer_ids: int) -> None:
 
 def _connection_changed(connection: Connection) -> None:
     # A pending request is on the addressee's page alone; a connection in any other state
-    # may have been on both (staff may edit or delete it in any state).
+    # may be on both. (Staff putting a confirmed connection back to pending is the one change
+    # that reaches the requester's list late, within FRIENDS_FRAGMENT_SECONDS.)
     if connection.status == Connection.Status.PENDING:
         friends_changed(connection.addressee_id)
     else:
@@ -83,9 +86,8 @@ def _connection_saved_or_deleted(sender, *, instance: Connection, **kwargs) -> N
 def _customer_erased(sender, *, customer: Customer, **kwargs) -> None:
     """Their friends see "a former member" at once, and so does everyone whose notices name
     them; the apps above remove notices about them in the same transaction."""
-    friends_changed(
-        customer.pk,
-        *Connection.objects.filter(requester=customer).values_list("addressee_id", flat=True),
-        *Connection.objects.filter(addressee=customer).values_list("requester_id", flat=True),
+    pairs = Connection.objects.filter(Q(requester=customer) | Q(addressee=customer)).values_list(
+        "requester_id", "addressee_id"
     )
+    friends_changed(customer.pk, *(customer_id for pair in pairs for customer_id in pair))
     all_notices_changed()

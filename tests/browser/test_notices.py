@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from customers.notices import notice_create
 from loyalty import ledger
 from loyalty.models import Transaction
 from tests.browser.accessibility import assert_accessible
@@ -64,4 +65,21 @@ def test_an_empty_notification_list_is_accessible(page, customer):
     page.get_by_role("link", name="Notifications", exact=True).click()
     page.wait_for_url("**/me/notices/")
     page.get_by_text("No notifications yet").wait_for()
+    assert_accessible(page)
+
+
+def test_one_notice_is_marked_read_from_its_own_button(page, customer):
+    for number in range(2):
+        notice_create(
+            customer=customer,
+            kind="data_export_ready",
+            url="/me/data/",
+            source_key=f"export:{number}",
+        )
+    log_in(page, customer.user.email)
+    page.goto("/me/notices/")
+    page.get_by_role("link", name="Notifications: 2 unread").wait_for()
+    page.get_by_role("button", name="Mark as read").first.click()
+    page.get_by_role("link", name="Notifications: 1 unread").wait_for()
+    assert page.get_by_role("button", name="Mark as read").count() == 1
     assert_accessible(page)

@@ -8,7 +8,7 @@ import pytest
 from django.core import mail
 
 from customers.models import Connection, User
-from customers.services import connection_befriend
+from customers.services import connection_befriend, connection_request
 from tests.browser.accessibility import assert_accessible, serious_violations
 from tests.browser.conftest import log_in, watch_pages
 from tests.factories import PASSWORD, CustomerFactory
@@ -139,3 +139,22 @@ def test_pages_showing_merge_conflict_markers_are_caught(browser):
     assert conflicted == [
         "Merge conflict markers on /me/rewards/vouchers/: <<<<<<< HEAD | ======= | >>>>>>> main"
     ]
+
+
+def test_a_request_is_confirmed_and_another_declined_from_the_list(page, customer):
+    ben = CustomerFactory(first_name="Ben", last_name="Osei")
+    carla = CustomerFactory(first_name="Carla", last_name="Diaz")
+    connection_request(requester=ben, addressee=customer)
+    connection_request(requester=carla, addressee=customer, relation="family")
+    log_in(page, customer.user.email)
+    page.goto("/me/friends/")
+    page.get_by_text("Ben Osei says you are their friend.").wait_for()
+    assert_accessible(page)
+    page.locator("li", has_text="Ben Osei").get_by_role("button", name="Confirm").click()
+    page.get_by_text("Request confirmed.").wait_for()
+    page.locator("li", has_text="Carla Diaz").get_by_role("button", name="Decline").click()
+    page.get_by_text("Request declined.").wait_for()
+    assert page.get_by_role("link", name="Remove Ben Osei").is_visible()
+    assert page.get_by_text("Carla Diaz").count() == 0
+    statuses = dict(Connection.objects.values_list("requester__user__first_name", "status"))
+    assert statuses == {"Ben": "confirmed", "Carla": "declined"}

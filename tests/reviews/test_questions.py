@@ -148,7 +148,7 @@ def test_a_published_answer_tells_the_asker_and_queues_email_and_points(
         answer = answer_create(question=question, author=anna.user, body="Yes, lovely.")
     assert answer.status == Answer.Status.PUBLISHED
     assert [message.to for message in mail.outbox] == [[question.author.user.email]]
-    assert len(callbacks) == 1  # the answer's points
+    assert len(callbacks) == 2  # the answer's points; the asker's notices built afresh
     question.refresh_from_db()
     assert question.answered_at == answer.published_at
     notice = question.author.notices.get()
