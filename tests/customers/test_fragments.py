@@ -150,14 +150,20 @@ def test_two_customers_never_see_each_others_friends(committed):
         assert dev.name in ben_page and carla.name not in ben_page
 
 
+def _checking_tokens(customer, path: str) -> tuple[Client, str]:
+    """A client that checks CSRF tokens, and the page it gets once another session of the
+    customer has had it cached."""
+    _page(customer, path)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(customer.user)
+    return client, client.get(path).content.decode()
+
+
 def test_a_cached_request_is_answered_with_the_token_of_the_page_it_is_on(committed):
     anna, ben = CustomerFactory(), CustomerFactory()
     with committed():
         request = connection_request(requester=anna, addressee=ben)
-    _page(ben, FRIENDS)  # cached by another session
-    client = Client(enforce_csrf_checks=True)
-    client.force_login(ben.user)
-    page = client.get(FRIENDS).content.decode()
+    client, page = _checking_tokens(ben, FRIENDS)
     assert f'form="friend-answer" formaction="/me/friends/{request.pk}/respond/"' in page
     with committed():
         response = client.post(
@@ -289,10 +295,7 @@ def test_a_cached_notice_is_marked_read_with_the_token_of_the_page_it_is_on(comm
     anna = CustomerFactory()
     with committed():
         notice = _notice(anna, "first")
-    _page(anna, NOTICES)  # cached by another session
-    client = Client(enforce_csrf_checks=True)
-    client.force_login(anna.user)
-    page = client.get(NOTICES).content.decode()
+    client, page = _checking_tokens(anna, NOTICES)
     assert f'form="notices-read" formaction="/me/notices/{notice.pk}/read/"' in page
     with committed():
         response = client.post(
