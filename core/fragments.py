@@ -26,16 +26,6 @@ from django.utils import translation
 _PREFIX = "fragments:version:"
 
 
-def fragment_version(name: str) -> str:
-    """The current version of the data named `name` (made on first use)."""
-    key = _PREFIX + name
-    version = cache.get(key)
-    if version is None:
-        cache.add(key, uuid.uuid4().hex, None)
-        version = cache.get(key)
-    return version
-
-
 def fragment_versions(*names: str) -> str:
     """The current versions of the data named `names`, as one string a fragment is keyed on:
     one round trip to the cache however many there are (two the first time)."""
@@ -50,7 +40,10 @@ def fragment_versions(*names: str) -> str:
 
 
 def fragment_version_drop(*names: str) -> None:
-    """The data named `names` changed: once the change commits, fragments of it are rebuilt."""
+    """The data named `names` changed: once the change commits, fragments of it are rebuilt
+    (none named, nothing to do)."""
+    if not names:
+        return
     keys = [_PREFIX + name for name in names]
     transaction.on_commit(lambda: cache.delete_many(keys))
 

@@ -7,7 +7,7 @@ customer who sent, referred or shared it; staff only read these rows in the admi
 
 from __future__ import annotations
 
-from core.fragments import fragment_version, fragment_version_drop
+from core.fragments import fragment_version_drop, fragment_versions
 from customers.models import Customer
 
 # Time passing drops nothing: an invitation's "Resend" appears up to this many seconds after
@@ -24,11 +24,10 @@ def invitations_name(customer_id: int) -> str:
 def invitations_version(*, customer: Customer) -> str:
     """The version of the customer's invitations, referrals and link visits that pages key
     their fragments on."""
-    return fragment_version(invitations_name(customer.pk))
+    return fragment_versions(invitations_name(customer.pk))
 
 
 def invitations_changed(*customer_ids: int) -> None:
     """The invitations, referrals or link visits of these customers changed: once the change
     commits, their fragments are built afresh."""
-    if customer_ids:
-        fragment_version_drop(*map(invitations_name, customer_ids))
+    fragment_version_drop(*map(invitations_name, customer_ids))

@@ -8,7 +8,7 @@ from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django.http import HttpRequest
 
-from core.fragments import fragment_version, fragment_version_drop
+from core.fragments import fragment_version_drop, fragment_versions
 from customers.models import Customer
 from reviews.models import Review
 from reviews.signals import review_published, review_rejected, review_replied
@@ -29,7 +29,7 @@ def reviews_by_name(customer_id: int) -> str:
 
 def published_version() -> str:
     """The version of the published reviews that pages key their fragments on."""
-    return fragment_version(PUBLISHED)
+    return fragment_versions(PUBLISHED)
 
 
 def published_version_of(request: HttpRequest) -> str:
@@ -43,14 +43,13 @@ def published_version_of(request: HttpRequest) -> str:
 def reviews_by_version(*, customer: Customer) -> str:
     """The version of the customer's own reviews (in every state) that pages key their
     fragments on."""
-    return fragment_version(reviews_by_name(customer.pk))
+    return fragment_versions(reviews_by_name(customer.pk))
 
 
 def reviews_by_changed(*customer_ids: int) -> None:
     """A review by these customers was written, edited, moderated, answered or deleted: once
     the change commits, their fragments are built afresh."""
-    if customer_ids:
-        fragment_version_drop(*map(reviews_by_name, customer_ids))
+    fragment_version_drop(*map(reviews_by_name, customer_ids))
 
 
 @receiver(
