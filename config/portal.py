@@ -112,11 +112,7 @@ def dashboard(request):
         CATALOG,
     )
 
-    def share():
-        url = referral_url(customer=customer)
-        return {"url": url, "links": share_links(url=url, first_name=customer.first_name)}
-
-    shared = SimpleLazyObject(share)
+    url = referral_url(customer=customer)
     return render(
         request,
         "portal/dashboard.html",
@@ -128,8 +124,8 @@ def dashboard(request):
             "dashboard_version": f"{balance.version}:{tier_list().version}:{versions}",
             "dashboard_seconds": CATALOG_FRAGMENT_SECONDS,
             "balance": balance,
-            "referral_url": SimpleLazyObject(lambda: shared["url"]),
-            "share_links": SimpleLazyObject(lambda: shared["links"]),
+            "referral_url": url,
+            "share_links": share_links(url=url, first_name=customer.first_name),
             "progress": SimpleLazyObject(lambda: tier_progress(customer=customer)),
             "activity": SimpleLazyObject(
                 lambda: list(customer_history(customer=customer)[:LATEST_ACTIVITY])

@@ -150,14 +150,6 @@ def _catalog() -> list[dict]:
     return cached_rows(CATALOG_KEY, _read_catalog, seconds=CATALOG_CACHE_SECONDS)
 
 
-@functools.lru_cache(maxsize=4096)
-def _share(url: str, first_name: str, language: str) -> list[dict]:
-    # The same few links on every page view of a customer: made once per process.
-    return [
-        {"label": label, "url": link} for label, link in share_links(url=url, first_name=first_name)
-    ]
-
-
 def _read_activity(customer: Customer) -> list[dict]:
     entries = customer_history(customer=customer).only(
         "amount", "transaction__kind", "transaction__status", "transaction__created_at"
@@ -212,7 +204,10 @@ def _member(customer: Customer, offer: dict) -> dict:
         "referral": {
             "code": customer.referral_code,
             "url": url,
-            "share": _share(url, first_name, translation.get_language()),
+            "share": [
+                {"label": label, "url": link}
+                for label, link in share_links(url=url, first_name=first_name)
+            ],
             "friend_offer": offer["friend"],
         },
         "rewards": rewards[:AFFORDABLE_REWARDS],
