@@ -39,7 +39,7 @@ from core.outbox import outbox_email_store
 from core.sql import row_update
 from customers.languages import language_for_recipient, languages_by_address
 from customers.models import Customer
-from referrals.fragments import invitations_changed
+from referrals.fragments import invitations_changed, invitations_changing
 from referrals.models import DisposableDomain, Invitation, InvitationRefusal, SuppressedEmail
 from referrals.rules import email_canonical, email_key, is_suppressed
 from referrals.selectors import friend_offer, program_active
@@ -563,7 +563,5 @@ def invitations_expire() -> int:
     due = Invitation.objects.filter(
         status__in=[Invitation.Status.SENT, Invitation.Status.OPENED], queued_at__lte=cutoff
     )
-    senders = list(due.order_by().values_list("sender_id", flat=True).distinct())
-    expired = due.update(status=Invitation.Status.EXPIRED, finished_at=timezone.now())
-    invitations_changed(*senders)
-    return expired
+    with invitations_changing(due):
+        return due.update(status=Invitation.Status.EXPIRED, finished_at=timezone.now())

@@ -12,7 +12,7 @@ from django.utils import timezone
 from customers.models import Customer, Notice
 from customers.privacy import DataSection
 from customers.signals import customer_erased, personal_data_collect
-from referrals.fragments import invitations_changed
+from referrals.fragments import invitations_changing
 from referrals.models import (
     Introduction,
     IntroductionMove,
@@ -92,12 +92,11 @@ def erase(sender, *, customer: Customer, email: str, **kwargs) -> None:
     invitations = Invitation.objects.filter(
         Q(sender=customer) | Q(referrals__referee=customer) | Q(email_key=email_key(email))
     )
-    senders = list(invitations.order_by().values_list("sender_id", flat=True).distinct())
-    invitations.filter(status__in=Invitation.OPEN_STATUSES).update(
-        status=Invitation.Status.CANCELLED, finished_at=timezone.now()
-    )
-    invitations.update(email="", note="", last_error="")
-    invitations_changed(*senders)
+    with invitations_changing(invitations):
+        invitations.filter(status__in=Invitation.OPEN_STATUSES).update(
+            status=Invitation.Status.CANCELLED, finished_at=timezone.now()
+        )
+        invitations.update(email="", note="", last_error="")
     _introductions_erase(customer=customer, email=email)
 
 
@@ -135,7 +134,5 @@ def invitees_forget(*, now: datetime | None = None) -> int:
     forgotten = Invitation.objects.filter(status__in=ended, finished_at__lt=cutoff).exclude(
         email="", note=""
     )
-    senders = list(forgotten.order_by().values_list("sender_id", flat=True).distinct())
-    cleared = forgotten.update(email="", note="", last_error="")
-    invitations_changed(*senders)
-    return cleared
+    with invitations_changing(forgotten):
+        return forgotten.update(email="", note="", last_error="")
