@@ -173,7 +173,6 @@ def notices(request):
     """The notification centre: newest first, each linking to the page it is about."""
     customer = customer_for_user(user=request.user)
     asked = request.GET.get("page", "")
-    notices = customer_notices(customer=customer)
     return render(
         request,
         "customers/notices.html",
@@ -184,7 +183,9 @@ def notices(request):
             "notices_version": notices_version(customer),
             "notices_seconds": NOTICES_FRAGMENT_SECONDS,
             "page_asked": asked[:12],
-            "page": SimpleLazyObject(lambda: Paginator(notices, PAGE_SIZE).get_page(asked)),
+            "page": SimpleLazyObject(
+                lambda: Paginator(customer_notices(customer=customer), PAGE_SIZE).get_page(asked)
+            ),
             "has_unread": unread_notice_count(user=request.user) > 0,
         },
     )
