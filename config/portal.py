@@ -22,13 +22,13 @@ from customers.fragments import friends_name
 from customers.models import Customer
 from customers.selectors import friends_list, referral_url
 from customers.services import customer_for_user
-from loyalty.fragments import CATALOG, CATALOG_FRAGMENT_SECONDS
+from loyalty.fragments import CATALOG, CATALOG_FRAGMENT_SECONDS, points_version
 from loyalty.selectors import (
     active_rewards,
     balance_with_next_settlement,
     customer_history,
 )
-from loyalty.tiers import tier_list, tier_progress
+from loyalty.tiers import tier_progress
 from referrals.fragments import invitations_name
 from referrals.selectors import friend_offer, invitations_of
 from referrals.sharing import share_links
@@ -121,7 +121,7 @@ def dashboard(request):
             # The cards are cached under the versions of what they show: the ledger (and the
             # tier list), the friends list, invitations, reviews and the catalog (the
             # suggestion); what they show is read only to build them afresh.
-            "dashboard_version": f"{balance.version}:{tier_list().version}:{versions}",
+            "dashboard_version": f"{points_version(balance)}:{versions}",
             "dashboard_seconds": CATALOG_FRAGMENT_SECONDS,
             "balance": balance,
             "referral_url": url,

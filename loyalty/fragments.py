@@ -13,6 +13,8 @@ from django.dispatch import receiver
 from core.fragments import fragment_version_drop, fragment_versions
 from customers.models import Customer
 from loyalty.models import Reward, Voucher
+from loyalty.selectors import Balance
+from loyalty.tiers import tier_list
 
 CATALOG = "loyalty:catalog"
 # Every customer's vouchers at once (the expiry of vouchers past their date).
@@ -29,6 +31,12 @@ def _vouchers_of(customer_id: int) -> str:
 def vouchers_version(customer: Customer) -> str:
     """The version of the customer's vouchers that pages key their fragments on."""
     return fragment_versions(_vouchers_of(customer.pk), ALL_VOUCHERS)
+
+
+def points_version(balance: Balance) -> str:
+    """The version of what pages show of a customer's points and tier: the version of their
+    ledger (read with the balance) and of the tier list."""
+    return f"{balance.version}:{tier_list().version}"
 
 
 def catalog_version() -> str:

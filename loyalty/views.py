@@ -19,6 +19,7 @@ from loyalty.fragments import (
     CATALOG_FRAGMENT_SECONDS,
     VOUCHERS_FRAGMENT_SECONDS,
     catalog_version,
+    points_version,
     vouchers_version,
 )
 from loyalty.gifts import gift_to_friend
@@ -30,7 +31,7 @@ from loyalty.selectors import (
     customer_history,
     customer_vouchers,
 )
-from loyalty.tiers import tier_list, tier_progress
+from loyalty.tiers import tier_progress
 from loyalty.vouchers import reward_redeem
 
 HISTORY_PAGE_SIZE = 20
@@ -48,7 +49,7 @@ def overview(request):
             # vouchers; the tier and the vouchers are read only to build them afresh.
             "customer": customer,
             "balance": balance,
-            "ledger_version": f"{balance.version}:{tier_list().version}",
+            "ledger_version": points_version(balance),
             "ledger_seconds": LEDGER_FRAGMENT_SECONDS,
             "vouchers_version": vouchers_version(customer),
             "vouchers_seconds": VOUCHERS_FRAGMENT_SECONDS,
