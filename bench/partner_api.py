@@ -176,12 +176,7 @@ def main() -> None:
         recorded = Conversion.objects.count()
 
     median, ratio = rounds.median, rounds.ratio
-    ratios_by_round = [
-        {"read": read, "conversion": conversion}
-        for read, conversion in zip(
-            rounds.ratios_by_round("read"), rounds.ratios_by_round("conversion"), strict=True
-        )
-    ]
+    ratios_by_round = rounds.ratios_each_round("read", "conversion")
 
     figures = {
         "rounds": args.rounds,
@@ -196,9 +191,7 @@ def main() -> None:
         "conversion_p50_ms": median("conversion", "p50_ms"),
         "conversion_p99_ms": median("conversion", "p99_ms"),
         "conversion_ratio": ratio("conversion"),
-        "ratios_by_round": [
-            {name: round(value, 3) for name, value in by.items()} for by in ratios_by_round
-        ],
+        "ratios_by_round": ratios_by_round,
         "bare_drf_rps": median("bare_drf", "requests_per_second"),
         "bare_drf_ratio": ratio("bare_drf"),
         "ledger_post_rps": median("ledger_post", "requests_per_second"),

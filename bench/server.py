@@ -206,6 +206,14 @@ class Rounds:
     def ratio(self, name: str, *, to: str = "bare") -> float:
         return round(statistics.median(self.ratios_by_round(name, to=to)), 3)
 
+    def ratios_each_round(self, *names: str) -> list[dict[str, float]]:
+        """For each round, the ratio of each named phase to the bare view's in that round."""
+        by_name = [self.ratios_by_round(name) for name in names]
+        return [
+            {name: round(value, 3) for name, value in zip(names, ratios, strict=True)}
+            for ratios in zip(*by_name, strict=True)
+        ]
+
     def errors(self, *names: str) -> int:
         return sum(
             load.errors

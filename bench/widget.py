@@ -130,12 +130,7 @@ def main() -> None:
             rounds = load_rounds(url, master, scripts, rounds=args.rounds, seconds=args.seconds)
 
     median, ratio = rounds.median, rounds.ratio
-    ratios_by_round = [
-        {"panel": panel, "visitor": visitor}
-        for panel, visitor in zip(
-            rounds.ratios_by_round("panel"), rounds.ratios_by_round("visitor"), strict=True
-        )
-    ]
+    ratios_by_round = rounds.ratios_each_round("panel", "visitor")
 
     figures = {
         "rounds": args.rounds,
@@ -149,9 +144,7 @@ def main() -> None:
         "visitor_rps": median("visitor", "requests_per_second"),
         "visitor_p99_ms": median("visitor", "p99_ms"),
         "visitor_ratio": ratio("visitor"),
-        "ratios_by_round": [
-            {name: round(value, 3) for name, value in by.items()} for by in ratios_by_round
-        ],
+        "ratios_by_round": ratios_by_round,
         "errors": rounds.errors(),
         "queries_per_signed_in_panel": queries,
         "cpu_ms_per_request": {name: rounds.cpu_ms(name) for name in scripts},
