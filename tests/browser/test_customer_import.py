@@ -23,7 +23,7 @@ ROWS = 1500
 
 @pytest.fixture
 def import_worker(transactional_db):
-    worker = CeleryWorker(env={"CUSTOMER_IMPORT_CHUNK_ROWS": "25"}).start()
+    worker = CeleryWorker(env={"CUSTOMER_IMPORT_CHUNK_ROWS": "5"}).start()
     yield worker
     worker.stop()
 
